@@ -5,6 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.cxlab-installed
 export PYTHONHASHSEED := 0
 export TZ := UTC
+export MPLBACKEND := Agg
 
 .PHONY: env demo test lint format lab bench lock clean
 

@@ -1,0 +1,357 @@
+"""CX metrics by group: counts in the engine, inference on the summary.
+
+Every function here takes ``data`` (a pandas DataFrame or an Ibis table, e.g.
+``cxlab.warehouse.connect(db).table("responses")``) and column names, builds one
+Ibis aggregation (``GROUP BY`` the ``by`` columns) that the backend runs where
+the data lives, and hands the small per-group summary (three counts for NPS;
+count, top-box count, sum and sum of squares for CSAT and CES) to
+:mod:`cxlab.stats`. A pandas DataFrame goes through the same path via an
+in-memory DuckDB table, so an analyst's frame and a 10-million-row warehouse
+give the same numbers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import ibis
+import ibis.expr.types as ir
+import numpy as np
+import pandas as pd
+
+from cxlab import stats
+from cxlab.errors import CxlabError
+
+DEFAULT_BANDS = (30, 100)
+
+
+def as_table(data: pd.DataFrame | ir.Table) -> ir.Table:
+    """Return ``data`` as an Ibis table (pandas frames become in-memory DuckDB tables)."""
+    if isinstance(data, ir.Table):
+        return data
+    if isinstance(data, pd.DataFrame):
+        return ibis.memtable(data)
+    raise CxlabError(
+        f"data must be a pandas DataFrame or an Ibis table, not {type(data).__name__}."
+    )
+
+
+def _by_list(by: str | Sequence[str] | None) -> list[str]:
+    if by is None:
+        return []
+    return [by] if isinstance(by, str) else list(by)
+
+
+def _check_columns(t: ir.Table, columns: Sequence[str | None], what: str = "data") -> None:
+    missing = [c for c in columns if c is not None and c not in t.columns]
+    if missing:
+        raise CxlabError(
+            f"column(s) {', '.join(map(repr, missing))} not found in {what}; "
+            f"available: {', '.join(t.columns)}."
+        )
+
+
+def _rule_aggs(t: ir.Table, col: str, lo: int, hi: int, weight: str | None) -> dict:
+    """Aggregations counting rows that break the score's rules, folded into the
+    main summary so the data are read once."""
+    s = t[col]
+    if not s.type().is_numeric():
+        raise CxlabError(f"column {col!r} must be numeric (a {lo}-{hi} score), not {s.type()}.")
+    x = s.cast("float64")
+    bad = s.notnull() & ((x < lo) | (x > hi) | (x != x.round()))
+    aggs = {"_bad": bad.sum(), "_bad_min": x.min(where=bad), "_bad_max": x.max(where=bad)}
+    if weight is not None:
+        w = t[weight]
+        aggs |= {"_neg_w": (w < 0).sum(), "_null_w": (w.isnull() & s.notnull()).sum()}
+    return aggs
+
+
+def _check_rules(g: pd.DataFrame, col: str, lo: int, hi: int, weight: str | None) -> pd.DataFrame:
+    """Raise on rule breaks counted by :func:`_rule_aggs`; return ``g`` without them."""
+    nbad = int(g["_bad"].sum())
+    if nbad:
+        examples = sorted({f"{v:g}" for v in (g["_bad_min"].min(), g["_bad_max"].max())})
+        raise CxlabError(
+            f"column {col!r}: {nbad} row(s) break the rule 'whole number from {lo} to {hi}' "
+            f"(offending values include {', '.join(examples)})."
+        )
+    if weight is not None:
+        neg, null = int(g["_neg_w"].sum()), int(g["_null_w"].sum())
+        if neg or null:
+            raise CxlabError(
+                f"column {weight!r}: survey weights must be present and >= 0 for every "
+                f"scored row; {neg} row(s) are negative and {null} missing."
+            )
+    return g.drop(columns=[c for c in g.columns if c.startswith("_")])
+
+
+def _summarise(t: ir.Table, by: list[str], aggs: dict) -> pd.DataFrame:
+    expr = t.group_by(by).aggregate(**aggs) if by else t.aggregate(**aggs)
+    out = expr.to_pandas()
+    sums = [c for c in out.columns if c not in by and not c.startswith("_bad_")]
+    out[sums] = out[sums].fillna(0)  # SUM over no rows is NULL in SQL
+    if by:
+        out = out.sort_values(by, kind="stable").reset_index(drop=True)
+    return out
+
+
+def nps(
+    data: pd.DataFrame | ir.Table,
+    score: str,
+    *,
+    by: str | Sequence[str] | None = None,
+    weight: str | None = None,
+    method: str = "adjusted-wald",
+    level: float = 0.95,
+    breaks: tuple[int, int] = (6, 8),
+    bands: tuple[int, int] = DEFAULT_BANDS,
+    n_boot: int = 10_000,
+    seed: int | None = 0,
+) -> pd.DataFrame:
+    """Net Promoter Score with an interval and a base-size flag, one row per group.
+
+    Parameters
+    ----------
+    data : pandas.DataFrame or ibis Table
+        One row per response.
+    score : str
+        Likelihood-to-recommend column, whole numbers 0-10. Missing values are
+        left out and counted in ``n_missing``.
+    by : str or list of str, optional
+        Group columns (e.g. ``["unit", "quarter"]``).
+    weight : str, optional
+        Survey-weight column (>= 0). Shares are weighted and intervals use the
+        Kish effective sample size; ``bootstrap`` then resamples rows with their
+        weights (on the table of distinct category-weight pairs, computed in the
+        engine).
+    method : {"adjusted-wald", "wald", "score", "bootstrap", "bayes"}
+        Interval method, see :func:`cxlab.stats.nps_counts`.
+    level : float
+        Confidence level.
+    breaks : (int, int)
+        Highest detractor score and highest passive score: the default (6, 8)
+        makes 0-6 detractors, 7-8 passives, 9-10 promoters.
+    bands : (int, int)
+        Base-size bands for ``flag`` (see :func:`cxlab.stats.base_flag`).
+    n_boot, seed : int
+        Replicates and seed for the bootstrap and Bayesian methods.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Group columns, then ``n, n_missing, detractors, passives, promoters,
+        pct_detractors, pct_passives, pct_promoters, nps, se, low, high, method,
+        level, n_eff, flag``. ``nps`` is the observed NPS on -100..100; counts are
+        weighted totals when ``weight`` is given (``n`` stays the number of
+        respondents).
+
+    Notes
+    -----
+    Formulas and interval methods: Rocks (2016), "Interval Estimation for the
+    Net Promoter Score", *The American Statistician* 70(4); see
+    :mod:`cxlab.stats`.
+
+    Examples
+    --------
+    >>> import pandas as pd, cxlab
+    >>> df = pd.DataFrame({"ltr": [10, 9, 9, 8, 7, 6, 3, 10], "ch": list("aabbaabb")})
+    >>> cxlab.nps(df, "ltr", by="ch")[["ch", "n", "nps"]]
+      ch  n   nps
+    0  a  4  25.0
+    1  b  4  25.0
+    """
+    t = as_table(data)
+    by_ = _by_list(by)
+    _check_columns(t, [score, weight, *by_])
+    lo_break, hi_break = breaks
+    if not 0 <= lo_break < hi_break < 10:
+        raise CxlabError(
+            f"breaks must satisfy 0 <= detractor max < passive max < 10, not {breaks}."
+        )
+
+    s = t[score]
+    det = s <= lo_break
+    pro = s > hi_break
+    pas = s.notnull() & ~det & ~pro
+    aggs: dict = {"n": s.count(), "n_missing": s.isnull().sum()}
+    if weight is None:
+        aggs |= {"detractors": det.sum(), "passives": pas.sum(), "promoters": pro.sum()}
+    else:
+        w = t[weight].cast("float64")
+        aggs |= {
+            "detractors": w.sum(where=det),
+            "passives": w.sum(where=pas),
+            "promoters": w.sum(where=pro),
+            "sum_w2": (w * w).sum(where=s.notnull()),
+        }
+    aggs |= _rule_aggs(t, score, 0, 10, weight)
+    summary = _check_rules(_summarise(t, by_, aggs), score, 0, 10, weight)
+
+    cells = None
+    if weight is not None and method == "bootstrap":
+        cat = det.ifelse(-1, pro.ifelse(1, 0)).name("category")
+        cell_expr = (
+            t.filter(s.notnull())
+            .group_by([*by_, cat, t[weight].cast("float64").name("w")])
+            .aggregate(count=s.count())
+        )
+        cells = cell_expr.to_pandas()
+
+    d, p, r = (summary[c].to_numpy(float) for c in ("detractors", "passives", "promoters"))
+    n_eff = None
+    if weight is not None:
+        total = d + p + r
+        with np.errstate(invalid="ignore", divide="ignore"):
+            n_eff = np.where(total > 0, total**2 / summary["sum_w2"].to_numpy(float), 0.0)
+    if cells is None:
+        est = stats.nps_counts(
+            d, p, r, method=method, level=level, n_eff=n_eff, n_boot=n_boot, seed=seed
+        )
+        est = pd.DataFrame(est).reset_index(drop=True)
+    else:
+        rows = []
+        for i, g in summary.iterrows():
+            sel = cells
+            for col in by_:
+                sel = sel[sel[col] == g[col]]
+            rows.append(
+                stats.nps_bootstrap_cells(
+                    sel["category"].to_numpy(),
+                    sel["w"].to_numpy(),
+                    sel["count"].to_numpy(),
+                    level=level,
+                    n_boot=n_boot,
+                    seed=None if seed is None else seed + i,
+                )
+            )
+        est = pd.DataFrame(rows).reset_index(drop=True)
+
+    out = summary[by_].copy() if by_ else pd.DataFrame(index=range(len(summary)))
+    out["n"] = summary["n"].astype("int64")
+    out["n_missing"] = summary["n_missing"].astype("int64")
+    for c in ("detractors", "passives", "promoters"):
+        out[c] = summary[c] if weight is not None else summary[c].astype("int64")
+    total = summary[["detractors", "passives", "promoters"]].sum(axis=1).astype(float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        for c in ("detractors", "passives", "promoters"):
+            out[f"pct_{c}"] = 100 * summary[c].astype(float) / total
+    for c in ("nps", "se", "low", "high"):
+        out[c] = est[c].astype(float).to_numpy()
+    out["method"] = method
+    out["level"] = level
+    out["n_eff"] = out["n"].astype(float) if n_eff is None else n_eff
+    out["flag"] = stats.base_flag(out["n_eff"].to_numpy(), bands)
+    return out
+
+
+def _scale_metric(
+    data: pd.DataFrame | ir.Table,
+    score: str,
+    *,
+    by: str | Sequence[str] | None,
+    weight: str | None,
+    level: float,
+    scale: tuple[int, int],
+    top: int,
+    bands: tuple[int, int],
+) -> pd.DataFrame:
+    t = as_table(data)
+    by_ = _by_list(by)
+    _check_columns(t, [score, weight, *by_])
+    s = t[score].cast("float64")
+    hit = (s >= top).cast("float64")
+    valid = s.notnull()
+    w = t[weight].cast("float64") if weight is not None else valid.cast("float64")
+    aggs = {
+        "n": s.count(),
+        "n_missing": s.isnull().sum(),
+        "sw": w.sum(where=valid),
+        "sw2": (w * w).sum(where=valid),
+        "top": (w * hit).sum(where=valid),
+        "sx": (w * s).sum(where=valid),
+        "sxx": (w * s * s).sum(where=valid),
+    }
+    aggs |= _rule_aggs(t, score, scale[0], scale[1], weight)
+    g = _check_rules(_summarise(t, by_, aggs), score, scale[0], scale[1], weight)
+    sw, sw2 = g["sw"].astype(float).to_numpy(), g["sw2"].astype(float).to_numpy()
+    with np.errstate(invalid="ignore", divide="ignore"):
+        n_eff = np.where(sw > 0, sw**2 / sw2, 0.0)
+        share = g["top"].to_numpy(float) / sw
+        mean = g["sx"].to_numpy(float) / sw
+        var = g["sxx"].to_numpy(float) / sw - mean**2
+    # Re-express the weighted summary as an unweighted one of size n_eff, the
+    # usual design-effect approximation (Kish 1965).
+    est, plo, phi = stats.proportion_ci(share * n_eff, n_eff, level=level)
+    m, se, mlo, mhi = stats.mean_ci(mean * n_eff, (var + mean**2) * n_eff, n_eff, level=level)
+    out = g[by_].copy() if by_ else pd.DataFrame(index=range(len(g)))
+    out["n"] = g["n"].astype("int64")
+    out["n_missing"] = g["n_missing"].astype("int64")
+    out["top_box"] = est
+    out["top_box_low"] = plo
+    out["top_box_high"] = phi
+    out["mean"] = m
+    out["mean_se"] = se
+    out["mean_low"] = mlo
+    out["mean_high"] = mhi
+    out["level"] = level
+    out["n_eff"] = n_eff
+    out["flag"] = stats.base_flag(n_eff, bands)
+    return out
+
+
+def csat(
+    data: pd.DataFrame | ir.Table,
+    score: str = "csat",
+    *,
+    by: str | Sequence[str] | None = None,
+    weight: str | None = None,
+    level: float = 0.95,
+    bands: tuple[int, int] = DEFAULT_BANDS,
+) -> pd.DataFrame:
+    """Customer satisfaction (1-5): top-2-box share (% 4-5) and mean, with intervals.
+
+    The share's interval is Wilson's score interval and the mean's a t interval
+    (:func:`cxlab.stats.proportion_ci`, :func:`cxlab.stats.mean_ci`); weighted data
+    use the Kish effective sample size.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Group columns, then ``n, n_missing, top_box, top_box_low, top_box_high``
+        (percent), ``mean, mean_se, mean_low, mean_high, level, n_eff, flag``.
+
+    Examples
+    --------
+    >>> import pandas as pd, cxlab
+    >>> cxlab.csat(pd.DataFrame({"csat": [5, 4, 3, 5]}))[["n", "top_box", "mean"]]
+       n  top_box  mean
+    0  4     75.0  4.25
+    """
+    return _scale_metric(
+        data, score, by=by, weight=weight, level=level, scale=(1, 5), top=4, bands=bands
+    )
+
+
+def ces(
+    data: pd.DataFrame | ir.Table,
+    score: str = "ces",
+    *,
+    by: str | Sequence[str] | None = None,
+    weight: str | None = None,
+    level: float = 0.95,
+    bands: tuple[int, int] = DEFAULT_BANDS,
+) -> pd.DataFrame:
+    """Customer Effort Score 2.0 (1-7 agreement that it was easy): mean and % 5-7.
+
+    Same columns as :func:`csat`; ``top_box`` is the share agreeing (5, 6 or 7).
+
+    Examples
+    --------
+    >>> import pandas as pd, cxlab
+    >>> cxlab.ces(pd.DataFrame({"ces": [7, 5, 4, 2]}))[["n", "top_box", "mean"]]
+       n  top_box  mean
+    0  4     50.0   4.5
+    """
+    return _scale_metric(
+        data, score, by=by, weight=weight, level=level, scale=(1, 7), top=5, bands=bands
+    )

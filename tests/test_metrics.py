@@ -1,0 +1,133 @@
+"""Metrics by group: counts in the engine (pandas frames and DuckDB files alike)."""
+
+from __future__ import annotations
+
+import duckdb
+import ibis
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import cxlab
+from cxlab.errors import CxlabError
+
+
+@pytest.fixture
+def small() -> pd.DataFrame:
+    # channel a: 10, 9, 9, 8, 7, 6, 0 -> 3 promoters, 2 passives, 2 detractors
+    # channel b: 10, 10, 5 -> 2 promoters, 1 detractor
+    return pd.DataFrame(
+        {
+            "ltr": [10, 9, 9, 8, 7, 6, 0, 10, 10, 5],
+            "channel": list("aaaaaaabbb"),
+            "csat": [5, 4, 4, 3, 2, 1, 1, 5, 5, 2],
+            "ces": [7, 6, 5, 4, 3, 2, 1, 7, 7, 2],
+            "w": [1.0, 2.0, 1.0, 1.0, 1.0, 1.0, 2.0, 1.0, 1.0, 1.0],
+        }
+    )
+
+
+def test_nine_and_ten_are_promoters_and_six_is_a_detractor(small):
+    r = cxlab.nps(small, "ltr", by="channel").set_index("channel")
+    assert r.loc["a", ["detractors", "passives", "promoters"]].tolist() == [2, 2, 3]
+    assert r.loc["a", "nps"] == pytest.approx(100 * (3 - 2) / 7)
+    assert r.loc["b", ["detractors", "passives", "promoters"]].tolist() == [1, 0, 2]
+    assert r.loc["b", "nps"] == pytest.approx(100 / 3)
+    assert r.loc["a", "flag"] == "unreliable"
+
+
+def test_counts_feed_nps_counts_unchanged(small):
+    r = cxlab.nps(small, "ltr", method="wald").iloc[0]
+    ref = cxlab.nps_counts(3, 2, 5, method="wald")
+    for c in ("nps", "se", "low", "high"):
+        assert r[c] == pytest.approx(ref[c])
+    assert r["n"] == 10 and r["pct_promoters"] == pytest.approx(50)
+
+
+def test_custom_breaks(small):
+    # 0-5 detractors, 6-8 passives, 9-10 promoters
+    r = cxlab.nps(small, "ltr", breaks=(5, 8)).iloc[0]
+    assert [r["detractors"], r["passives"], r["promoters"]] == [2, 3, 5]
+
+
+def test_duckdb_file_and_pandas_give_the_same_numbers(small, tmp_path):
+    path = tmp_path / "w.duckdb"
+    with duckdb.connect(str(path)) as con:
+        con.register("src", small)
+        con.execute("CREATE TABLE responses AS SELECT * FROM src")
+    con = ibis.duckdb.connect(str(path), read_only=True)
+    from_db = cxlab.nps(con.table("responses"), "ltr", by="channel")
+    from_pd = cxlab.nps(small, "ltr", by="channel")
+    pd.testing.assert_frame_equal(from_db, from_pd, check_dtype=False)
+    con.disconnect()
+
+
+def test_missing_scores_are_counted_not_scored():
+    df = pd.DataFrame({"ltr": [10, None, 3, None]})
+    r = cxlab.nps(df, "ltr").iloc[0]
+    assert (r["n"], r["n_missing"], r["nps"]) == (2, 2, 0.0)
+
+
+def test_weighted_shares_and_kish_n(small):
+    r = cxlab.nps(small, "ltr", weight="w").iloc[0]
+    w = small["w"]
+    pro = w[small.ltr >= 9].sum() / w.sum()
+    det = w[small.ltr <= 6].sum() / w.sum()
+    assert r["nps"] == pytest.approx(100 * (pro - det))
+    assert r["n_eff"] == pytest.approx(w.sum() ** 2 / (w**2).sum())
+    assert r["n"] == 10
+
+
+def test_weighted_bootstrap_runs_on_the_cell_table(small):
+    big = pd.concat([small] * 40, ignore_index=True)
+    r = cxlab.nps(big, "ltr", weight="w", method="bootstrap", seed=1).iloc[0]
+    aw = cxlab.nps(big, "ltr", weight="w").iloc[0]
+    assert r["low"] < r["nps"] < r["high"]
+    assert r["high"] - r["low"] == pytest.approx(aw["high"] - aw["low"], rel=0.25)
+
+
+@pytest.mark.parametrize(
+    "values, fragment",
+    [([1, 11], "'ltr'"), ([1, 7.5], "whole number from 0 to 10"), ([-1, 3], "1 row(s)")],
+)
+def test_bad_scores_are_refused_with_the_rule(values, fragment):
+    with pytest.raises(CxlabError, match=None) as err:
+        cxlab.nps(pd.DataFrame({"ltr": values}), "ltr")
+    assert fragment in str(err.value)
+
+
+def test_negative_weight_and_missing_column_are_refused(small):
+    bad = small.assign(w=-small["w"])
+    with pytest.raises(CxlabError, match="'w'.*>= 0"):
+        cxlab.nps(bad, "ltr", weight="w")
+    with pytest.raises(CxlabError, match="'nope' not found"):
+        cxlab.nps(small, "nope")
+
+
+def test_csat_and_ces_hand_values(small):
+    c = cxlab.csat(small, by="channel").set_index("channel")
+    # a: 5,4,4,3,2,1,1 -> 3 of 7 in 4-5; mean 20/7
+    assert c.loc["a", "top_box"] == pytest.approx(100 * 3 / 7)
+    assert c.loc["a", "mean"] == pytest.approx(20 / 7)
+    assert c.loc["a", "top_box_low"] < c.loc["a", "top_box"] < c.loc["a", "top_box_high"]
+    e = cxlab.ces(small).iloc[0]
+    # 7,6,5,4,3,2,1,7,7,2 -> 5 of 10 at 5-7; mean 4.4
+    assert e["top_box"] == pytest.approx(50.0)
+    assert e["mean"] == pytest.approx(4.4)
+    sd = np.std([7, 6, 5, 4, 3, 2, 1, 7, 7, 2], ddof=1)
+    assert e["mean_se"] == pytest.approx(sd / np.sqrt(10))
+    with pytest.raises(CxlabError, match="from 1 to 5"):
+        cxlab.csat(pd.DataFrame({"csat": [0, 5]}))
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.integers(0, 10), min_size=1, max_size=60))
+def test_engine_counts_match_a_row_wise_count(scores):
+    r = cxlab.nps(pd.DataFrame({"ltr": scores}), "ltr", method="wald").iloc[0]
+    s = np.array(scores)
+    assert r["promoters"] == (s >= 9).sum()
+    assert r["detractors"] == (s <= 6).sum()
+    assert r["nps"] == pytest.approx(100 * ((s >= 9).mean() - (s <= 6).mean()))
+    assert -100 <= r["low"] <= r["high"] <= 100
