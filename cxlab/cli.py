@@ -90,16 +90,16 @@ def demo(
 def main(argv: list[str] | None = None) -> int:
     """Entry point: run the app, turning CxlabError into a message and exit status 2."""
     try:
-        app(args=argv, standalone_mode=False)
+        app(args=argv, prog_name="cxlab")  # typer reports usage errors and exits
     except CxlabError as exc:
         typer.echo(f"cxlab: error: {exc}", err=True)
         return 2
-    except typer.Abort:
+    except SystemExit as exc:
+        return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    except KeyboardInterrupt:
+        typer.echo("Aborted.", err=True)
         return 1
-    except SystemExit as exc:  # typer/click usage errors
-        return int(exc.code or 0)
     return 0
-
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -1,0 +1,159 @@
+"""``cxlab demo``: demo data -> warehouse -> quarterly report pack -> index page.
+
+What ``make demo`` runs. It generates the demo company (:mod:`cxlab.synth`),
+builds the DuckDB warehouse atomically (:func:`cxlab.warehouse.build_from_dir`),
+renders the company report and one report per business unit for the latest
+quarter (separate kernel processes, two at a time), and writes
+``reports/index.html`` linking each report with its headline NPS.
+"""
+
+from __future__ import annotations
+
+import os
+from concurrent.futures import ProcessPoolExecutor
+from html import escape
+from pathlib import Path
+
+from tqdm.auto import tqdm
+
+from cxlab import warehouse
+from cxlab.metrics import nps
+from cxlab.report import fmt_nps, latest_quarter
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOKS = ROOT / "notebooks"
+QUARTERLY = NOTEBOOKS / "quarterly_report.ipynb"
+
+
+def slug(text: str) -> str:
+    """File-name-safe form of a unit name: ``'UK & Ireland'`` -> ``'uk-ireland'``."""
+    out = "".join(ch.lower() if ch.isalnum() else "-" for ch in text)
+    return "-".join(part for part in out.split("-") if part)
+
+
+def report_jobs(db: Path, quarter: str, units: list[str], level: float = 0.95) -> list[dict]:
+    """The pack's reports: one for the company (``unit="ALL"``) and one per unit."""
+    jobs = []
+    for unit in ["ALL", *units]:
+        name = f"quarterly-{'company' if unit == 'ALL' else slug(unit)}-{quarter}"
+        params = {"quarter": quarter, "unit": unit, "warehouse": str(db), "level": level}
+        jobs.append({"notebook": QUARTERLY, "params": params, "name": name, "unit": unit})
+    return jobs
+
+
+def _render_one(job: dict, out_dir: Path) -> Path:
+    from cxlab import render
+
+    return render.render(job["notebook"], job["params"], out_dir=out_dir, name=job["name"])
+
+
+def write_index(out_dir: Path, quarter: str, rows: list[dict]) -> Path:
+    """Write ``index.html``: one line per report with its headline NPS and interval.
+
+    ``rows`` hold ``label, href, nps, low, high, n, flag``. Every value is
+    HTML-escaped; the page loads nothing from the network.
+    """
+    items = []
+    for r in rows:
+        caution = "" if r["flag"] == "reportable" else f" <em>({escape(r['flag'])} base)</em>"
+        items.append(
+            f'<tr><td><a href="{escape(r["href"])}">{escape(r["label"])}</a></td>'
+            f'<td class="num">{escape(fmt_nps(r["nps"]))}</td>'
+            f'<td class="num">{escape(fmt_nps(r["low"]))} to {escape(fmt_nps(r["high"]))}</td>'
+            f'<td class="num">{r["n"]:,}</td><td>{caution}</td></tr>'
+        )
+    html = f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8">
+<title>cxlab quarterly pack {escape(quarter)}</title>
+<style>
+body {{ font-family: system-ui, sans-serif; margin: 2rem auto; max-width: 52rem; color: #222; }}
+table {{ border-collapse: collapse; width: 100%; }}
+th, td {{ padding: .4rem .7rem; border-bottom: 1px solid #ddd; text-align: left; }}
+td.num {{ text-align: right; font-variant-numeric: tabular-nums; }}
+</style></head>
+<body>
+<h1>Customer experience reports, {escape(quarter)}</h1>
+<p>Headline NPS with its 95% interval (adjusted Wald). Open a report for the
+trend, the touch points and channels behind the number, and CSAT and CES.</p>
+<table><thead><tr><th>Report</th><th>NPS</th><th>95% interval</th><th>Responses</th><th></th>
+</tr></thead><tbody>
+{chr(10).join(items)}
+</tbody></table>
+</body></html>
+"""
+    path = out_dir / "index.html"
+    tmp = path.with_suffix(".html.tmp")
+    tmp.write_text(html, encoding="utf-8")
+    os.replace(tmp, path)
+    return path
+
+
+def run(
+    *,
+    db: Path = warehouse.DEFAULT_DB,
+    out_dir: Path = Path("reports"),
+    n_responses: int = 60_000,
+    seed: int = 2026,
+    data_dir: Path | None = None,
+    units: list[str] | None = None,
+    workers: int = 2,
+) -> Path:
+    """Build the demo warehouse and render the quarterly pack; return ``index.html``.
+
+    Parameters
+    ----------
+    db : Path
+        Warehouse file to (re)build.
+    out_dir : Path
+        Where the reports go.
+    n_responses, seed : int
+        Size and seed of the demo data.
+    data_dir : Path, optional
+        Where the generated Parquet files go (default: ``<db folder>/demo``).
+    units : list of str, optional
+        Render only these units (default: every unit).
+    workers : int
+        Reports rendered at once, each in its own process and kernel.
+    """
+    from cxlab import synth
+
+    db = Path(db).resolve()
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    data_dir = Path(data_dir) if data_dir else db.parent / "demo"
+    print(f"Generating demo data ({n_responses:,} responses, seed {seed}) in {data_dir} ...")
+    synth.generate(data_dir, n_responses=n_responses, seed=seed, progress=True)
+    print(f"Building the warehouse {db} ...")
+    warehouse.build_from_dir(data_dir, db)
+
+    con = warehouse.connect(db)
+    responses = con.table("responses")
+    quarter = latest_quarter(responses)
+    current = responses.filter(responses.quarter == quarter)
+    all_units = sorted(current.select("unit").distinct().to_pandas()["unit"])
+    chosen = all_units if units is None else [u for u in all_units if u in units]
+    by_unit = nps(current, "ltr", by="unit").set_index("unit")
+    company = nps(current, "ltr").iloc[0]
+    con.disconnect()
+
+    jobs = report_jobs(db, quarter, chosen)
+    print(f"Rendering {len(jobs)} reports for {quarter} ...")
+    with ProcessPoolExecutor(max_workers=max(1, workers)) as pool:
+        futures = [pool.submit(_render_one, job, out_dir) for job in jobs]
+        paths = [f.result() for f in tqdm(futures, desc="reports", unit="report")]
+
+    rows = []
+    for job, path in zip(jobs, paths, strict=True):
+        r = company if job["unit"] == "ALL" else by_unit.loc[job["unit"]]
+        rows.append(
+            {
+                "label": "Company (all units)" if job["unit"] == "ALL" else job["unit"],
+                "href": Path(path).name,
+                "nps": r["nps"],
+                "low": r["low"],
+                "high": r["high"],
+                "n": int(r["n"]),
+                "flag": r["flag"],
+            }
+        )
+    return write_index(out_dir, quarter, rows)

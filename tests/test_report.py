@@ -1,0 +1,106 @@
+"""Report building blocks: quarters, period comparison, groups vs the rest, summary text."""
+
+from __future__ import annotations
+
+import duckdb
+import ibis
+import numpy as np
+import pandas as pd
+import pytest
+
+import cxlab
+from cxlab import report
+from cxlab.errors import CxlabError
+
+
+def test_quarter_arithmetic():
+    assert report.shift_quarter("2026Q1", -1) == "2025Q4"
+    assert report.shift_quarter("2025Q4", 5) == "2027Q1"
+    assert report.quarters_up_to("2026Q3", 12)[0] == "2023Q4"
+    assert len(set(report.quarters_up_to("2026Q3", 12))) == 12
+    with pytest.raises(CxlabError, match="YYYYQn"):
+        report.shift_quarter("2026-Q1", 1)
+
+
+def _frame(spec: dict[str, tuple[int, int, int]], col: str = "g") -> pd.DataFrame:
+    """Rows with scores 3 (detractor), 7 (passive), 10 (promoter) per group."""
+    parts = []
+    for g, (d, p, r) in spec.items():
+        parts.append(pd.DataFrame({col: g, "ltr": [3] * d + [7] * p + [10] * r}))
+    return pd.concat(parts, ignore_index=True)
+
+
+def test_compare_periods_matches_nps_diff_by_hand():
+    df = _frame({"2026Q2": (30, 30, 40), "2026Q3": (20, 30, 50)}, col="quarter")
+    r = report.compare_periods(df, "ltr", period="quarter", current="2026Q3", previous="2026Q2")
+    assert r["diff"] == pytest.approx(20.0)
+    # adjusted counts: (20.75, 31.5, 50.75)/103 and (30.75, 31.5, 40.75)/103
+    p1, d1 = 50.75 / 103, 20.75 / 103
+    p0, d0 = 40.75 / 103, 30.75 / 103
+    se = np.sqrt((p1 + d1 - (p1 - d1) ** 2) / 103 + (p0 + d0 - (p0 - d0) ** 2) / 103)
+    assert r["se"] == pytest.approx(100 * se, rel=1e-9)
+    assert r["significant"] == (r["p"] < 0.05)
+    with pytest.raises(CxlabError, match="2026Q1"):
+        report.compare_periods(df, "ltr", period="quarter", current="2026Q3", previous="2026Q1")
+
+
+def test_versus_rest_finds_the_planted_weak_group_and_only_it():
+    df = _frame({"a": (40, 60, 100), "b": (40, 60, 100), "c": (40, 60, 100), "weak": (120, 50, 30)})
+    out = report.versus_rest(cxlab.nps(df, "ltr", by="g")).set_index("g")
+    assert out.loc["weak", "verdict"] == "below"
+    assert (out.drop("weak")["verdict"] != "below").all()
+    # the rest of "weak" is a+b+c: 120 det, 180 pas, 300 pro of 600 -> NPS 30
+    assert out.loc["weak", "nps_rest"] == pytest.approx(30.0)
+    assert (out["p_adj"] >= out["p_rest"]).all()
+
+
+def test_summary_states_the_numbers_it_is_given():
+    df = _frame({"a": (40, 60, 100), "weak": (120, 50, 30)})
+    head = cxlab.nps(df, "ltr").iloc[0]
+    table = report.versus_rest(cxlab.nps(df, "ltr", by="g"))
+    text = report.summarize(
+        scope="All units, 2026Q3", headline=head, change=None, breakdowns={"Channel": table}
+    )
+    assert report.fmt_nps(head["nps"]) in text
+    assert "weak" in text and "below" in text
+    assert "n = 400" in text
+
+
+def test_responses_view_uses_the_profile_valid_on_the_survey_date(tmp_path):
+    db = tmp_path / "w.duckdb"
+    responses = pd.DataFrame(
+        {
+            "response_id": ["r1", "r2"],
+            "customer_id": ["c1", "c1"],
+            "unit": ["North", "North"],
+            "survey_date": pd.to_datetime(["2025-01-15", "2025-06-15"]).date,
+            "quarter": ["2025Q1", "2025Q2"],
+            "ltr": [9, 3],
+        }
+    )
+    history = pd.DataFrame(
+        {
+            "customer_id": ["c1", "c1"],
+            "valid_from": pd.to_datetime(["2024-01-01", "2025-03-01"]).date,
+            "valid_to": [pd.Timestamp("2025-03-01").date(), None],
+            "segment": ["Consumer", "Business"],
+            "region": ["East", "East"],
+        }
+    )
+    with duckdb.connect(str(db)) as con:
+        con.register("r", responses)
+        con.register("h", history)
+        con.execute("CREATE TABLE responses AS SELECT * FROM r")
+        con.execute("CREATE TABLE customer_history AS SELECT * FROM h")
+    con = ibis.duckdb.connect(str(db), read_only=True)
+    view = report.responses_view(con).to_pandas().sort_values("response_id")
+    assert view["segment"].tolist() == ["Consumer", "Business"]
+    assert len(view) == 2
+    with pytest.raises(CxlabError, match="units: North"):
+        report.responses_view(con, unit="South")
+    con.disconnect()
+
+
+def test_table_html_escapes_text():
+    html = report.table_html(pd.DataFrame({"g": ["<b>x</b>"], "n": [1200]}), {"g": "G", "n": "N"})
+    assert "&lt;b&gt;" in html and "1,200" in html and "<b>x" not in html
