@@ -280,9 +280,19 @@ def _scale_metric(
         mean = g["sx"].to_numpy(float) / sw
         var = g["sxx"].to_numpy(float) / sw - mean**2
     # Re-express the weighted summary as an unweighted one of size n_eff, the
-    # usual design-effect approximation (Kish 1965).
-    est, plo, phi = stats.proportion_ci(share * n_eff, n_eff, level=level)
-    m, se, mlo, mhi = stats.mean_ci(mean * n_eff, (var + mean**2) * n_eff, n_eff, level=level)
+    # usual design-effect approximation (Kish 1965). Groups with no valid score
+    # keep NaN estimates.
+    ok = n_eff > 0
+    est, plo, phi, m, se, mlo, mhi = (np.full(len(g), np.nan) for _ in range(7))
+    if ok.any():
+        est[ok], plo[ok], phi[ok] = stats.proportion_ci(
+            share[ok] * n_eff[ok], n_eff[ok], level=level
+        )
+        m[ok], se[ok], mlo[ok], mhi[ok] = stats.mean_ci(
+            mean[ok] * n_eff[ok], (var[ok] + mean[ok] ** 2) * n_eff[ok], n_eff[ok], level=level
+        )
+        # a t interval at a tiny base can leave the scale; the mean cannot
+        mlo, mhi = np.clip(mlo, *scale), np.clip(mhi, *scale)
     out = g[by_].copy() if by_ else pd.DataFrame(index=range(len(g)))
     out["n"] = g["n"].astype("int64")
     out["n_missing"] = g["n_missing"].astype("int64")

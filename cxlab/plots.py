@@ -73,7 +73,7 @@ def plot_intervals(
     flags = frame["flag"] if "flag" in frame else pd.Series("reportable", index=frame.index)
     solid = (flags == "reportable").to_numpy()
     ax.errorbar(est, y, xerr=err, fmt="none", ecolor=ACCENT, elinewidth=1.5, capsize=3)
-    ax.scatter(est[solid], y[solid], color=ACCENT, zorder=3, label="n ≥ base")
+    ax.scatter(est[solid], y[solid], color=ACCENT, zorder=3, label="reportable base")
     if (~solid).any():
         ax.scatter(
             est[~solid],
@@ -163,5 +163,5 @@ def plot_mix(
         left += width
     ax.set_xlim(0, 100)
     ax.set_xlabel("% of respondents")
-    ax.legend(ncols=3, loc="upper center", bbox_to_anchor=(0.5, -0.18), frameon=False)
+    ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), frameon=False)
     return ax

@@ -316,8 +316,9 @@ def breakdown(
 def responses_view(con, *, unit: str = "ALL") -> ir.Table:
     """Responses joined to the customer's profile as it was on the survey date.
 
-    The as-of join uses ``customer_history`` (valid_from <= survey_date <
-    valid_to), so a customer who moved segment is counted where they were when
+    The as-of join uses ``customer_history`` (valid_from <= survey_date <=
+    valid_to; ``valid_to`` is the last day a row was valid, null while it still
+    is), so a customer who moved segment is counted where they were when
     they answered. ``unit="ALL"`` keeps every unit.
 
     Parameters
@@ -341,7 +342,7 @@ def responses_view(con, *, unit: str = "ALL") -> ir.Table:
         [
             r.customer_id == h.customer_id,
             h.valid_from <= r.survey_date,
-            h.valid_to.isnull() | (r.survey_date < h.valid_to),
+            h.valid_to.isnull() | (r.survey_date <= h.valid_to),
         ],
     )
     return joined.select(
@@ -354,8 +355,9 @@ def responses_view(con, *, unit: str = "ALL") -> ir.Table:
 def table_html(frame: pd.DataFrame, columns: dict[str, str], *, digits: int = 1) -> str:
     """A plain, escaped HTML table of selected columns with readable headers.
 
-    ``columns`` maps column name -> header. Floats get ``digits`` decimals and
-    counts thousands separators; no Styler uuids, so renders are reproducible.
+    ``columns`` maps column name -> header. Floats get ``digits`` decimals,
+    p-values (columns named ``p_*``) three, counts thousands separators; no
+    Styler uuids, so renders are reproducible.
     """
     from html import escape
 
@@ -369,6 +371,8 @@ def table_html(frame: pd.DataFrame, columns: dict[str, str], *, digits: int = 1)
                 s = f"{v:,.0f}"
             elif isinstance(v, int | np.integer):
                 s = f"{v:,d}"
+            elif isinstance(v, float | np.floating) and c.startswith("p_"):
+                s = "" if np.isnan(v) else ("< 0.001" if v < 0.001 else f"{v:.3f}")
             elif isinstance(v, float | np.floating):
                 s = "" if np.isnan(v) else f"{v:,.{digits}f}"
             else:

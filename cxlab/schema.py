@@ -59,7 +59,13 @@ TABLES: dict[str, Table] = {
             (
                 C("customer_id", "VARCHAR"),
                 C("valid_from", "DATE"),
-                C("valid_to", "DATE", required=False, nullable=True, doc="null = current"),
+                C(
+                    "valid_to",
+                    "DATE",
+                    required=False,
+                    nullable=True,
+                    doc="last day the row was valid (inclusive); null = current",
+                ),
                 C("segment", "VARCHAR"),
                 C("region", "VARCHAR"),
                 C("preferred_channel", "VARCHAR"),

@@ -131,3 +131,11 @@ def test_engine_counts_match_a_row_wise_count(scores):
     assert r["detractors"] == (s <= 6).sum()
     assert r["nps"] == pytest.approx(100 * ((s >= 9).mean() - (s <= 6).mean()))
     assert -100 <= r["low"] <= r["high"] <= 100
+
+
+def test_a_group_without_scores_gets_nan_not_an_error():
+    df = pd.DataFrame({"csat": [5, None, 4], "g": ["a", "b", "a"]})
+    out = cxlab.csat(df, by="g").set_index("g")
+    assert out.loc["b", "n"] == 0 and np.isnan(out.loc["b", "top_box"])
+    assert out.loc["a", "top_box"] == 100.0
+    assert 1 <= out.loc["a", "mean_low"] <= out.loc["a", "mean_high"] <= 5  # clipped to scale

@@ -9,7 +9,6 @@ of the developer's working tree.
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import re
 import shutil
@@ -25,9 +24,6 @@ from cxlab.errors import CxlabError, RenderError
 
 NB_SRC = Path(__file__).parent / "notebooks"
 EPOCH = "1767225600"  # 2026-01-01T00:00:00Z
-CHROMIUM = shutil.which("chromium") or (
-    "/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None
-)
 DATA_TEXT = "id,score\n1,9\n2,3\n"
 GIVEN = {"quarter": "2026Q4<i>", "level": "0.9", "n": "7", "flag": "yes"}
 
@@ -369,71 +365,23 @@ def test_render_is_byte_reproducible(rendered, nb_dir, data_file, tmp_path, monk
 
 
 # --------------------------------------------------------------------------- real browser
-def _chromium(url: str, tmp: Path) -> tuple[str, list[tuple[str, str]]]:
-    """Open ``url`` in headless Chromium; return the DOM and page-initiated requests.
-
-    Chromium's own background traffic (component updater, sign-in, network
-    time) has initiator ``"not an origin"`` in the net log and is excluded;
-    anything the page asks for carries the page's origin (``"null"`` for file://).
-    Host resolution is disabled so nothing leaves the machine either way.
-    """
-    net = tmp / "net.json"
-    cmd = [
-        CHROMIUM,
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--no-first-run",
-        "--disable-extensions",
-        "--disable-default-apps",
-        "--host-resolver-rules=MAP * ~NOTFOUND",
-        f"--user-data-dir={tmp / 'profile'}",
-        f"--log-net-log={net}",
-        "--dump-dom",
-        url,
-    ]
-    res = subprocess.run(cmd, capture_output=True, text=True, timeout=120, check=False)
-    assert res.returncode == 0, res.stderr[-2000:]
-    log = json.loads(net.read_text(encoding="utf-8"))
-    start_job = log["constants"]["logEventTypes"]["URL_REQUEST_START_JOB"]
-    requests = []
-    for event in log["events"]:
-        params = event.get("params") or {}
-        if event["type"] == start_job and "url" in params:
-            if params.get("initiator") != "not an origin":
-                requests.append((params["url"], str(params.get("initiator"))))
-    return res.stdout, requests
-
-
-def _chromium_or_skip() -> None:
-    if CHROMIUM is None:
-        if os.environ.get("CI"):
-            pytest.fail("chromium is required in CI (apt-get install chromium)")
-        pytest.skip("chromium not installed")
-
-
 @pytest.mark.slow
-def test_chromium_detects_a_page_that_loads_remote_files(tmp_path):
-    _chromium_or_skip()
+def test_chromium_detects_a_page_that_loads_remote_files(open_in_chromium, tmp_path):
     probe = tmp_path / "probe.html"
     probe.write_text(
         '<html><head><script src="https://cdn.example.invalid/require.js"></script></head>'
         '<body><p>probe</p><img src="http://img.example.invalid/x.png"></body></html>',
         encoding="utf-8",
     )
-    dom, requests = _chromium(probe.as_uri(), tmp_path)
+    dom, requests = open_in_chromium(probe.as_uri(), tmp_path)
     assert "<p>probe</p>" in dom
     urls = sorted(u for u, _ in requests)
     assert urls == ["http://img.example.invalid/x.png", "https://cdn.example.invalid/require.js"]
 
 
 @pytest.mark.slow
-def test_html_opens_offline_in_chromium(rendered, tmp_path):
-    _chromium_or_skip()
-    dom, requests = _chromium(rendered["html"].resolve().as_uri(), tmp_path)
+def test_html_opens_offline_in_chromium(open_in_chromium, rendered, tmp_path):
+    dom, requests = open_in_chromium(rendered["html"].resolve().as_uri(), tmp_path)
     remote = [(u, i) for u, i in requests if re.match(r"(?i)(https?|wss?)://", u)]
     assert remote == []
     assert re.search(r'<img[^>]+src="data:image/png;base64,', dom)

@@ -73,7 +73,7 @@ def test_responses_view_uses_the_profile_valid_on_the_survey_date(tmp_path):
             "response_id": ["r1", "r2"],
             "customer_id": ["c1", "c1"],
             "unit": ["North", "North"],
-            "survey_date": pd.to_datetime(["2025-01-15", "2025-06-15"]).date,
+            "survey_date": pd.to_datetime(["2025-02-28", "2025-03-01"]).date,
             "quarter": ["2025Q1", "2025Q2"],
             "ltr": [9, 3],
         }
@@ -82,7 +82,7 @@ def test_responses_view_uses_the_profile_valid_on_the_survey_date(tmp_path):
         {
             "customer_id": ["c1", "c1"],
             "valid_from": pd.to_datetime(["2024-01-01", "2025-03-01"]).date,
-            "valid_to": [pd.Timestamp("2025-03-01").date(), None],
+            "valid_to": [pd.Timestamp("2025-02-28").date(), None],
             "segment": ["Consumer", "Business"],
             "region": ["East", "East"],
         }
