@@ -19,11 +19,11 @@ from cxlab.stats import base_flag, nps_counts, nps_diff, nps_moe, nps_sample_siz
 
 __version__ = "0.1.0"
 
-# ibis 12 asks pandas 3 about an option pandas deprecated, and duckdb 2 about a
-# renamed method; both are harmless here and would otherwise clutter every
-# notebook and report with warnings the analyst can do nothing about.
+# ibis 12 asks pandas 3 about an option pandas deprecated, and calls a DuckDB
+# method that DuckDB 1.5 deprecated; both are harmless and would otherwise clutter
+# every notebook and report with warnings the analyst can do nothing about.
 _warnings.filterwarnings("ignore", message="The 'future.infer_string' option is deprecated")
-_warnings.filterwarnings("ignore", message="fetch_arrow_table\\(\\) is deprecated")
+_warnings.filterwarnings("ignore", message=r"fetch_arrow_table\(\) is deprecated")
 
 __all__ = [
     "CxlabError",

@@ -69,7 +69,7 @@ def synth(
     """Generate the demo company's data with planted ground truth (truth.json)."""
     from cxlab import synth as _synth
 
-    path = _synth.generate(out, n_responses=responses, seed=seed)
+    path = _synth.generate(out, n_responses=responses, seed=seed, progress=True)
     typer.echo(str(path))
 
 
@@ -100,6 +100,7 @@ def main(argv: list[str] | None = None) -> int:
         typer.echo("Aborted.", err=True)
         return 1
     return 0
+
 
 if __name__ == "__main__":
     sys.exit(main())

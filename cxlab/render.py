@@ -659,6 +659,9 @@ def _kernel_env(tmp: Path) -> dict[str, str]:
         "LC_ALL": "C.UTF-8",
         "LANG": "C.UTF-8",
         "MATPLOTLIBRC": str(rc),
+        # figures must reach the notebook inline, whatever MPLBACKEND the caller
+        # has (MPLBACKEND=Agg, common on servers and in CI, would drop them all)
+        "MPLBACKEND": "module://matplotlib_inline.backend_inline",
         "PYDEVD_DISABLE_FILE_VALIDATION": "1",
     }
     return env

@@ -1,0 +1,44 @@
+"""`cxlab demo` end to end: data -> warehouse -> pack of reports -> index page."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from html import unescape
+
+import duckdb
+import pytest
+
+from cxlab.report import fmt_nps
+
+
+@pytest.mark.slow
+def test_demo_builds_the_warehouse_and_a_linked_pack(tmp_path, open_in_chromium):
+    db, out = tmp_path / "data" / "cxlab.duckdb", tmp_path / "reports"
+    cmd = [sys.executable, "-m", "cxlab.cli", "demo", "--responses", "20000", "--seed", "5"]
+    cmd += ["--db", str(db), "--out", str(out)]
+    res = subprocess.run(cmd, capture_output=True, text=True, timeout=900, cwd=tmp_path)
+    assert res.returncode == 0, res.stderr[-3000:]
+    index = out / "index.html"
+    assert f"Reports are in {index.resolve()}" in res.stdout
+
+    with duckdb.connect(str(db), read_only=True) as con:
+        last = con.execute("SELECT max(quarter) FROM responses").fetchone()[0]
+        per_unit = con.execute(
+            "SELECT unit, 100.0 * (count(*) FILTER (WHERE ltr >= 9) - "
+            "count(*) FILTER (WHERE ltr <= 6)) / count(ltr) FROM responses "
+            "WHERE quarter = ? GROUP BY unit",
+            [last],
+        ).fetchall()
+    page = unescape(index.read_text(encoding="utf-8"))
+    links = re.findall(r'<a href="([^"]+)">([^<]+)</a>', page)
+    assert len(links) == 1 + len(per_unit) == 9
+    for href, _ in links:
+        assert (out / href).is_file() and (out / href).with_suffix(".ipynb").is_file()
+    for unit, nps in per_unit:
+        row = page[page.index(f">{unit}</a>") :].split("</tr>")[0]
+        assert f'<td class="num">{fmt_nps(nps)}</td>' in row
+    dom, requests = open_in_chromium(index.resolve().as_uri(), tmp_path)
+    assert "Customer experience reports, " + last in dom
+    assert [u for u, _ in requests if re.match(r"(?i)https?://", u)] == []

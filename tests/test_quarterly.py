@@ -1,0 +1,102 @@
+"""The quarterly report, end to end: real warehouse, real kernel, real browser."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from html import unescape
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from cxlab import render
+from cxlab.errors import RenderError
+from cxlab.report import fmt_nps
+
+ROOT = Path(__file__).resolve().parents[1]
+QUARTERLY = ROOT / "notebooks" / "quarterly_report.ipynb"
+
+
+def _sql_nps(db: Path, where: str) -> tuple[float, int]:
+    """NPS counted by hand in SQL, independently of cxlab."""
+    with duckdb.connect(str(db), read_only=True) as con:
+        pro, det, n = con.execute(
+            "SELECT count(*) FILTER (WHERE ltr >= 9), count(*) FILTER (WHERE ltr <= 6), "
+            f"count(ltr) FROM responses WHERE {where}"
+        ).fetchone()
+    return 100 * (pro - det) / n, n
+
+
+@pytest.fixture(scope="module")
+def company(demo_warehouse, tmp_path_factory):
+    db, truth = demo_warehouse
+    out = tmp_path_factory.mktemp("reports")
+    params = {"quarter": "latest", "unit": "ALL", "warehouse": str(db), "level": 0.95}
+    html = render.render(QUARTERLY, params, out_dir=out, name="company")
+    return html, db, truth
+
+
+@pytest.mark.slow
+def test_company_report_states_the_headline_counted_independently(company):
+    html, db, truth = company
+    text = unescape(html.read_text(encoding="utf-8"))
+    last = truth["quarters"][-1]
+    nps, n = _sql_nps(db, f"quarter = '{last}'")
+    assert f"All units, {last}</strong>: NPS {fmt_nps(nps)}" in text
+    assert f"n = {n:,}" in text
+    prev, _ = _sql_nps(db, f"quarter = '{truth['quarters'][-2]}'")
+    assert f"Versus {truth['quarters'][-2]} ({fmt_nps(prev)})" in text
+    for section in (
+        "Twelve-quarter trend",
+        "<th>Channel</th>",
+        "<th>Touch point</th>",
+        "Provenance",
+    ):
+        assert section in text
+    assert "import cxlab" not in text and "injected-parameters" not in text
+
+
+@pytest.mark.slow
+def test_company_report_puts_the_planted_weak_touch_points_at_the_bottom(company):
+    html, _, truth = company
+    text = unescape(html.read_text(encoding="utf-8"))
+    planted = set(truth["weak_touchpoints"]["shift_nps_points"])
+    # the touch-point table is sorted by NPS, lowest first
+    table = text[text.index("<th>Touch point</th>") :]
+    rows = re.findall(r"<tr><td>([^<]+)</td>", table)
+    assert set(rows[: len(planted)]) == planted
+
+
+@pytest.mark.slow
+def test_report_opens_offline_and_shows_figures(company, open_in_chromium, tmp_path):
+    html, _, _ = company
+    dom, requests = open_in_chromium(html.resolve().as_uri(), tmp_path)
+    assert [u for u, _ in requests if re.match(r"(?i)(https?|wss?)://", u)] == []
+    assert len(re.findall(r'<img[^>]+src="data:image/png;base64,', dom)) >= 6
+    assert "Customer experience report: All units" in dom
+
+
+@pytest.mark.slow
+def test_unit_report_and_unknown_unit(demo_warehouse, tmp_path):
+    db, truth = demo_warehouse
+    unit = truth["units"][0]
+    last = truth["quarters"][-1]
+    params = {"quarter": last, "unit": unit, "warehouse": str(db)}
+    html = render.render(QUARTERLY, params, out_dir=tmp_path, name="unit")
+    text = unescape(html.read_text(encoding="utf-8"))
+    nps, _ = _sql_nps(db, f"quarter = '{last}' AND unit = '{unit}'")
+    assert f"{unit}, {last}</strong>: NPS {fmt_nps(nps)}" in text
+    with pytest.raises(RenderError, match="unit 'Atlantis' not in the warehouse"):
+        render.render(QUARTERLY, {**params, "unit": "Atlantis"}, out_dir=tmp_path, name="bad")
+    assert not (tmp_path / "bad.html").exists()
+
+
+def test_mistyped_parameter_is_refused_by_the_cli_before_any_kernel(tmp_path):
+    cmd = [sys.executable, "-m", "cxlab.cli", "render", str(QUARTERLY), "-p", "quartr=2026Q3"]
+    res = subprocess.run(cmd, capture_output=True, text=True, cwd=tmp_path, timeout=60)
+    assert res.returncode == 2
+    assert "quartr" in res.stderr and "quarter" in res.stderr
+    assert "Traceback" not in res.stderr
+    assert not list(tmp_path.glob("reports/*"))
