@@ -38,7 +38,7 @@ import csv
 import hashlib
 import os
 import tempfile
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -615,13 +615,20 @@ class _Failures:
             else:
                 self._record(str(column), str(check), rows, values)
 
-    def message(self, where: Callable[[list[int]], str]) -> list[str]:
+    def message(
+        self, where: Callable[[list[int]], str], source: Mapping[str, str] | None = None
+    ) -> list[str]:
+        """One line per broken rule; ``source`` maps a column to its name in the file."""
+        source = source or {}
         lines = []
         order = sorted(self.by_rule.items(), key=lambda kv: kv[1].rows[0] if kv[1].rows else 0)
         for (column, rule), p in order:
             n = f"{p.count} row" + ("s" if p.count != 1 else "")
             more = ", ..." if p.count > len(p.rows) else ""
-            line = f"  - column {column!r} {rule}: {n} ({where(p.rows)}{more})"
+            label = repr(column)
+            if column in source:
+                label += f" (file column {source[column]!r})"
+            line = f"  - column {label} {rule}: {n} ({where(p.rows)}{more})"
             if rule != "must not be empty":
                 line += "; value" + ("s" if len(p.values) > 1 else "") + ": "
                 line += ", ".join(_fmt_value(v) for v in p.values) + more
@@ -1010,7 +1017,7 @@ def ingest(
             lines = [
                 f"{shown}: {n} rule{'s' if n != 1 else ''} broken; nothing was loaded into "
                 f"table {t.name!r}. {row_note}",
-                *failures.message(locate),
+                *failures.message(locate, {v: k for k, v in mapping.items()}),
             ]
             raise ValidationError("\n".join(lines))
         rows_read = pq.ParquetFile(stage).metadata.num_rows

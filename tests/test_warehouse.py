@@ -200,6 +200,12 @@ def test_mapping_renames_and_extra_columns_are_reported(tmp_path: Path, db: Path
     assert "ignored columns: 'Browser'" in rep.summary()
     assert read(db, "responses")["ltr"].tolist() == [1, 2, 3]
 
+    df.loc[1, "How likely are you to recommend us?"] = 12
+    src = write(df.assign(RespondentID=["x1", "x2", "x3"]), tmp_path / "export2.csv")
+    with pytest.raises(ValidationError) as err:
+        warehouse.ingest("responses", src, db=db, mapping=mapping)
+    assert "column 'ltr' (file column 'How likely are you to recommend us?')" in str(err.value)
+
 
 def test_parse_mapping_errors() -> None:
     assert warehouse.parse_mapping(["a=b=ltr"]) == {"a=b": "ltr"}
