@@ -274,30 +274,8 @@ def summarize(
 
 
 def _group_col(table: pd.DataFrame) -> str:
-    known = {
-        "n",
-        "n_missing",
-        "detractors",
-        "passives",
-        "promoters",
-        "pct_detractors",
-        "pct_passives",
-        "pct_promoters",
-        "nps",
-        "se",
-        "low",
-        "high",
-        "method",
-        "level",
-        "n_eff",
-        "flag",
-        "nps_rest",
-        "diff_rest",
-        "p_rest",
-        "p_adj",
-        "verdict",
-    }
-    cols = [c for c in table.columns if c not in known]
+    """The group column of a one-dimension breakdown (results put group columns first)."""
+    cols = list(table.columns[: table.columns.get_loc("n")])
     if len(cols) != 1:
         raise CxlabError(f"expected one group column, found {cols}.")
     return cols[0]
@@ -418,34 +396,12 @@ def scorecard(
     from cxlab.metrics import csat as _csat
 
     keys = [by] if isinstance(by, str) else list(by)
-    a = nps(data, ltr, by=keys, level=level)
-    b = _csat(data, csat, by=keys, level=level)
-    c = _ces(data, ces, by=keys, level=level)
-    out = a[[*keys, "n", "nps", "low", "high", "flag"]].rename(
-        columns={"low": "nps_low", "high": "nps_high"}
-    )
-    out = out.merge(
-        b[[*keys, "top_box", "top_box_low", "top_box_high", "mean"]].rename(
-            columns={
-                "top_box": "csat_top2",
-                "top_box_low": "csat_low",
-                "top_box_high": "csat_high",
-                "mean": "csat_mean",
-            }
-        ),
-        on=keys,
-        how="left",
-    )
-    out = out.merge(
-        c[[*keys, "top_box", "top_box_low", "top_box_high", "mean"]].rename(
-            columns={
-                "top_box": "ces_easy",
-                "top_box_low": "ces_low",
-                "top_box_high": "ces_high",
-                "mean": "ces_mean",
-            }
-        ),
-        on=keys,
-        how="left",
-    )
+    out = nps(data, ltr, by=keys, level=level)[[*keys, "n", "nps", "low", "high", "flag"]]
+    out = out.rename(columns={"low": "nps_low", "high": "nps_high"})
+    for name, func, col, share in (("csat", _csat, csat, "top2"), ("ces", _ces, ces, "easy")):
+        part = func(data, col, by=keys, level=level)[
+            [*keys, "top_box", "top_box_low", "top_box_high", "mean"]
+        ]
+        part.columns = [*keys, f"{name}_{share}", f"{name}_low", f"{name}_high", f"{name}_mean"]
+        out = out.merge(part, on=keys, how="left")
     return out[[c for c in out.columns if c != "flag"] + ["flag"]]

@@ -104,3 +104,19 @@ def test_responses_view_uses_the_profile_valid_on_the_survey_date(tmp_path):
 def test_table_html_escapes_text():
     html = report.table_html(pd.DataFrame({"g": ["<b>x</b>"], "n": [1200]}), {"g": "G", "n": "N"})
     assert "&lt;b&gt;" in html and "1,200" in html and "<b>x" not in html
+
+
+def test_scorecard_puts_the_three_metrics_side_by_side():
+    df = pd.DataFrame(
+        {"ltr": [9, 3, 8, 10], "csat": [5, 1, 4, 5], "ces": [7, 2, 5, 6], "g": list("aabb")}
+    )
+    card = report.scorecard(df, "g").set_index("g")
+    assert card.loc["a", ["nps", "csat_top2", "csat_mean", "ces_easy", "ces_mean"]].tolist() == [
+        0.0,
+        50.0,
+        3.0,
+        50.0,
+        4.5,
+    ]
+    assert card.loc["b", "nps"] == 50.0 and card.loc["b", "flag"] == "unreliable"
+    assert list(card.columns)[-1] == "flag"
