@@ -4,6 +4,9 @@ The top-level API (other modules, notebooks and tests rely on these names):
 
 - :func:`nps`, :func:`csat`, :func:`ces` -- metrics by group from a pandas
   DataFrame or an Ibis table (aggregated in the engine);
+- :func:`drivers` -- key driver analysis (relative weights, Shapley/LMG,
+  dominance) from a correlation matrix computed in the engine; the module's
+  other tools are in :mod:`cxlab.key_drivers`;
 - :func:`nps_counts`, :func:`nps_diff`, :func:`nps_moe`,
   :func:`nps_sample_size` -- inference on summaries;
 - :mod:`cxlab.warehouse` (DuckDB via Ibis), :mod:`cxlab.synth` (demo data with
@@ -14,6 +17,7 @@ The top-level API (other modules, notebooks and tests rely on these names):
 import warnings as _warnings
 
 from cxlab.errors import CxlabError, RenderError, ValidationError
+from cxlab.key_drivers import drivers
 from cxlab.metrics import ces, csat, nps
 from cxlab.stats import base_flag, nps_counts, nps_diff, nps_moe, nps_sample_size
 
@@ -33,6 +37,7 @@ __all__ = [
     "base_flag",
     "ces",
     "csat",
+    "drivers",
     "nps",
     "nps_counts",
     "nps_diff",

@@ -3,8 +3,9 @@
 What ``make demo`` runs. It generates the demo company (:mod:`cxlab.synth`),
 builds the DuckDB warehouse atomically (:func:`cxlab.warehouse.build_from_dir`),
 renders the company report and one report per business unit for the latest
-quarter (separate kernel processes, two at a time), and writes
-``reports/index.html`` linking each report with its headline NPS.
+quarter plus the company-wide analyses (:data:`ANALYSES`), each in its own kernel
+process, two at a time, and writes ``reports/index.html`` linking each report
+with its headline NPS.
 """
 
 from __future__ import annotations
@@ -31,13 +32,51 @@ def slug(text: str) -> str:
     return "-".join(part for part in out.split("-") if part)
 
 
+#: Company-wide analyses in the pack: notebook, output stem, title, blurb.
+ANALYSES = (
+    (
+        "nps_outcomes.ipynb",
+        "nps-outcomes",
+        "Does NPS move the business?",
+        "CX metrics against new customers, revenue, margin and market share: lagged "
+        "correlations, fixed-effects panel regression, Granger tests, a horse race of "
+        "metrics, and what customers did after they answered.",
+    ),
+    (
+        "drivers.ipynb",
+        "drivers",
+        "What drives the experience",
+        "Key driver analysis of the relationship battery (relative weights, Shapley) "
+        "with bootstrap intervals, and the importance-performance chart.",
+    ),
+    (
+        "journey_case_study.ipynb",
+        "journey-product-launch",
+        "Journey case study: a product launch",
+        "Touch points scored on their operational and relationship goals, how the "
+        "aggregate masks the weak ones, path analysis and channel consistency.",
+    ),
+)
+
+
 def report_jobs(db: Path, quarter: str, units: list[str], level: float = 0.95) -> list[dict]:
-    """The pack's reports: one for the company (``unit="ALL"``) and one per unit."""
+    """The pack: the company's and each unit's quarterly report, then the analyses."""
     jobs = []
     for unit in ["ALL", *units]:
         name = f"quarterly-{'company' if unit == 'ALL' else slug(unit)}-{quarter}"
         params = {"quarter": quarter, "unit": unit, "warehouse": str(db), "level": level}
         jobs.append({"notebook": QUARTERLY, "params": params, "name": name, "unit": unit})
+    for notebook, stem, title, blurb in ANALYSES:
+        params = {"warehouse": str(db), "level": level}
+        jobs.append(
+            {
+                "notebook": NOTEBOOKS / notebook,
+                "params": params,
+                "name": f"{stem}-{quarter}",
+                "title": title,
+                "blurb": blurb,
+            }
+        )
     return jobs
 
 
@@ -47,11 +86,14 @@ def _render_one(job: dict, out_dir: Path) -> Path:
     return render.render(job["notebook"], job["params"], out_dir=out_dir, name=job["name"])
 
 
-def write_index(out_dir: Path, quarter: str, rows: list[dict]) -> Path:
+def write_index(
+    out_dir: Path, quarter: str, rows: list[dict], analyses: list[dict] | None = None
+) -> Path:
     """Write ``index.html``: one line per report with its headline NPS and interval.
 
-    ``rows`` hold ``label, href, nps, low, high, n, flag``. Every value is
-    HTML-escaped; the page loads nothing from the network.
+    ``rows`` hold ``label, href, nps, low, high, n, flag``; ``analyses`` hold
+    ``title, href, blurb``. Every value is HTML-escaped; the page loads nothing
+    from the network.
     """
     items = []
     for r in rows:
@@ -62,6 +104,11 @@ def write_index(out_dir: Path, quarter: str, rows: list[dict]) -> Path:
             f'<td class="num">{escape(fmt_nps(r["low"]))} to {escape(fmt_nps(r["high"]))}</td>'
             f'<td class="num">{r["n"]:,}</td><td>{caution}</td></tr>'
         )
+    extra = "".join(
+        f'<li><a href="{escape(a["href"])}">{escape(a["title"])}</a>: {escape(a["blurb"])}</li>'
+        for a in analyses or []
+    )
+    analyses_html = f"<h2>Analyses</h2>\n<ul>{extra}</ul>" if extra else ""
     html = f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <title>cxlab quarterly pack {escape(quarter)}</title>
@@ -79,6 +126,7 @@ trend, the touch points and channels behind the number, and CSAT and CES.</p>
 </tr></thead><tbody>
 {chr(10).join(items)}
 </tbody></table>
+{analyses_html}
 </body></html>
 """
     path = out_dir / "index.html"
@@ -139,11 +187,18 @@ def run(
     jobs = report_jobs(db, quarter, chosen)
     print(f"Rendering {len(jobs)} reports for {quarter} ...")
     with ProcessPoolExecutor(max_workers=max(1, workers)) as pool:
-        futures = [pool.submit(_render_one, job, out_dir) for job in jobs]
-        paths = [f.result() for f in tqdm(futures, desc="reports", unit="report")]
+        # the analyses take longest: start them first
+        order = sorted(range(len(jobs)), key=lambda i: "unit" in jobs[i])
+        futures = {i: pool.submit(_render_one, jobs[i], out_dir) for i in order}
+        for i in tqdm(order, desc="reports", unit="report"):
+            futures[i].result()
+        paths = [futures[i].result() for i in range(len(jobs))]
 
-    rows = []
+    rows, analyses = [], []
     for job, path in zip(jobs, paths, strict=True):
+        if "unit" not in job:
+            analyses.append({"title": job["title"], "href": Path(path).name, "blurb": job["blurb"]})
+            continue
         r = company if job["unit"] == "ALL" else by_unit.loc[job["unit"]]
         rows.append(
             {
@@ -156,4 +211,4 @@ def run(
                 "flag": r["flag"],
             }
         )
-    return write_index(out_dir, quarter, rows)
+    return write_index(out_dir, quarter, rows, analyses)

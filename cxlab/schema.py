@@ -144,6 +144,20 @@ TABLES: dict[str, Table] = {
             key=("touchpoint", "channel"),
             doc="Inventory of touch points.",
         ),
+        Table(
+            "attribute_ratings",
+            (
+                C("response_id", "VARCHAR", doc="the survey response that rated the attribute"),
+                C("attribute", "VARCHAR", doc="e.g. 'Stock availability', 'Phone service'"),
+                C("rating", "INTEGER", doc="performance rating, 0-10 (10 = excellent)"),
+            ),
+            key=("response_id", "attribute"),
+            doc=(
+                "Relationship-survey attribute battery, long format: one row per response and "
+                "rated attribute (answered by a subset of responses; 'don't know' = no row). "
+                "The input of key driver analysis (cxlab.drivers)."
+            ),
+        ),
     ]
 }
 

@@ -140,7 +140,7 @@ def create(db: Path | str) -> None:
     >>> db = pathlib.Path(tempfile.mkdtemp()) / "cx.duckdb"
     >>> create(db)
     >>> sorted(connect(db).list_tables())[:3]
-    ['customer_history', 'customers', 'interactions']
+    ['attribute_ratings', 'customer_history', 'customers']
     """
     db = Path(db)
     db.parent.mkdir(parents=True, exist_ok=True)
@@ -359,7 +359,13 @@ def _as_text(s: pd.Series) -> pd.Series:
 # --------------------------------------------------------------------------- #
 
 # (column) -> (low, high) inclusive bounds of the survey scales in ``responses``.
-_SCALES = {"ltr": (0, 10), "csat": (1, 5), "ces": (1, 7)}
+#: Rating scales by (table, column).
+_SCALES = {
+    ("responses", "ltr"): (0, 10),
+    ("responses", "csat"): (1, 5),
+    ("responses", "ces"): (1, 7),
+    ("attribute_ratings", "rating"): (0, 10),
+}
 
 
 @dataclass(frozen=True)
@@ -449,8 +455,8 @@ def _column_rules(t: Table, col: Column) -> _ColumnRules:
         rules.append(_Rule("must not be blank", lambda s: s.astype("str").str.strip() != ""))
 
     name = col.name
-    if t.name == "responses" and name in _SCALES:
-        lo, hi = _SCALES[name]
+    if (t.name, name) in _SCALES:
+        lo, hi = _SCALES[t.name, name]
         rules.append(_Rule(f"must be between {lo} and {hi}", _between(lo, hi)))
     elif name == "weight":
         rules.append(_Rule("must be >= 0 (survey weights are not negative)", _between(0, None)))
@@ -1050,6 +1056,9 @@ def _load(db: Path, t: Table, stage: Path, shown: str, locate: _RowLocator, row_
     ok = False
     try:
         con.execute(f"SET memory_limit = '{DUCKDB_MEMORY_LIMIT}'")
+        # row order inside a table carries no meaning here; without this, DuckDB
+        # buffers a large INSERT ... SELECT to keep it and runs out of memory
+        con.execute("SET preserve_insertion_order = false")
         con.execute("BEGIN TRANSACTION")
         try:
             for other in TABLES.values():
@@ -1088,14 +1097,23 @@ def _load(db: Path, t: Table, stage: Path, shown: str, locate: _RowLocator, row_
 
 def _check_duplicates(con: Any, t: Table, shown: str, locate: _RowLocator, note: str) -> None:
     keys = ", ".join(_q(k) for k in t.key)
+    top_keys = ", ".join(f"top.{_q(k)}" for k in t.key)
+    # Find duplicated keys with plain counts (which spill to disk at any size),
+    # then collect row numbers for the first few only.
     rows = con.execute(
         f"""
         WITH d AS (
-            SELECT {keys}, count(*) AS n, list({_ROW} ORDER BY {_ROW}) AS rows
+            SELECT {keys}, count(*) AS n, min({_ROW}) AS first
             FROM __stage GROUP BY {keys} HAVING count(*) > 1
+        ),
+        top AS (
+            SELECT *, count(*) OVER () AS n_keys, sum(n) OVER () AS n_rows
+            FROM d ORDER BY first LIMIT {MAX_EXAMPLES}
         )
-        SELECT {keys}, n, rows[1:{MAX_EXAMPLES}], count(*) OVER (), sum(n) OVER ()
-        FROM d ORDER BY rows[1] LIMIT {MAX_EXAMPLES}
+        SELECT {top_keys}, top.n, list(s.{_ROW} ORDER BY s.{_ROW})[1:{MAX_EXAMPLES}],
+               top.n_keys, top.n_rows
+        FROM top JOIN __stage s USING ({keys})
+        GROUP BY ALL ORDER BY min(s.{_ROW})
         """
     ).fetchall()
     if not rows:

@@ -10,6 +10,7 @@ from html import unescape
 import duckdb
 import pytest
 
+from cxlab.demo import ANALYSES
 from cxlab.report import fmt_nps
 
 
@@ -33,12 +34,14 @@ def test_demo_builds_the_warehouse_and_a_linked_pack(tmp_path, open_in_chromium)
         ).fetchall()
     page = unescape(index.read_text(encoding="utf-8"))
     links = re.findall(r'<a href="([^"]+)">([^<]+)</a>', page)
-    assert len(links) == 1 + len(per_unit) == 9
+    assert len(per_unit) == 8 and len(links) == 1 + len(per_unit) + len(ANALYSES)
     for href, _ in links:
         assert (out / href).is_file() and (out / href).with_suffix(".ipynb").is_file()
     for unit, nps in per_unit:
         row = page[page.index(f">{unit}</a>") :].split("</tr>")[0]
         assert f'<td class="num">{fmt_nps(nps)}</td>' in row
+    for _, _, title, _ in ANALYSES:
+        assert f">{title}</a>" in page
     dom, requests = open_in_chromium(index.resolve().as_uri(), tmp_path)
     assert "Customer experience reports, " + last in dom
     assert [u for u, _ in requests if re.match(r"(?i)https?://", u)] == []

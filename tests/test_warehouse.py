@@ -55,6 +55,13 @@ def valid_frame(table: str) -> pd.DataFrame:
                 "margin": [1.0] * n,
             }
         ),
+        "attribute_ratings": pd.DataFrame(
+            {
+                "response_id": ["R1"] * n,
+                "attribute": [f"A{i}" for i in range(n)],
+                "rating": [0, 3, 10, 7, 5],
+            }
+        ),
         "outcomes": pd.DataFrame(
             {
                 "unit": ["North"] * n,
@@ -278,6 +285,8 @@ RULES = [
     ("customer_history", "valid_to", "2023-12-31", "must be on or after valid_from", ""),
     ("interactions", "timestamp", "yesterday", "must be a date-time", "'yesterday'"),
     ("interactions", "stage", "Attraction", "must be one of", "'Attraction'"),
+    ("attribute_ratings", "rating", "11", "must be between 0 and 10", "'11'"),
+    ("attribute_ratings", "rating", "6.5", "must be a whole number", "'6.5'"),
 ]
 
 

@@ -1,0 +1,1743 @@
+"""Does CX move the business? CX metrics linked to business outcomes, honestly.
+
+Reichheld (2003, *Harvard Business Review*, "The One Number You Need to Grow")
+claimed that NPS predicts growth; Keiningham et al. (2007, *Journal of
+Marketing*) and Morgan & Rego (2006, *Marketing Science*) found NPS no better,
+and often worse, than satisfaction measures. This module lets an analyst test
+the claim on their own data, with the small-sample caution it needs:
+
+- :func:`build_panel` -- the unit x quarter panel: NPS, CSAT top-2-box and mean,
+  CES mean and % easy with their sampling variances, joined to new customers,
+  revenue and its growth, profit and margin, market share and its change. One
+  Ibis aggregation per source; missing quarters are detected and reported.
+- :func:`correlations` -- Pearson and Spearman, pooled and within units, Fisher-z
+  intervals, p-values, Holm correction across the grid, small-n warnings.
+- :func:`lag_correlations` -- metric at t against outcome at t + k, k = -4..4.
+- :func:`fe_regression` -- unit fixed effects, cluster-robust standard errors,
+  lagged metric, optional errors-in-variables correction for the sampling error
+  of survey metrics (Fuller 1987).
+- :func:`granger` -- Granger-causality F tests per unit and pooled.
+- :func:`horse_race` -- which metric forecasts an outcome best out of sample
+  (rolling origin by quarter), with a Diebold-Mariano-type comparison.
+- :func:`say_do`, :func:`say_do_logit` -- stated LTR against later churn,
+  purchases and revenue, per category and per score (grouped logistic model).
+- :func:`migration` -- NPS category transitions between consecutive surveys,
+  with the revenue change of each cell.
+- Axes-level plots: :func:`plot_scatter`, :func:`plot_correlogram`,
+  :func:`plot_coefficients`, :func:`plot_migration`.
+
+Lags are computed by quarter-label arithmetic within a unit: the value "two
+quarters before 2026Q1" is the unit's 2025Q3 row or nothing. A missing quarter
+is never bridged by shifting rows.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+from typing import Any
+
+import ibis
+import ibis.expr.types as ir
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from matplotlib.axes import Axes
+from scipy import stats as sps
+from statsmodels.stats.multitest import multipletests
+
+from cxlab import stats as cxstats
+from cxlab.errors import CxlabError
+from cxlab.metrics import _check_columns, as_table
+from cxlab.report import _parse_quarter
+
+__all__ = [
+    "CX_METRICS",
+    "OUTCOMES",
+    "PanelWarning",
+    "build_panel",
+    "choose_lag",
+    "conclusion",
+    "effects",
+    "correlations",
+    "fe_regression",
+    "granger",
+    "horse_race",
+    "lag_correlations",
+    "lagged",
+    "migration",
+    "panel_gaps",
+    "plot_coefficients",
+    "plot_correlogram",
+    "plot_migration",
+    "plot_scatter",
+    "say_do",
+    "say_do_logit",
+]
+
+#: CX metrics of the panel and their labels.
+CX_METRICS: dict[str, str] = {
+    "nps": "NPS",
+    "csat_top2": "CSAT % 4-5",
+    "csat_mean": "CSAT mean",
+    "ces_mean": "CES mean",
+    "ces_easy": "CES % easy",
+}
+#: Business outcomes of the panel and their labels.
+OUTCOMES: dict[str, str] = {
+    "new_customers": "New customers",
+    "revenue": "Revenue",
+    "revenue_growth": "Revenue growth %",
+    "profit": "Profit",
+    "margin": "Profit margin %",
+    "market_share": "Market share %",
+    "market_share_change": "Market share change (points)",
+}
+CATEGORIES = ("detractor", "passive", "promoter")
+_MIN_UNITS = 5  # fewer units: between-unit claims are anecdotes
+_MIN_PERIODS = 8  # fewer quarters per unit: within-unit claims are fragile
+_MIN_PAIRS = 20
+
+
+class PanelWarning(UserWarning):
+    """The data allow the computation, but not a strong claim (few units, gaps...)."""
+
+
+# ----------------------------------------------------------------------------- helpers
+
+
+def _qindex(labels: pd.Series) -> np.ndarray:
+    """Quarter labels 'YYYYQn' -> consecutive integers (year * 4 + n - 1)."""
+    out = np.empty(len(labels), dtype=np.int64)
+    for i, q in enumerate(labels.astype(str)):
+        y, n = _parse_quarter(q)
+        out[i] = y * 4 + n - 1
+    return out
+
+
+def _qlabel(k: int) -> str:
+    return f"{k // 4}Q{k % 4 + 1}"
+
+
+def _check_level(level: float) -> float:
+    if not 0 < float(level) < 1:
+        raise CxlabError(f"level must be between 0 and 1 (e.g. 0.95), got {level!r}.")
+    return float(level)
+
+
+def _check_panel(panel: pd.DataFrame, columns: Sequence[str]) -> None:
+    if not isinstance(panel, pd.DataFrame):
+        raise CxlabError(
+            f"panel must be the DataFrame from build_panel(), not {type(panel).__name__}."
+        )
+    need = ["unit", "quarter", "qi", *columns]
+    missing = [c for c in need if c not in panel.columns]
+    if missing:
+        raise CxlabError(
+            f"panel has no column(s) {', '.join(map(repr, missing))}; build it with "
+            f"cxlab.outcomes.build_panel(). Metrics: {', '.join(CX_METRICS)}; outcomes: "
+            f"{', '.join(OUTCOMES)}."
+        )
+
+
+def _as_list(x: str | Sequence[str] | None, default: Sequence[str]) -> list[str]:
+    if x is None:
+        return list(default)
+    return [x] if isinstance(x, str) else list(x)
+
+
+def lagged(panel: pd.DataFrame, column: str, k: int) -> pd.Series:
+    """Value of ``column`` at quarter t - k of the same unit, aligned to the panel's rows.
+
+    Uses quarter-label arithmetic: the result is NaN when the unit has no row (or
+    a missing value) ``k`` quarters earlier, so a gap is never bridged. Negative
+    ``k`` gives a lead.
+
+    Examples
+    --------
+    >>> p = pd.DataFrame({"unit": ["a"] * 3, "quarter": ["2025Q1", "2025Q2", "2025Q4"],
+    ...                   "qi": [8100, 8101, 8103], "x": [1.0, 2.0, 4.0]})
+    >>> lagged(p, "x", 1).tolist()
+    [nan, 1.0, nan]
+    """
+    _check_panel(panel, [column])
+    codes, _ = pd.factorize(panel["unit"])
+    qi = panel["qi"].to_numpy(np.int64)
+    span = int(qi.max() - qi.min()) + abs(int(k)) + 1 if len(qi) else 1
+    key = codes.astype(np.int64) * (2 * span + 1) + (qi - qi.min())  # unique per (unit, quarter)
+    values = pd.Series(panel[column].to_numpy(float), index=key)
+    values = values[~values.index.duplicated()]
+    out = values.reindex(key - k).to_numpy()
+    return pd.Series(out, index=panel.index, name=f"{column}_lag{k}")
+
+
+def _pairs(panel: pd.DataFrame, metric: str, outcome: str, lag: int) -> pd.DataFrame:
+    """Rows with the metric at t - lag and the outcome at t, both present."""
+    x = lagged(panel, metric, lag)
+    out = pd.DataFrame(
+        {"unit": panel["unit"].to_numpy(), "qi": panel["qi"].to_numpy(), "x": x.to_numpy()}
+    )
+    out["y"] = panel[outcome].to_numpy(float)
+    var = f"{metric}_var"
+    out["x_var"] = lagged(panel, var, lag).to_numpy() if var in panel else 0.0
+    return out.dropna(subset=["x", "y"]).reset_index(drop=True)
+
+
+def _demean(df: pd.DataFrame, cols: Sequence[str]) -> pd.DataFrame:
+    """Subtract each unit's mean from ``cols`` (the within transformation)."""
+    out = df.copy()
+    codes, _ = pd.factorize(df["unit"])
+    counts = np.bincount(codes).astype(float)
+    for c in cols:
+        v = df[c].to_numpy(float)
+        out[c] = v - (np.bincount(codes, weights=v) / counts)[codes]
+    return out
+
+
+def _fisher_ci(r: float, se_z: float, z: float) -> tuple[float, float]:
+    zr = np.arctanh(np.clip(r, -0.9999999, 0.9999999))
+    return float(np.tanh(zr - z * se_z)), float(np.tanh(zr + z * se_z))
+
+
+# ----------------------------------------------------------------------------- panel
+
+
+def build_panel(
+    responses: pd.DataFrame | ir.Table,
+    outcomes: pd.DataFrame | ir.Table,
+    *,
+    units: str | Sequence[str] | None = None,
+    first: str | None = None,
+    last: str | None = None,
+    ltr: str = "ltr",
+    csat: str = "csat",
+    ces: str = "ces",
+    breaks: tuple[int, int] = (6, 8),
+    min_responses: int = 30,
+) -> pd.DataFrame:
+    """The unit x quarter panel of CX metrics and business outcomes.
+
+    One Ibis aggregation per source runs in the engine: responses ``GROUP BY
+    unit, quarter`` (the three NPS counts, CSAT and CES counts, sums and sums of
+    squares) and the outcomes table; the small results are joined here. The
+    panel has a row for every unit and every quarter from ``first`` to ``last``,
+    so missing quarters are explicit rows (``complete`` is False) and never
+    shifted across when lagging. Missing quarters and cells with fewer than
+    ``min_responses`` responses are reported with a :class:`PanelWarning` and by
+    :func:`panel_gaps`; thin cells' metrics are set to NaN.
+
+    Parameters
+    ----------
+    responses : pandas.DataFrame or ibis Table
+        Survey responses with ``unit``, ``quarter`` and the score columns.
+    outcomes : pandas.DataFrame or ibis Table
+        Business outcomes with ``unit, quarter, new_customers, revenue, profit,
+        market_share`` (see :mod:`cxlab.schema`).
+    units : str or list of str, optional
+        Keep these units (default: every unit in either source).
+    first, last : str, optional
+        Quarter range ``'YYYYQn'`` (default: the range of the data).
+    ltr, csat, ces : str
+        Score columns (0-10, 1-5, 1-7).
+    breaks : (int, int)
+        Highest detractor and highest passive score.
+    min_responses : int
+        Cells with fewer LTR responses get NaN metrics (a noisy NPS is not a
+        measurement of the unit).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per unit and quarter: ``unit, quarter, qi`` (quarter index),
+        ``n, detractors, passives, promoters, nps, nps_var`` (sampling variance
+        of NPS in points squared, ``(P + D - (P - D)^2) / n * 10^4``),
+        ``csat_n, csat_top2, csat_top2_var, csat_mean, csat_mean_var, ces_n,
+        ces_mean, ces_mean_var, ces_easy, ces_easy_var``, the outcomes
+        ``new_customers, revenue, revenue_growth`` (% on the previous quarter),
+        ``profit, margin`` (profit / revenue, %), ``market_share`` (percent: the
+        table's 0-1 share x 100), ``market_share_change`` (on the previous
+        quarter, percentage points), and ``complete`` (both sources present).
+
+    Examples
+    --------
+    >>> r = pd.DataFrame({"unit": ["a"] * 4, "quarter": ["2025Q1"] * 2 + ["2025Q2"] * 2,
+    ...                   "ltr": [10, 3, 9, 9], "csat": [5, 2, 4, 5], "ces": [7, 3, 6, 6]})
+    >>> o = pd.DataFrame({"unit": ["a", "a"], "quarter": ["2025Q1", "2025Q2"],
+    ...                   "new_customers": [10, 12], "revenue": [100.0, 110.0],
+    ...                   "profit": [10.0, 12.0], "market_share": [0.2, 0.21]})
+    >>> p = build_panel(r, o, min_responses=1)
+    >>> p[["quarter", "nps", "revenue_growth", "market_share_change"]].round(3)
+      quarter    nps  revenue_growth  market_share_change
+    0  2025Q1    0.0             NaN                  NaN
+    1  2025Q2  100.0            10.0                  1.0
+    """
+    r = as_table(responses)
+    o = as_table(outcomes)
+    _check_columns(r, ["unit", "quarter", ltr, csat, ces], "responses")
+    _check_columns(
+        o,
+        ["unit", "quarter", "new_customers", "revenue", "profit", "market_share"],
+        "outcomes",
+    )
+    lo_b, hi_b = breaks
+    s = r[ltr]
+    c = r[csat].cast("float64")
+    e = r[ces].cast("float64")
+    keep_units = None if units is None else _as_list(units, [])
+    if keep_units is not None:
+        r = r.filter(r.unit.isin(keep_units))
+        o = o.filter(o.unit.isin(keep_units))
+        s, c, e = r[ltr], r[csat].cast("float64"), r[ces].cast("float64")
+    resp = (
+        r.group_by(["unit", "quarter"])
+        .aggregate(
+            n=s.count(),
+            detractors=(s <= lo_b).sum(),
+            passives=(s.notnull() & (s > lo_b) & (s <= hi_b)).sum(),
+            promoters=(s > hi_b).sum(),
+            csat_n=c.count(),
+            csat_top=(c >= 4).sum(),
+            csat_s=c.sum(),
+            csat_ss=(c * c).sum(),
+            ces_n=e.count(),
+            ces_top=(e >= 5).sum(),
+            ces_s=e.sum(),
+            ces_ss=(e * e).sum(),
+        )
+        .to_pandas()
+    )
+    outc = o.select(
+        "unit", "quarter", "new_customers", "revenue", "profit", "market_share"
+    ).to_pandas()
+    if outc.duplicated(["unit", "quarter"]).any():
+        dup = outc[outc.duplicated(["unit", "quarter"], keep=False)].head(3)
+        raise CxlabError(
+            "outcomes: more than one row for the same unit and quarter, e.g. "
+            + "; ".join(f"{a} {b}" for a, b in zip(dup.unit, dup.quarter, strict=True))
+        )
+    if resp.empty and outc.empty:
+        raise CxlabError("no data: the responses and outcomes are empty for this selection.")
+    for frame in (resp, outc):
+        frame["qi"] = _qindex(frame["quarter"]) if len(frame) else np.array([], dtype=np.int64)
+
+    all_q = np.concatenate([resp["qi"].to_numpy(), outc["qi"].to_numpy()])
+    q0 = _qindex(pd.Series([first]))[0] if first else int(all_q.min())
+    q1 = _qindex(pd.Series([last]))[0] if last else int(all_q.max())
+    if q1 < q0:
+        raise CxlabError(f"period: first quarter {first} is after last quarter {last}.")
+    unit_list = sorted(set(resp["unit"]) | set(outc["unit"]))
+    if keep_units is not None:
+        unknown = sorted(set(keep_units) - set(unit_list))
+        if unknown:
+            raise CxlabError(
+                f"unit(s) {', '.join(unknown)} not found in the responses or outcomes."
+            )
+    grid = pd.DataFrame(
+        [(u, q) for u in unit_list for q in range(q0, q1 + 1)], columns=["unit", "qi"]
+    )
+    grid["quarter"] = [_qlabel(q) for q in grid["qi"]]
+    # revenue growth and share change need the previous quarter: keep one extra quarter
+    prev = outc[["unit", "qi", "revenue", "market_share"]].copy()
+    prev["qi"] += 1
+    prev = prev.rename(columns={"revenue": "_rev_prev", "market_share": "_share_prev"})
+    resp = resp.drop(columns="quarter")
+    outc = outc.drop(columns="quarter").merge(prev, on=["unit", "qi"], how="left")
+    p = grid.merge(resp, on=["unit", "qi"], how="left").merge(outc, on=["unit", "qi"], how="left")
+
+    n = p["n"].fillna(0).to_numpy(float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        det = p["detractors"].to_numpy(float) / n
+        pro = p["promoters"].to_numpy(float) / n
+        p["nps"] = 100.0 * (pro - det)
+        p["nps_var"] = 1e4 * (pro + det - (pro - det) ** 2) / n
+        for name in ("csat", "ces"):
+            k = p[f"{name}_n"].to_numpy(float)
+            top = p[f"{name}_top"].to_numpy(float) / k
+            mean = p[f"{name}_s"].to_numpy(float) / k
+            var = (p[f"{name}_ss"].to_numpy(float) - k * mean**2) / (k - 1)
+            top_col = "csat_top2" if name == "csat" else "ces_easy"
+            p[top_col] = 100.0 * top
+            p[f"{top_col}_var"] = 1e4 * top * (1 - top) / k
+            p[f"{name}_mean"] = mean
+            p[f"{name}_mean_var"] = np.clip(var, 0, None) / k
+        p["revenue_growth"] = 100.0 * (p["revenue"] / p["_rev_prev"] - 1.0)
+        p["margin"] = 100.0 * p["profit"] / p["revenue"]
+        p["market_share"] = 100.0 * p["market_share"]  # percent, easier to read
+        p["market_share_change"] = p["market_share"] - 100.0 * p["_share_prev"]
+    thin = n < min_responses
+    metric_cols = [c for c in p.columns if c.startswith(("nps", "csat_", "ces_"))]
+    metric_cols = [c for c in metric_cols if not c.endswith(("_n", "_top", "_s", "_ss"))]
+    p.loc[thin, metric_cols] = np.nan
+    p["n"] = n.astype(np.int64)
+    p["complete"] = ~thin & p["revenue"].notna()
+
+    gaps = []
+    has_r = n > 0
+    for u, g in p.groupby("unit", sort=True):
+        miss_r = g.loc[n[g.index] == 0, "quarter"].tolist()
+        thin_r = g.loc[thin[g.index] & has_r[g.index], "quarter"].tolist()
+        miss_o = g.loc[g["revenue"].isna(), "quarter"].tolist()
+        for what, qs in (
+            ("no survey responses", miss_r),
+            (f"fewer than {min_responses} responses", thin_r),
+            ("no outcomes row", miss_o),
+        ):
+            gaps.extend({"unit": u, "quarter": q, "problem": what} for q in qs)
+    gaps_df = pd.DataFrame(gaps, columns=["unit", "quarter", "problem"])
+    if len(gaps_df):
+        summary = "; ".join(
+            f"{u}: {', '.join(g['quarter'] + ' (' + g['problem'] + ')')}"
+            for u, g in list(gaps_df.groupby("unit", sort=True))[:5]
+        )
+        warnings.warn(
+            f"the panel has {len(gaps_df)} missing or thin unit-quarter(s), left as gaps (lags "
+            f"never bridge them): {summary}" + (" ..." if gaps_df["unit"].nunique() > 5 else ""),
+            PanelWarning,
+            stacklevel=2,
+        )
+    cols = [
+        "unit",
+        "quarter",
+        "qi",
+        "n",
+        "detractors",
+        "passives",
+        "promoters",
+        "nps",
+        "nps_var",
+        "csat_n",
+        "csat_top2",
+        "csat_top2_var",
+        "csat_mean",
+        "csat_mean_var",
+        "ces_n",
+        "ces_mean",
+        "ces_mean_var",
+        "ces_easy",
+        "ces_easy_var",
+        "new_customers",
+        "revenue",
+        "revenue_growth",
+        "profit",
+        "margin",
+        "market_share",
+        "market_share_change",
+        "complete",
+    ]
+    out = p[cols].sort_values(["unit", "qi"], kind="stable").reset_index(drop=True)
+    for col in ("detractors", "passives", "promoters", "csat_n", "ces_n"):
+        out[col] = out[col].fillna(0).astype(np.int64)
+    out["new_customers"] = out["new_customers"].astype(float)
+    out.attrs["gaps"] = gaps_df.to_dict("records")  # plain records: pandas compares attrs
+    return out
+
+
+def panel_gaps(panel: pd.DataFrame) -> pd.DataFrame:
+    """The missing or thin unit-quarters that :func:`build_panel` found: ``unit, quarter,
+    problem``."""
+    return pd.DataFrame(panel.attrs.get("gaps", []), columns=["unit", "quarter", "problem"])
+
+
+def _usable(
+    pairs: pd.DataFrame, metric: str, outcome: str, *, within: bool, min_pairs: int = 3
+) -> None:
+    """Raise a clear CxlabError when the pairs cannot support any estimate."""
+    n, k = len(pairs), pairs["unit"].nunique()
+    where = f"{metric} vs {outcome}"
+    if n < min_pairs:
+        raise CxlabError(
+            f"{where}: only {n} unit-quarter(s) have both values (need at least {min_pairs}); "
+            "widen the period, add units, or use a shorter lag."
+        )
+    if within:
+        if k == n:
+            raise CxlabError(
+                f"{where}: every unit has a single period, so there is no within-unit variation; "
+                "within-unit analyses need at least two quarters per unit."
+            )
+        d = _demean(pairs, ["x", "y"])
+        sd_x, sd_y = d["x"].std(), d["y"].std()
+    else:
+        sd_x, sd_y = pairs["x"].std(), pairs["y"].std()
+    for name, sd in ((metric, sd_x), (outcome, sd_y)):
+        if not np.isfinite(sd) or sd <= 1e-12 * (1 + pairs[["x", "y"]].abs().max().max()):
+            raise CxlabError(
+                f"{where}: {name} is constant{' within every unit' if within else ''} over the "
+                "selected quarters; a correlation or slope would be meaningless."
+            )
+
+
+def _caution(n: int, n_units: int, n_periods: int, *, within: bool) -> str:
+    notes = []
+    if n < _MIN_PAIRS:
+        notes.append(f"only {n} unit-quarters")
+    if within and n_periods < _MIN_PERIODS:
+        notes.append(f"at most {n_periods} quarters per unit")
+    if not within and n_units < _MIN_UNITS:
+        notes.append(f"only {n_units} units: mostly between-unit differences")
+    return "; ".join(notes)
+
+
+# ----------------------------------------------------------------------------- correlations
+
+
+def _corr_one(
+    pairs: pd.DataFrame, method: str, within: bool, z: float
+) -> tuple[float, float, float, float, int]:
+    """Correlation, its Fisher-z interval and p-value; returns (r, low, high, p, df)."""
+    x, y = pairs["x"].to_numpy(float), pairs["y"].to_numpy(float)
+    if method == "spearman":  # ranks of the pooled data; "within" then removes unit means
+        x, y = sps.rankdata(x), sps.rankdata(y)
+    n, k = len(x), pairs["unit"].nunique()
+    if within:
+        d = _demean(pairs.assign(x=x, y=y), ["x", "y"])
+        x, y = d["x"].to_numpy(), d["y"].to_numpy()
+        df = n - k - 1  # repeated-measures correlation (Bakdash & Marusich 2017)
+    else:
+        df = n - 2
+    xc, yc = x - x.mean(), y - y.mean()
+    denom = np.sqrt((xc @ xc) * (yc @ yc))
+    r = float((xc @ yc) / denom) if denom > 0 else np.nan
+    if df < 2 or not np.isfinite(r):
+        return r, np.nan, np.nan, np.nan, df
+    se_z = 1.0 / np.sqrt(df - 1)  # n - 3 for the pooled case
+    if method == "spearman":
+        se_z *= np.sqrt(1.06)  # Fieller, Hartley & Pearson (1957)
+    low, high = _fisher_ci(r, se_z, z)
+    t = r * np.sqrt(df / max(1e-300, 1 - r * r))
+    p = float(2 * sps.t.sf(abs(t), df))
+    return r, low, high, p, df
+
+
+def correlations(
+    panel: pd.DataFrame,
+    metrics: str | Sequence[str] | None = None,
+    outcomes: str | Sequence[str] | None = None,
+    *,
+    lag: int = 0,
+    methods: Sequence[str] = ("pearson", "spearman"),
+    scopes: Sequence[str] = ("pooled", "within"),
+    level: float = 0.95,
+    correction: str = "holm",
+) -> pd.DataFrame:
+    """Correlations of each CX metric (at t - lag) with each outcome (at t).
+
+    ``pooled`` correlates all unit-quarters together (mixing between-unit and
+    over-time differences, as Reichheld's cross-sectional plots did);
+    ``within`` removes each unit's mean first (the repeated-measures
+    correlation of Bakdash & Marusich 2017, *Frontiers in Psychology*, with
+    ``N - k - 1`` degrees of freedom for k units), so it answers "when a unit's
+    NPS is higher than usual, is its outcome higher than usual?".
+
+    Intervals use Fisher's z with SE ``1/sqrt(df - 1)`` (``1/sqrt(n - 3)``
+    pooled), times ``sqrt(1.06)`` for Spearman (Fieller, Hartley & Pearson
+    1957, *Biometrika* 44); p-values are the t test of r. ``p_adj`` corrects
+    across the whole grid (Holm 1979 by default, statsmodels ``multipletests``).
+    Correlations of autocorrelated, trending series have fewer independent
+    observations than rows, so the intervals are optimistic; ``caution``
+    names the small-sample problems.
+
+    Parameters
+    ----------
+    panel : pandas.DataFrame
+        From :func:`build_panel`.
+    metrics, outcomes : str or list of str, optional
+        Default: every metric in :data:`CX_METRICS` and outcome in :data:`OUTCOMES`.
+    lag : int
+        Metric ``lag`` quarters before the outcome.
+    methods : sequence of {"pearson", "spearman"}
+    scopes : sequence of {"pooled", "within"}
+    level : float
+    correction : str
+        Any ``statsmodels.stats.multitest.multipletests`` method, or ``"none"``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``metric, outcome, lag, method, scope, n, n_units, n_periods, r, low,
+        high, p, p_adj, significant, caution``.
+
+    Examples
+    --------
+    >>> p = pd.DataFrame({"unit": list("aaabbb"), "quarter": ["2025Q1", "2025Q2", "2025Q3"] * 2,
+    ...                   "qi": [8100, 8101, 8102] * 2, "nps": [1.0, 2, 3, 5, 6, 8],
+    ...                   "revenue": [2.0, 4, 6, 1, 3, 4]})
+    >>> correlations(p, "nps", "revenue", methods=["pearson"], scopes=["within"])["r"].round(4)
+    0    0.9068
+    Name: r, dtype: float64
+    """
+    metrics_ = _as_list(metrics, CX_METRICS)
+    outcomes_ = _as_list(outcomes, OUTCOMES)
+    _check_panel(panel, [*metrics_, *outcomes_])
+    level = _check_level(level)
+    bad = [m for m in methods if m not in ("pearson", "spearman")]
+    bad += [s for s in scopes if s not in ("pooled", "within")]
+    if bad:
+        raise CxlabError(
+            f"unknown method/scope {bad}; methods: pearson, spearman; scopes: pooled, within."
+        )
+    z = float(sps.norm.ppf(0.5 + level / 2))
+    rows = []
+    for m in metrics_:
+        for o in outcomes_:
+            pairs = _pairs(panel, m, o, lag)
+            for scope in scopes:
+                within = scope == "within"
+                _usable(pairs, m, o, within=within)
+                n, k = len(pairs), pairs["unit"].nunique()
+                t_max = int(pairs.groupby("unit").size().max())
+                for method in methods:
+                    r, low, high, p, _df = _corr_one(pairs, method, within, z)
+                    rows.append(
+                        {
+                            "metric": m,
+                            "outcome": o,
+                            "lag": lag,
+                            "method": method,
+                            "scope": scope,
+                            "n": n,
+                            "n_units": k,
+                            "n_periods": t_max,
+                            "r": r,
+                            "low": low,
+                            "high": high,
+                            "p": p,
+                            "caution": _caution(n, k, t_max, within=within),
+                        }
+                    )
+    out = pd.DataFrame(rows)
+    out["p_adj"] = _adjust(out["p"].to_numpy(float), correction)
+    out["significant"] = out["p_adj"] < 1 - level
+    cols = ["metric", "outcome", "lag", "method", "scope", "n", "n_units", "n_periods", "r"]
+    return out[[*cols, "low", "high", "p", "p_adj", "significant", "caution"]]
+
+
+def _adjust(p: np.ndarray, correction: str) -> np.ndarray:
+    out = np.full(len(p), np.nan)
+    ok = np.isfinite(p)
+    if correction == "none" or not ok.any():
+        out[ok] = p[ok]
+        return out
+    try:
+        out[ok] = multipletests(p[ok], method=correction)[1]
+    except ValueError as exc:
+        raise CxlabError(f"unknown multiple-comparison correction {correction!r}: {exc}") from None
+    return out
+
+
+def lag_correlations(
+    panel: pd.DataFrame,
+    metric: str = "nps",
+    outcome: str = "new_customers",
+    *,
+    lags: Sequence[int] = range(-4, 5),
+    method: str = "pearson",
+    within: bool = True,
+    level: float = 0.95,
+    correction: str = "holm",
+) -> pd.DataFrame:
+    """Cross-correlogram: metric at t against outcome at t + k for each k in ``lags``.
+
+    A peak at positive k means the metric *leads* the outcome by k quarters; at
+    negative k it *lags* it (the outcome moves first); at 0 they move together.
+    Pairs never span a missing quarter. With trending or autocorrelated series
+    neighbouring lags share much of their signal, so read the shape, not one
+    bar. See :func:`correlations` for the interval and p-value.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``lag, n, r, low, high, p, p_adj, best`` (``best`` marks the lag with the
+        largest ``|r|``), plus ``metric, outcome, method, scope``.
+
+    Examples
+    --------
+    >>> p = pd.DataFrame({"unit": ["a"] * 6, "quarter": [f"2025Q{i}" for i in range(1, 5)]
+    ...                   + ["2026Q1", "2026Q2"], "qi": range(8100, 8106),
+    ...                   "nps": [1.0, 3, 2, 5, 4, 6], "revenue": [0.0, 0, 1, 3, 2, 5]})
+    >>> lag_correlations(p, "nps", "revenue", lags=[0, 1], within=False)[["lag", "n"]]
+       lag  n
+    0    0  6
+    1    1  5
+    """
+    _check_panel(panel, [metric, outcome])
+    level = _check_level(level)
+    z = float(sps.norm.ppf(0.5 + level / 2))
+    rows = []
+    for k in lags:
+        pairs = _pairs(panel, metric, outcome, int(k))
+        try:
+            _usable(pairs, metric, outcome, within=within, min_pairs=4)
+        except CxlabError as exc:
+            raise CxlabError(f"lag {k}: {exc}") from None
+        r, low, high, p, _df = _corr_one(pairs, method, within, z)
+        rows.append({"lag": int(k), "n": len(pairs), "r": r, "low": low, "high": high, "p": p})
+    out = pd.DataFrame(rows)
+    out["p_adj"] = _adjust(out["p"].to_numpy(float), correction)
+    out["best"] = False
+    out.loc[out["r"].abs().idxmax(), "best"] = True
+    out["metric"], out["outcome"] = metric, outcome
+    out["method"], out["scope"] = method, "within" if within else "pooled"
+    return out
+
+
+# ----------------------------------------------------------------------------- regression
+
+
+def fe_regression(
+    panel: pd.DataFrame,
+    metric: str = "nps",
+    outcome: str = "new_customers",
+    *,
+    lag: int | Sequence[int] = 2,
+    eiv: bool = False,
+    cov: str = "cluster",
+    level: float = 0.95,
+) -> pd.DataFrame:
+    """Unit fixed-effects regression of an outcome on the lagged metric.
+
+    ``y[u, t] = a_u + sum_k b_k x[u, t - k] + e[u, t]``, estimated by the within
+    transformation (unit means removed; identical to OLS with one dummy per
+    unit) with statsmodels ``OLS``. Standard errors are cluster-robust by unit
+    (``cov="cluster"``, CR1 with ``G/(G-1) * (N-1)/(N-K)``, K not counting the
+    absorbed unit effects, as Stata's ``xtreg, fe vce(cluster)``; t reference
+    with G - 1 degrees of freedom, Cameron & Miller 2015, *Journal of Human
+    Resources* 50(2)), ``"HC1"`` or ``"nonrobust"``. With fewer than about 20
+    units cluster-robust SEs are themselves noisy: ``caution`` says so.
+
+    Errors in variables: a survey metric is an estimate; its sampling error
+    biases the slope towards zero (attenuation). With ``eiv=True`` (one lag
+    only) the slope is corrected by the method of moments with the *known*
+    error variances (Fuller 1987, *Measurement Error Models*, section 1.2):
+    ``b = S_xy / (S_xx - sum_u sum_t s2[u,t] (1 - 1/T_u))`` on the within-
+    transformed data, where ``s2`` is the panel's ``{metric}_var`` column; the
+    SE is scaled by the same reliability ratio (a first-order approximation
+    that ignores the sampling error of the reliability itself).
+
+    Parameters
+    ----------
+    panel : pandas.DataFrame
+        From :func:`build_panel`.
+    metric, outcome : str
+    lag : int or list of int
+        Lag(s) of the metric, in quarters (0 = same quarter).
+    eiv : bool
+        Apply the errors-in-variables correction.
+    cov : {"cluster", "HC1", "nonrobust"}
+    level : float
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per lag: ``metric, outcome, lag, coef, se, low, high, t, p, n,
+        n_units, df, cov, reliability, r2_within, caution``.
+
+    Examples
+    --------
+    >>> p = pd.DataFrame({"unit": list("aaaabbbb"), "quarter": ["2025Q1", "2025Q2", "2025Q3",
+    ...                   "2025Q4"] * 2, "qi": [8100, 8101, 8102, 8103] * 2,
+    ...                   "nps": [1.0, 2, 4, 3, 10, 12, 11, 13],
+    ...                   "revenue": [5.0, 7, 11, 9, 30, 35, 32, 37]})
+    >>> fe_regression(p, "nps", "revenue", lag=0, cov="nonrobust")["coef"].round(6).tolist()
+    [2.2]
+    """
+    import statsmodels.api as sm
+
+    lags = [lag] if isinstance(lag, int | np.integer) else list(lag)
+    if not lags:
+        raise CxlabError("fe_regression: give at least one lag.")
+    _check_panel(panel, [metric, outcome])
+    level = _check_level(level)
+    if cov not in ("cluster", "HC1", "nonrobust"):
+        raise CxlabError(f"cov must be 'cluster', 'HC1' or 'nonrobust', not {cov!r}.")
+    if eiv and len(lags) != 1:
+        raise CxlabError("fe_regression: the errors-in-variables correction takes one lag.")
+    if eiv and f"{metric}_var" not in panel:
+        raise CxlabError(f"eiv=True needs the sampling variance column '{metric}_var'.")
+    df = pd.DataFrame({"unit": panel["unit"].to_numpy(), "y": panel[outcome].to_numpy(float)})
+    xcols = [f"x{k}" for k in lags]
+    for k, col in zip(lags, xcols, strict=True):
+        df[col] = lagged(panel, metric, k).to_numpy()
+    if eiv:
+        df["s2"] = lagged(panel, f"{metric}_var", lags[0]).to_numpy()
+    df = df.dropna().reset_index(drop=True)
+    n_units = df["unit"].nunique()
+    where = f"fe_regression {outcome} ~ {metric} (lag {', '.join(map(str, lags))})"
+    if n_units < 2:
+        raise CxlabError(
+            f"{where}: {n_units} unit(s) with data; a fixed-effects panel regression needs at "
+            "least two units (for one unit, use a time-series model)."
+        )
+    counts = df.groupby("unit").size()
+    if len(df) - n_units < len(lags) + 1:
+        raise CxlabError(
+            f"{where}: {len(df)} usable unit-quarters in {n_units} units leave no degrees of "
+            "freedom after the unit effects; add quarters or reduce the lags."
+        )
+    d = _demean(df, ["y", *xcols])
+    X = d[xcols].to_numpy(float)
+    y = d["y"].to_numpy(float)
+    if np.linalg.matrix_rank(X) < len(xcols) or np.any(X.std(axis=0) < 1e-12):
+        raise CxlabError(
+            f"{where}: the lagged metric does not vary within units (or the lags are collinear); "
+            "the slope is not identified."
+        )
+    if np.std(y) < 1e-12:
+        raise CxlabError(f"{where}: {outcome} is constant within every unit; nothing to explain.")
+    n, kx = X.shape
+    # dof: residual df of the dummy-variable model, so nonrobust SEs equal LSDV's
+    model = sm.OLS(y, X)
+    groups = pd.factorize(df["unit"])[0]
+    if cov == "cluster":
+        res = model.fit(cov_type="cluster", cov_kwds={"groups": groups}, use_t=True)
+        dof = n_units - 1
+        se = np.asarray(res.bse)
+    else:
+        res = model.fit()
+        resid = y - X @ res.params
+        dof = n - n_units - kx
+        if cov == "nonrobust":
+            sigma2 = resid @ resid / dof
+            se = np.sqrt(np.diag(sigma2 * np.linalg.inv(X.T @ X)))
+        else:  # HC1 with LSDV's degrees of freedom
+            bread = np.linalg.inv(X.T @ X)
+            meat = (X * resid[:, None] ** 2).T @ X
+            se = np.sqrt(np.diag(bread @ meat @ bread) * n / dof)
+    coef = np.asarray(res.params, float)
+    reliability = np.ones(kx)
+    if eiv:
+        t_u = df.groupby("unit")["s2"].transform("size").to_numpy(float)
+        sxx = float(X[:, 0] @ X[:, 0])
+        noise = float(np.sum(df["s2"].to_numpy(float) * (1 - 1 / t_u)))
+        lam = (sxx - noise) / sxx
+        if lam < 0.2:
+            raise CxlabError(
+                f"{where}: sampling error makes up {1 - lam:.0%} of the within-unit variance of "
+                f"{metric}; the corrected slope would be unstable. More responses per "
+                "unit-quarter are needed."
+            )
+        reliability[0] = lam
+        coef = coef / lam
+        se = se / lam
+    tcrit = float(sps.t.ppf(0.5 + level / 2, dof))
+    tval = coef / se
+    p = 2 * sps.t.sf(np.abs(tval), dof)
+    notes = []
+    if cov == "cluster" and n_units < 20:
+        notes.append(f"{n_units} clusters: cluster-robust SE is approximate")
+    if counts.max() < _MIN_PERIODS:
+        notes.append(f"at most {int(counts.max())} quarters per unit")
+    if eiv:
+        notes.append(f"slope corrected for sampling error (reliability {reliability[0]:.2f})")
+    ss_res = float(np.sum((y - X @ np.asarray(res.params)) ** 2))
+    r2 = 1 - ss_res / float(y @ y)
+    scale = X.std(axis=0) / y.std()  # within-unit SDs: coefficient per SD, in outcome SDs
+    if eiv:
+        scale[0] *= np.sqrt(reliability[0])  # the SD of the true metric, not the measured one
+    out = pd.DataFrame(
+        {
+            "metric": metric,
+            "outcome": outcome,
+            "lag": lags,
+            "coef": coef,
+            "se": se,
+            "low": coef - tcrit * se,
+            "high": coef + tcrit * se,
+            "t": tval,
+            "p": p,
+            "n": n,
+            "n_units": n_units,
+            "df": dof,
+            "cov": cov,
+            "reliability": reliability,
+            "r2_within": r2,
+            "caution": "; ".join(notes),
+        }
+    )
+    out["coef_std"] = out["coef"] * scale
+    out["low_std"] = out["low"] * scale
+    out["high_std"] = out["high"] * scale
+    return out
+
+
+def effects(
+    panel: pd.DataFrame,
+    metrics: str | Sequence[str] | None = None,
+    outcomes: str | Sequence[str] | None = None,
+    *,
+    lags: int | dict[str, int] = 2,
+    eiv: bool = True,
+    level: float = 0.95,
+    correction: str = "holm",
+) -> pd.DataFrame:
+    """:func:`fe_regression` for every metric and outcome, one row each, Holm-corrected.
+
+    A pair that cannot be estimated (too little data, a constant series, or, with
+    ``eiv``, a metric whose within-unit variation is mostly sampling error) gets
+    NaN estimates and the reason in ``caution`` instead of stopping the whole grid.
+
+    Parameters
+    ----------
+    lags : int or dict
+        One lag for all outcomes, or ``{outcome: lag}``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The columns of :func:`fe_regression`, plus ``p_adj`` and ``estimable``.
+    """
+    metrics_ = _as_list(metrics, CX_METRICS)
+    outcomes_ = _as_list(outcomes, OUTCOMES)
+    rows = []
+    for o in outcomes_:
+        k = lags[o] if isinstance(lags, dict) else int(lags)
+        for m in metrics_:
+            try:
+                row = fe_regression(panel, m, o, lag=k, eiv=eiv, level=level)
+                row["estimable"] = True
+            except CxlabError as exc:
+                row = pd.DataFrame(
+                    [{"metric": m, "outcome": o, "lag": k, "estimable": False, "caution": str(exc)}]
+                )
+            rows.append(row)
+    out = pd.concat(rows, ignore_index=True)
+    out["p_adj"] = _adjust(out["p"].to_numpy(float), correction)
+    return out
+
+
+def choose_lag(
+    panel: pd.DataFrame,
+    outcome: str,
+    metrics: str | Sequence[str] | None = None,
+    *,
+    max_lag: int = 4,
+) -> int:
+    """The leading lag (1..max_lag) at which the CX metrics, on average, correlate most
+    with the outcome within units (mean of |r| over the metrics, so no metric is favoured).
+
+    Choosing a lag on the same data that then tests it overstates the evidence a
+    little; fix the lag in advance when the question allows.
+    """
+    metrics_ = _as_list(metrics, CX_METRICS)
+    if max_lag < 1:
+        raise CxlabError(f"choose_lag: max_lag must be >= 1, got {max_lag}.")
+    score = np.zeros(max_lag)
+    for m in metrics_:
+        lc = lag_correlations(panel, m, outcome, lags=range(1, max_lag + 1), correction="none")
+        score += lc["r"].abs().fillna(0).to_numpy()
+    return int(np.argmax(score) + 1)
+
+
+def conclusion(
+    outcome: str,
+    lags: pd.DataFrame,
+    fit: pd.DataFrame,
+    race: pd.DataFrame,
+    *,
+    level: float = 0.95,
+) -> str:
+    """Plain-language verdict on one outcome, with its uncertainty (Markdown).
+
+    Parameters
+    ----------
+    outcome : str
+    lags : pandas.DataFrame
+        :func:`lag_correlations` of NPS and the outcome.
+    fit : pandas.DataFrame
+        One row of :func:`fe_regression` (NPS at the chosen lag).
+    race : pandas.DataFrame
+        :func:`horse_race` for the outcome.
+    """
+    olab = OUTCOMES.get(outcome, outcome).lower()
+    best = lags.loc[lags["best"]].iloc[0]
+    k = int(best["lag"])
+    when = (
+        f"NPS leads {olab} by {k} quarter{'s' if abs(k) != 1 else ''}"
+        if k > 0
+        else (
+            f"NPS lags {olab} by {-k} quarter{'s' if k != -1 else ''}"
+            if k < 0
+            else f"NPS moves with {olab} in the same quarter"
+        )
+    )
+    sig_lag = bool(best["p_adj"] < 1 - level)
+    f = fit.iloc[0]
+    if outcome in ("market_share", "market_share_change"):
+        unit = "percentage points of market share"
+    elif outcome in ("revenue_growth", "margin"):
+        unit = f"percentage points of {olab}"
+    else:
+        unit = olab
+    parts = [
+        f"**{OUTCOMES.get(outcome, outcome)}.** The strongest within-unit correlation is at lag "
+        f"{k:+d} (r = {best['r']:.2f}, {level:.0%} interval {best['low']:.2f} to "
+        f"{best['high']:.2f}): {when}"
+        + ("." if sig_lag else ", but after correcting for the lags tried it could be noise.")
+    ]
+    sig = f["low"] > 0 or f["high"] < 0
+    fl = int(f["lag"])
+    if not np.isfinite(f.get("coef", np.nan)):
+        parts.append(f"The fixed-effects model could not be estimated: {f['caution']}")
+    else:
+        parts.append(
+            f"In the fixed-effects model (NPS {fl} quarter{'s' if fl != 1 else ''} earlier), a unit "
+            f"whose NPS is one point above its own average has {f['coef']:+.3g} {unit} "
+            f"({level:.0%} interval {f['low']:+.3g} to {f['high']:+.3g}; {int(f['n_units'])} units, "
+            f"{int(f['n'])} unit-quarters)"
+            + (
+                "; the interval excludes zero."
+                if sig
+                else "; the interval includes zero, so the data do not show an effect."
+            )
+        )
+    if f["caution"] and np.isfinite(f.get("coef", np.nan)):
+        parts.append(f"Caution: {f['caution']}.")
+    top = race.iloc[0]
+    name = (
+        "no CX metric (unit averages)"
+        if top["metric"] == "none"
+        else CX_METRICS.get(top["metric"], top["metric"])
+    )
+    runner = race.iloc[1] if len(race) > 1 else None
+    if runner is not None:
+        clear = bool(runner["p_adj"] < 1 - level)
+        rname = (
+            "no CX metric"
+            if runner["metric"] == "none"
+            else CX_METRICS.get(runner["metric"], runner["metric"])
+        )
+        parts.append(
+            f"Out of sample, {name} forecast best (RMSE {top['rmse']:.3g}, "
+            f"{top['rmse_vs_none']:.0f}% of the error without any CX metric, over "
+            f"{int(top['n_quarters'])} quarters); "
+            + (
+                f"it beat the runner-up ({rname}) by more than chance would explain."
+                if clear
+                else f"the runner-up ({rname}, RMSE {runner['rmse']:.3g}) is not significantly "
+                "worse, so the ranking is not settled."
+            )
+        )
+    return " ".join(parts)
+
+
+def granger(
+    panel: pd.DataFrame,
+    metric: str = "nps",
+    outcome: str = "new_customers",
+    *,
+    maxlag: int = 2,
+    level: float = 0.95,
+    correction: str = "holm",
+) -> pd.DataFrame:
+    """Granger-causality tests: do past values of the metric help predict the outcome?
+
+    For each unit, OLS of ``y_t`` on a constant, ``y_{t-1..p}`` and
+    ``x_{t-1..p}``; the F test of all ``x`` lags = 0 (Granger 1969,
+    *Econometrica* 37; the test of statsmodels ``grangercausalitytests``, here
+    on rows built by quarter arithmetic so gaps are never bridged). Pooled: the
+    same regression with unit fixed effects and a cluster-robust Wald test
+    (Holtz-Eakin, Newey & Rosen 1988, *Econometrica* 56, with homogeneous
+    coefficients). Fixed effects with a lagged outcome carry Nickell (1981)
+    bias of order 1/T, so read the pooled test as indicative. "Granger cause"
+    means "precedes and helps predict", not "causes".
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``scope`` ("unit" or "pooled"), ``unit, n, df_num, df_den, F, p, p_adj,
+        significant, caution``; per-unit p-values are corrected across units.
+    """
+    import statsmodels.api as sm
+
+    _check_panel(panel, [metric, outcome])
+    level = _check_level(level)
+    if maxlag < 1:
+        raise CxlabError(f"granger: maxlag must be >= 1, got {maxlag}.")
+    df = pd.DataFrame({"unit": panel["unit"].to_numpy(), "y": panel[outcome].to_numpy(float)})
+    names = []
+    for k in range(1, maxlag + 1):
+        df[f"y{k}"] = lagged(panel, outcome, k).to_numpy()
+        df[f"x{k}"] = lagged(panel, metric, k).to_numpy()
+        names += [f"y{k}", f"x{k}"]
+    df = df.dropna().reset_index(drop=True)
+    xnames = [f"x{k}" for k in range(1, maxlag + 1)]
+    rows = []
+    n_params = 1 + 2 * maxlag
+    for u, g in df.groupby("unit", sort=True):
+        row = {"scope": "unit", "unit": u, "n": len(g), "df_num": maxlag}
+        dfd = len(g) - n_params
+        if dfd < 2:
+            rows.append(
+                row | {"df_den": dfd, "F": np.nan, "p": np.nan, "caution": "too few quarters"}
+            )
+            continue
+        X = sm.add_constant(g[names].to_numpy(float), has_constant="add")
+        if np.linalg.matrix_rank(X) < X.shape[1]:
+            rows.append(
+                row | {"df_den": dfd, "F": np.nan, "p": np.nan, "caution": "constant or collinear"}
+            )
+            continue
+        res = sm.OLS(g["y"].to_numpy(float), X).fit()
+        R = np.zeros((maxlag, X.shape[1]))
+        for i, nm in enumerate(xnames):
+            R[i, 1 + names.index(nm)] = 1
+        ft = res.f_test(R)
+        caution = "few quarters: low power" if len(g) < 12 else ""
+        rows.append(
+            row
+            | {
+                "df_den": dfd,
+                "F": float(np.squeeze(ft.fvalue)),
+                "p": float(ft.pvalue),
+                "caution": caution,
+            }
+        )
+    out = pd.DataFrame(rows)
+    if len(out):
+        out["p_adj"] = _adjust(out["p"].to_numpy(float), correction)
+    n_units = df["unit"].nunique()
+    if n_units > maxlag and len(df) - n_units > len(names) + 1:
+        # the cluster-robust covariance has rank <= G - 1: the joint test needs G > maxlag
+        d = _demean(df, ["y", *names])
+        X = d[names].to_numpy(float)
+        if np.linalg.matrix_rank(X) == X.shape[1]:
+            res = sm.OLS(d["y"].to_numpy(float), X).fit(
+                cov_type="cluster",
+                cov_kwds={"groups": pd.factorize(df["unit"])[0]},
+                use_t=True,
+            )
+            R = np.zeros((maxlag, X.shape[1]))
+            for i, nm in enumerate(xnames):
+                R[i, names.index(nm)] = 1
+            ft = res.f_test(R)
+            notes = ["Nickell bias with short panels"]
+            if n_units < 20:
+                notes.append(f"{n_units} clusters: cluster-robust test is approximate")
+            pooled = {
+                "scope": "pooled",
+                "unit": "ALL",
+                "n": len(df),
+                "df_num": maxlag,
+                "df_den": n_units - 1,
+                "F": float(np.squeeze(ft.fvalue)),
+                "p": float(ft.pvalue),
+                "caution": "; ".join(notes),
+            }
+            pooled["p_adj"] = pooled["p"]
+            out = pd.concat([out, pd.DataFrame([pooled])], ignore_index=True)
+    if out.empty:
+        raise CxlabError(
+            f"granger {metric} -> {outcome}: no unit has enough consecutive quarters for "
+            f"{maxlag} lag(s)."
+        )
+    out["significant"] = out["p_adj"] < 1 - level
+    out.insert(0, "outcome", outcome)
+    out.insert(0, "metric", metric)
+    return out
+
+
+# ----------------------------------------------------------------------------- horse race
+
+
+def horse_race(
+    panel: pd.DataFrame,
+    outcome: str = "new_customers",
+    metrics: str | Sequence[str] | None = None,
+    *,
+    lag: int = 2,
+    min_train: int = 4,
+    level: float = 0.95,
+    correction: str = "holm",
+) -> pd.DataFrame:
+    """Which CX metric forecasts the outcome best, out of sample?
+
+    Rolling origin by quarter: for each quarter t with at least ``min_train``
+    earlier quarters of usable data, fit ``y = a_u + b x_{t-lag}`` (unit fixed
+    effects) on the quarters before t and forecast every unit's outcome at t.
+    All metrics, and a benchmark without any CX metric (``"none"``: each unit's
+    training mean), are scored on the same unit-quarters. The comparison with
+    the best metric is a Diebold & Mariano (1995, *JBES* 13) test on the
+    per-quarter mean loss differences with the small-sample correction of
+    Harvey, Leybourne & Newbold (1997, *IJF* 13), which for one-step forecasts
+    is a one-sample t test with T - 1 degrees of freedom; p-values are
+    Holm-corrected across the metrics.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per candidate, best first: ``outcome, metric, lag, n_forecasts,
+        n_quarters, rmse, rmse_vs_none`` (RMSE as % of the no-CX benchmark's),
+        ``mse_diff`` (MSE minus the best's), ``low, high`` (its interval),
+        ``mse_diff_pct, low_pct, high_pct`` (the same in % of the best's MSE), ``p, p_adj`` (vs the best), ``p_vs_none`` (one-sided: beats
+        the no-CX benchmark), ``rank, best, caution``.
+    """
+    metrics_ = _as_list(metrics, CX_METRICS)
+    _check_panel(panel, [outcome, *metrics_])
+    level = _check_level(level)
+    base = pd.DataFrame(
+        {
+            "unit": panel["unit"].to_numpy(),
+            "qi": panel["qi"].to_numpy(),
+            "y": panel[outcome].to_numpy(float),
+        }
+    )
+    for m in metrics_:
+        base[m] = lagged(panel, m, lag).to_numpy()
+    base = base.dropna().reset_index(drop=True)  # common sample for a fair race
+    quarters = np.sort(base["qi"].unique())
+    if len(quarters) <= min_train:
+        raise CxlabError(
+            f"horse_race: {len(quarters)} quarter(s) with the outcome and every metric at lag "
+            f"{lag}; at least {min_train + 1} are needed (min_train = {min_train})."
+        )
+    if base["unit"].nunique() < 2:
+        warnings.warn(
+            "horse_race: a single unit; forecasts rest on one series.", PanelWarning, stacklevel=2
+        )
+    losses: dict[str, list[float]] = {m: [] for m in ["none", *metrics_]}
+    keys: list[tuple[Any, int]] = []
+    for t in quarters[min_train:]:
+        train, test = base[base["qi"] < t], base[base["qi"] == t]
+        test = test[test["unit"].isin(train["unit"])]
+        if test.empty:
+            continue
+        means = train.groupby("unit").mean(numeric_only=True)
+        keys += list(zip(test["unit"], test["qi"], strict=True))
+        y_hat0 = means.loc[test["unit"], "y"].to_numpy()
+        losses["none"] += list((test["y"].to_numpy() - y_hat0) ** 2)
+        for m in metrics_:
+            xd = train[m] - train["unit"].map(means[m])
+            yd = train["y"] - train["unit"].map(means["y"])
+            sxx = float(xd @ xd)
+            b = float(xd @ yd) / sxx if sxx > 0 else 0.0
+            pred = y_hat0 + b * (test[m].to_numpy() - means.loc[test["unit"], m].to_numpy())
+            losses[m] += list((test["y"].to_numpy() - pred) ** 2)
+    q_of = np.array([k[1] for k in keys])
+    cands = ["none", *metrics_]
+    per_q = pd.DataFrame({m: losses[m] for m in cands}).groupby(q_of).mean()
+    mse = per_q.mean()
+    order = mse.sort_values().index.tolist()
+    best = order[0]
+    t_n = len(per_q)
+    rows = []
+    for m in cands:
+        d = (per_q[m] - per_q[best]).to_numpy()
+        d0 = (per_q[m] - per_q["none"]).to_numpy()
+        mean_d = float(d.mean())
+        se_d = float(d.std(ddof=1) / np.sqrt(t_n)) if t_n > 1 else np.nan
+        tcrit = float(sps.t.ppf(0.5 + level / 2, t_n - 1)) if t_n > 1 else np.nan
+        p = float(2 * sps.t.sf(abs(mean_d / se_d), t_n - 1)) if se_d > 0 else np.nan
+        se0 = float(d0.std(ddof=1) / np.sqrt(t_n)) if t_n > 1 else np.nan
+        p0 = float(sps.t.cdf(d0.mean() / se0, t_n - 1)) if se0 > 0 else np.nan
+        rows.append(
+            {
+                "outcome": outcome,
+                "metric": m,
+                "lag": lag,
+                "n_forecasts": len(keys),
+                "n_quarters": t_n,
+                "rmse": float(np.sqrt(mse[m])),
+                "rmse_vs_none": 100.0 * float(np.sqrt(mse[m] / mse["none"])),
+                "mse_diff": mean_d,
+                "low": mean_d - tcrit * se_d if m != best else np.nan,
+                "high": mean_d + tcrit * se_d if m != best else np.nan,
+                "p": p if m != best else np.nan,
+                "p_vs_none": p0 if m != "none" else np.nan,
+            }
+        )
+    out = pd.DataFrame(rows)
+    out["p_adj"] = _adjust(out["p"].to_numpy(float), correction)
+    for col in ("mse_diff", "low", "high"):  # in percent of the best metric's MSE
+        out[f"{col}_pct"] = 100.0 * out[col] / float(mse[best])
+    out["rank"] = out["metric"].map({m: i + 1 for i, m in enumerate(order)})
+    out["best"] = out["metric"] == best
+    out["caution"] = f"only {t_n} forecast quarters" if t_n < 8 else ""
+    out = out.sort_values("rank").reset_index(drop=True)
+    return out
+
+
+# ----------------------------------------------------------------------------- say vs do
+
+
+def _category_expr(s: ir.Column, breaks: tuple[int, int]) -> ir.Column:
+    lo, hi = breaks
+    return ibis.cases((s <= lo, "detractor"), (s <= hi, "passive"), else_="promoter")
+
+
+def _period_end(t: ir.Table, col: str) -> pd.Timestamp:
+    v = t.aggregate(m=t[col].max()).to_pandas()["m"].iloc[0]
+    if v is None or pd.isna(v):
+        raise CxlabError(f"no data: column {col!r} is empty.")
+    return (pd.Timestamp(v).to_period("Q").end_time).normalize()
+
+
+def say_do(
+    responses: pd.DataFrame | ir.Table,
+    customers: pd.DataFrame | ir.Table,
+    transactions: pd.DataFrame | ir.Table | None = None,
+    *,
+    window_days: int = 182,
+    by: str = "category",
+    ltr: str = "ltr",
+    breaks: tuple[int, int] = (6, 8),
+    start: str | pd.Timestamp | None = None,
+    end: str | pd.Timestamp | None = None,
+    level: float = 0.95,
+) -> pd.DataFrame:
+    """What customers did after they said it: churn, purchases and revenue by LTR.
+
+    Each response is followed for ``window_days`` days. Churn: the customer's
+    ``churn_date`` falls in ``(survey_date, survey_date + window]``. Only
+    surveys whose window ends by ``end`` (default: the last day of the quarter
+    of the latest survey) are counted, so censored windows do not pass for
+    loyalty. With ``transactions``: ``bought`` = at least one purchase in the
+    window after; ``revenue_change`` = revenue in the window after minus the
+    window before the survey (only surveys with both windows inside
+    ``start``..``end``; default start: the first day of the quarter of the
+    earliest survey).
+
+    Everything is counted in the engine per LTR score (one join and one
+    aggregation); rates use Wilson intervals (statsmodels), revenue change a t
+    interval from sums and sums of squares.
+
+    Parameters
+    ----------
+    by : {"category", "score"}
+        Rows per NPS category or per LTR score 0-10 (the input of
+        :func:`say_do_logit`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``category`` (or ``ltr``), ``n_surveys, n, churned, churn_rate,
+        churn_low, churn_high`` (percent), and with transactions ``n_rev,
+        bought, buy_rate, buy_low, buy_high, revenue_change, rc_low, rc_high``.
+    """
+    if by not in ("category", "score"):
+        raise CxlabError(f"say_do: by must be 'category' or 'score', not {by!r}.")
+    level = _check_level(level)
+    if window_days < 1:
+        raise CxlabError(f"say_do: window_days must be >= 1, got {window_days}.")
+    r = as_table(responses)
+    c = as_table(customers)
+    _check_columns(r, ["customer_id", "survey_date", ltr], "responses")
+    _check_columns(c, ["customer_id", "churn_date"], "customers")
+    end_ts = pd.Timestamp(end) if end is not None else _period_end(r, "survey_date")
+    if start is not None:
+        start_ts = pd.Timestamp(start)
+    else:
+        v = r.aggregate(m=r["survey_date"].min()).to_pandas()["m"].iloc[0]
+        start_ts = pd.Timestamp(v).to_period("Q").start_time
+    w = ibis.interval(days=window_days)
+    r = r.filter(r[ltr].notnull()).select(
+        "customer_id", "survey_date", score=r[ltr].cast("int64"), rid=ibis.row_number()
+    )
+    j = r.left_join(c.select("customer_id", "churn_date"), "customer_id")
+    obs_churn = (j.survey_date + w) <= ibis.literal(end_ts.date())
+    churn_hit = (
+        j.churn_date.notnull()
+        & (j.churn_date > j.survey_date)
+        & (j.churn_date <= j.survey_date + w)
+    )
+    per = j.select(
+        "rid", "customer_id", "survey_date", "score", obs=obs_churn, hit=churn_hit.fill_null(False)
+    )
+    aggs: dict[str, Any] = {
+        "n_surveys": per.rid.count(),
+        "n": per.obs.sum(),
+        "churned": (per.obs & per.hit).sum(),
+    }
+    if transactions is not None:
+        t = as_table(transactions)
+        _check_columns(t, ["customer_id", "date", "revenue"], "transactions")
+        t = t.select("customer_id", tdate=t["date"], rev=t["revenue"].cast("float64"))
+        jt = per.left_join(
+            t,
+            [
+                per.customer_id == t.customer_id,
+                t.tdate > per.survey_date - w,
+                t.tdate <= per.survey_date + w,
+            ],
+        )
+        after = (jt.tdate > jt.survey_date).fill_null(False)
+        before = (jt.tdate <= jt.survey_date).fill_null(False)
+        per = jt.group_by(["rid", "score", "obs", "hit", "survey_date"]).aggregate(
+            n_after=after.sum(),
+            rev_after=jt.rev.sum(where=after),
+            rev_before=jt.rev.sum(where=before),
+        )
+        obs_rev = per.obs & ((per.survey_date - w) >= ibis.literal(start_ts.date()))
+        rc = per.rev_after.fill_null(0.0) - per.rev_before.fill_null(0.0)
+        aggs = {
+            "n_surveys": per.rid.count(),
+            "n": per.obs.sum(),
+            "churned": (per.obs & per.hit).sum(),
+            "n_rev": obs_rev.sum(),
+            "bought": (obs_rev & (per.n_after > 0)).sum(),
+            "rc_s": rc.sum(where=obs_rev),
+            "rc_ss": (rc * rc).sum(where=obs_rev),
+        }
+    g = per.group_by("score").aggregate(**aggs).to_pandas().sort_values("score")
+    if g.empty:
+        raise CxlabError("say_do: no responses with an LTR score.")
+    bad = g[(g["score"] < 0) | (g["score"] > 10)]
+    if len(bad):
+        raise CxlabError(f"say_do: column {ltr!r} has scores outside 0-10: {bad['score'].tolist()}")
+    g = g.fillna(0)
+    lo, hi = breaks
+    g["category"] = np.where(
+        g["score"] <= lo, "detractor", np.where(g["score"] <= hi, "passive", "promoter")
+    )
+    key = "score" if by == "score" else "category"
+    num = [col for col in g.columns if col not in ("score", "category")]
+    s = g.groupby(key, sort=False)[num].sum().reset_index()
+    if by == "category":
+        s["category"] = pd.Categorical(s["category"], CATEGORIES, ordered=True)
+        s = s.sort_values("category").reset_index(drop=True)
+        s["category"] = s["category"].astype(str)
+    else:
+        s = s.rename(columns={"score": "ltr"})
+    if int(s["n"].sum()) == 0:
+        raise CxlabError(
+            f"say_do: no survey has its {window_days}-day window inside the data (ending {end_ts:%Y-%m-%d}); "
+            "use a shorter window or later data."
+        )
+    s["churn_rate"], s["churn_low"], s["churn_high"] = cxstats.proportion_ci(
+        s["churned"].to_numpy(float), s["n"].to_numpy(float), level=level
+    )
+    if transactions is not None:
+        s["buy_rate"], s["buy_low"], s["buy_high"] = cxstats.proportion_ci(
+            s["bought"].to_numpy(float), s["n_rev"].to_numpy(float), level=level
+        )
+        m, _se, lo_, hi_ = cxstats.mean_ci(
+            s["rc_s"].to_numpy(float),
+            s["rc_ss"].to_numpy(float),
+            s["n_rev"].to_numpy(float),
+            level=level,
+        )
+        s["revenue_change"], s["rc_low"], s["rc_high"] = m, lo_, hi_
+        s = s.drop(columns=["rc_s", "rc_ss"])
+    for col in ("n_surveys", "n", "churned", "n_rev", "bought"):
+        if col in s:
+            s[col] = s[col].astype(np.int64)
+    s["flag"] = cxstats.base_flag(s["n"].to_numpy(float))
+    s["window_days"] = window_days
+    return s
+
+
+def say_do_logit(by_score: pd.DataFrame, *, level: float = 0.95) -> pd.DataFrame:
+    """Logistic model of churn on the LTR score, fit on the per-score counts.
+
+    statsmodels ``GLM(Binomial)`` with ``[churned, n - churned]`` per score: with
+    the score as the only regressor this is exactly the individual-level logistic
+    regression (the likelihood depends on the data only through these counts), so
+    it scales to any number of responses.
+
+    Parameters
+    ----------
+    by_score : pandas.DataFrame
+        ``say_do(..., by="score")``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``term`` ("intercept", "ltr"), ``coef, se, low, high, p, odds_ratio,
+        or_low, or_high, n``.
+
+    Examples
+    --------
+    >>> s = pd.DataFrame({"ltr": [0, 5, 10], "n": [100, 100, 100], "churned": [40, 20, 10]})
+    >>> say_do_logit(s)["odds_ratio"].round(3).tolist()
+    [0.655, 0.833]
+    """
+    import statsmodels.api as sm
+
+    level = _check_level(level)
+    need = [c for c in ("ltr", "n", "churned") if c not in by_score]
+    if need:
+        raise CxlabError(f"say_do_logit: needs columns {need}; use say_do(..., by='score').")
+    d = by_score[by_score["n"] > 0]
+    if d["ltr"].nunique() < 2:
+        raise CxlabError("say_do_logit: fewer than two distinct LTR scores with observed surveys.")
+    k, n = d["churned"].to_numpy(float), d["n"].to_numpy(float)
+    if k.sum() == 0 or k.sum() == n.sum():
+        raise CxlabError(
+            "say_do_logit: every observed survey has the same outcome (no churn or all churned); "
+            "the model is not identified."
+        )
+    X = sm.add_constant(d["ltr"].to_numpy(float))
+    res = sm.GLM(np.column_stack([k, n - k]), X, family=sm.families.Binomial()).fit()
+    ci = np.asarray(res.conf_int(alpha=1 - level))
+    out = pd.DataFrame(
+        {
+            "term": ["intercept", "ltr"],
+            "coef": np.asarray(res.params),
+            "se": np.asarray(res.bse),
+            "low": ci[:, 0],
+            "high": ci[:, 1],
+            "p": np.asarray(res.pvalues),
+        }
+    )
+    out["odds_ratio"], out["or_low"], out["or_high"] = (
+        np.exp(out["coef"]),
+        np.exp(out["low"]),
+        np.exp(out["high"]),
+    )
+    out["n"] = int(n.sum())
+    return out
+
+
+def migration(
+    responses: pd.DataFrame | ir.Table,
+    transactions: pd.DataFrame | ir.Table | None = None,
+    *,
+    ltr: str = "ltr",
+    breaks: tuple[int, int] = (6, 8),
+    window_days: int = 182,
+    end: str | pd.Timestamp | None = None,
+    level: float = 0.95,
+) -> pd.DataFrame:
+    """NPS migration: category at one survey against the customer's next survey.
+
+    Consecutive survey pairs per customer are formed in the engine (a window
+    ``LEAD`` over each customer's surveys by date). With ``transactions``,
+    each pair's revenue change is the revenue in the ``window_days`` after the
+    second survey minus that after the first (pairs whose second window ends by
+    ``end`` only).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Nine rows (``from``, ``to`` in detractor/passive/promoter): ``n``,
+        ``share`` (of the ``from`` row, %), and with transactions ``n_rev,
+        revenue_change, rc_low, rc_high``.
+    """
+    level = _check_level(level)
+    r = as_table(responses)
+    _check_columns(r, ["customer_id", "survey_date", ltr], "responses")
+    end_ts = pd.Timestamp(end) if end is not None else _period_end(r, "survey_date")
+    r = r.filter(r[ltr].notnull())
+    win = ibis.window(group_by=r.customer_id, order_by=[r.survey_date, r[ltr]])
+    pairs = r.select(
+        "customer_id",
+        d1=r.survey_date,
+        d2=r.survey_date.lead().over(win),
+        c1=_category_expr(r[ltr], breaks),
+        c2=_category_expr(r[ltr].lead().over(win), breaks),
+    )
+    pairs = pairs.filter(pairs.d2.notnull())
+    if transactions is None:
+        g = pairs.group_by(["c1", "c2"]).aggregate(n=pairs.count()).to_pandas()
+    else:
+        t = as_table(transactions)
+        _check_columns(t, ["customer_id", "date", "revenue"], "transactions")
+        w = ibis.interval(days=window_days)
+        pairs = pairs.mutate(pid=ibis.row_number())
+        t = t.select(cid=t.customer_id, tdate=t["date"], rev=t["revenue"].cast("float64"))
+        jt = pairs.left_join(
+            t,
+            [pairs.customer_id == t.cid, t.tdate > pairs.d1, t.tdate <= pairs.d2 + w],
+        )
+        in1 = (jt.tdate <= jt.d1 + w).fill_null(False)
+        in2 = (jt.tdate > jt.d2).fill_null(False)
+        per = jt.group_by(["pid", "c1", "c2", "d2"]).aggregate(
+            r1=jt.rev.sum(where=in1), r2=jt.rev.sum(where=in2)
+        )
+        ok = (per.d2 + w) <= ibis.literal(end_ts.date())
+        rc = per.r2.fill_null(0.0) - per.r1.fill_null(0.0)
+        g = (
+            per.group_by(["c1", "c2"])
+            .aggregate(
+                n=per.count(), n_rev=ok.sum(), s=rc.sum(where=ok), ss=(rc * rc).sum(where=ok)
+            )
+            .to_pandas()
+        )
+    if g.empty:
+        raise CxlabError("migration: no customer answered two surveys.")
+    full = pd.MultiIndex.from_product([CATEGORIES, CATEGORIES], names=["c1", "c2"])
+    g = g.set_index(["c1", "c2"]).reindex(full).fillna(0).reset_index()
+    g = g.rename(columns={"c1": "from", "c2": "to"})
+    g["n"] = g["n"].astype(np.int64)
+    tot = g.groupby("from")["n"].transform("sum").to_numpy(float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        g["share"] = 100.0 * g["n"] / tot
+    if transactions is not None:
+        m, _se, lo, hi = cxstats.mean_ci(
+            g["s"].to_numpy(float),
+            g["ss"].to_numpy(float),
+            g["n_rev"].to_numpy(float),
+            level=level,
+        )
+        g["revenue_change"], g["rc_low"], g["rc_high"] = m, lo, hi
+        g["n_rev"] = g["n_rev"].astype(np.int64)
+        g = g.drop(columns=["s", "ss"])
+    return g
+
+
+# ----------------------------------------------------------------------------- plots
+
+
+def plot_scatter(
+    panel: pd.DataFrame,
+    metric: str = "nps",
+    outcome: str = "new_customers",
+    *,
+    lag: int = 2,
+    within: bool = True,
+    level: float = 0.95,
+    ax: Axes | None = None,
+) -> Axes:
+    """Metric (t - lag) against outcome (t), one colour per unit, OLS fit with its band.
+
+    With ``within=True`` both axes are deviations from the unit's own mean, so
+    the slope is the fixed-effects slope of :func:`fe_regression` and the band
+    its (non-robust) confidence band for the mean.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    ax = ax or plt.gca()
+    pairs = _pairs(panel, metric, outcome, lag)
+    _usable(pairs, metric, outcome, within=within)
+    d = _demean(pairs, ["x", "y"]) if within else pairs
+    colors = plt.get_cmap("tab10")
+    for i, (u, g) in enumerate(d.groupby("unit", sort=True)):
+        ax.scatter(g["x"], g["y"], s=22, color=colors(i % 10), alpha=0.85, label=str(u))
+    x, y = d["x"].to_numpy(float), d["y"].to_numpy(float)
+    n = len(x)
+    k = pairs["unit"].nunique() if within else 1
+    xm, ym = (0.0, 0.0) if within else (x.mean(), y.mean())
+    sxx = float(((x - xm) ** 2).sum())
+    b = float(((x - xm) * (y - ym)).sum()) / sxx
+    a = ym - b * xm
+    dof = max(n - k - 1, 1)
+    s2 = float(((y - a - b * x) ** 2).sum()) / dof
+    grid = np.linspace(x.min(), x.max(), 100)
+    se = np.sqrt(s2 * ((1.0 / n if not within else 1.0 / n) + (grid - xm) ** 2 / sxx))
+    tcrit = float(sps.t.ppf(0.5 + level / 2, dof))
+    ax.plot(grid, a + b * grid, color="black", linewidth=1.5, label=f"fit (slope {b:.3g})")
+    ax.fill_between(
+        grid,
+        a + b * grid - tcrit * se,
+        a + b * grid + tcrit * se,
+        color="0.5",
+        alpha=0.25,
+        linewidth=0,
+        label=f"{level:.0%} band",
+    )
+    mlab, olab = CX_METRICS.get(metric, metric), OUTCOMES.get(outcome, outcome)
+    suffix = ", deviation from unit mean" if within else ""
+    lag_txt = f" (t-{lag})" if lag > 0 else (f" (t+{-lag})" if lag < 0 else " (t)")
+    ax.set_xlabel(f"{mlab}{lag_txt}{suffix}")
+    ax.set_ylabel(f"{olab} (t){suffix}")
+    ax.legend(fontsize="x-small", frameon=False, ncols=2, loc="best")
+    return ax
+
+
+def plot_correlogram(result: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
+    """Bars of r by lag with their intervals; the best lag highlighted.
+
+    Parameters
+    ----------
+    result : pandas.DataFrame
+        From :func:`lag_correlations`.
+    """
+    from cxlab.plots import ACCENT
+
+    ax = ax or plt.gca()
+    lags = result["lag"].to_numpy()
+    r = result["r"].to_numpy(float)
+    colors = [ACCENT if b else "#9ecae1" for b in result["best"]]
+    ax.bar(lags, r, color=colors, width=0.6)
+    err = np.vstack([r - result["low"].to_numpy(float), result["high"].to_numpy(float) - r])
+    ax.errorbar(lags, r, yerr=err, fmt="none", ecolor="0.25", capsize=3, linewidth=1)
+    ax.axhline(0, color="0.5", linewidth=0.8)
+    ax.set_xticks(lags)
+    ax.set_xlabel("k: metric at t vs outcome at t + k  (k > 0: metric leads)")
+    ax.set_ylabel("correlation r")
+    ax.set_ylim(-1, 1)
+    return ax
+
+
+def plot_coefficients(
+    result: pd.DataFrame,
+    *,
+    label: str | Sequence[str] = ("outcome", "lag"),
+    standardized: bool = False,
+    ax: Axes | None = None,
+) -> Axes:
+    """Dot-and-whisker plot of regression coefficients with their intervals.
+
+    Parameters
+    ----------
+    result : pandas.DataFrame
+        Rows of :func:`fe_regression` (concatenate several fits); standardise the
+        coefficients first when outcomes have different units.
+    label : str or list of str
+        Columns that name each row.
+    standardized : bool
+        Plot ``coef_std`` (outcome SDs per SD of the metric, within units) so that
+        outcomes in different units share one axis.
+    """
+    from cxlab.plots import ACCENT
+
+    ax = ax or plt.gca()
+    cols = [label] if isinstance(label, str) else list(label)
+    names = result[cols].astype(str).agg(" | ".join, axis=1).to_numpy()
+    y = np.arange(len(result))[::-1]
+    sfx = "_std" if standardized else ""
+    est = result[f"coef{sfx}"].to_numpy(float)
+    lo, hi = result[f"low{sfx}"].to_numpy(float), result[f"high{sfx}"].to_numpy(float)
+    err = np.vstack([est - lo, hi - est])
+    sig = (lo > 0) | (hi < 0)
+    ax.errorbar(est, y, xerr=err, fmt="none", ecolor=ACCENT, capsize=3)
+    ax.scatter(est[sig], y[sig], color=ACCENT, zorder=3, label="interval excludes 0")
+    ax.scatter(
+        est[~sig],
+        y[~sig],
+        facecolor="white",
+        edgecolor=ACCENT,
+        zorder=3,
+        label="interval includes 0",
+    )
+    ax.axvline(0, color="0.5", linewidth=0.8)
+    ax.set_yticks(y, names)
+    if standardized:
+        ax.set_xlabel("effect of +1 SD of the metric, in SDs of the outcome (within units)")
+    ax.legend(fontsize="x-small", frameon=False, loc="best")
+    return ax
+
+
+def plot_migration(result: pd.DataFrame, *, value: str = "share", ax: Axes | None = None) -> Axes:
+    """Heat map of the 3 x 3 migration table (rows: first survey, columns: next).
+
+    ``value="share"`` colours by the row share (%) and annotates share and n;
+    ``"revenue_change"`` colours by the mean revenue change of each cell.
+    """
+    import seaborn as sns
+
+    ax = ax or plt.gca()
+    if value not in result:
+        raise CxlabError(f"plot_migration: no column {value!r} in the migration table.")
+    mat = result.pivot(index="from", columns="to", values=value).loc[CATEGORIES, CATEGORIES]
+    n = result.pivot(index="from", columns="to", values="n").loc[CATEGORIES, CATEGORIES]
+    if value == "share":
+        annot = mat.round(0).astype("Int64").astype(str) + "%\nn=" + n.astype(str)
+        cmap, center = "Blues", None
+    else:
+        annot = mat.round(0).astype("Int64").astype(str) + "\nn=" + n.astype(str)
+        cmap, center = "RdBu", 0.0
+    sns.heatmap(
+        mat.astype(float),
+        annot=annot.to_numpy(),
+        fmt="",
+        cmap=cmap,
+        center=center,
+        cbar=True,
+        linewidths=0.5,
+        ax=ax,
+    )
+    ax.set_xlabel("category at the next survey")
+    ax.set_ylabel("category at the first survey")
+    return ax

@@ -1,0 +1,396 @@
+"""Key driver analysis: checked against brute-force regressions on rows, planted truth."""
+
+from __future__ import annotations
+
+import math
+from itertools import combinations, permutations
+
+import duckdb
+import ibis
+import matplotlib
+import numpy as np
+import pandas as pd
+import pytest
+import statsmodels.api as sm
+import statsmodels.datasets
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from cxlab import warehouse
+from cxlab.errors import CxlabError
+from cxlab.key_drivers import (
+    driver_frame,
+    drivers,
+    importance_performance,
+    moments,
+    plot_importance_performance,
+    relative_weights,
+    subset_r2,
+)
+
+matplotlib.use("Agg")
+
+
+@pytest.fixture(scope="module")
+def longley() -> tuple[pd.DataFrame, str, list[str]]:
+    ds = statsmodels.datasets.longley.load_pandas()
+    return ds.data.astype(float), ds.endog_name, list(ds.exog.columns)
+
+
+def _ols_r2(df: pd.DataFrame, y: str, xs: list[str]) -> float:
+    if not xs:
+        return 0.0
+    return float(sm.OLS(df[y], sm.add_constant(df[list(xs)])).fit().rsquared)
+
+
+def _lmg_by_permutations(df: pd.DataFrame, y: str, xs: list[str], r2=_ols_r2) -> dict:
+    """LMG: each driver's R^2 increment averaged over all p! orders of entry, every
+    R^2 from a model fitted on the rows (memoised by subset)."""
+    cache: dict[frozenset, float] = {}
+
+    def fit(s: frozenset) -> float:
+        if s not in cache:
+            cache[s] = r2(df, y, sorted(s))
+        return cache[s]
+
+    total = dict.fromkeys(xs, 0.0)
+    orders = list(permutations(xs))
+    for order in orders:
+        seen: frozenset = frozenset()
+        for x in order:
+            total[x] += fit(seen | {x}) - fit(seen)
+            seen = seen | {x}
+    return {x: v / len(orders) for x, v in total.items()}
+
+
+# --------------------------------------------------------------------------- reference values
+
+
+def test_subset_r2_equals_ols_fits_on_rows(longley):
+    df, y, xs = longley
+    m = moments(df, [y, *xs])
+    r2 = subset_r2(m.corr[1:, 1:], m.corr[1:, 0])
+    for k in range(1, len(xs) + 1):
+        for comb in combinations(range(len(xs)), k):
+            mask = sum(1 << j for j in comb)
+            assert r2[mask] == pytest.approx(_ols_r2(df, y, [xs[j] for j in comb]), abs=1e-10)
+
+
+def test_shapley_equals_lmg_by_permutation_and_general_dominance(longley):
+    df, y, xs = longley
+    lmg = _lmg_by_permutations(df, y, xs)
+    sh = drivers(df, y, xs, method="shapley").set_index("driver")
+    dom = drivers(df, y, xs, method="dominance").set_index("driver")
+    for x in xs:
+        assert sh.loc[x, "importance"] == pytest.approx(lmg[x], abs=1e-10)
+        assert dom.loc[x, "importance"] == pytest.approx(lmg[x], abs=1e-10)
+    full = _ols_r2(df, y, xs)
+    assert sh["importance"].sum() == pytest.approx(full, abs=1e-10)
+    assert sh["share"].sum() == pytest.approx(1.0, abs=1e-12)
+    assert sh["r2"].iloc[0] == pytest.approx(full, abs=1e-10)
+    # sign = sign of the full-model coefficient (Displayr's convention)
+    coef = sm.OLS(df[y], sm.add_constant(df[xs])).fit().params
+    for x in xs:
+        assert sh.loc[x, "sign"] == np.sign(coef[x])
+    # conditional dominance at size 0 is r^2, at size p-1 the usefulness of the driver
+    cond = dom.attrs["conditional_dominance"]
+    for x in xs:
+        assert cond.loc[x, "k=0"] == pytest.approx(_ols_r2(df, y, [x]), abs=1e-10)
+        rest = [v for v in xs if v != x]
+        assert cond.loc[x, f"k={len(xs) - 1}"] == pytest.approx(
+            full - _ols_r2(df, y, rest), abs=1e-10
+        )
+
+
+def test_complete_dominance_matches_brute_force():
+    ds = statsmodels.datasets.stackloss.load_pandas()
+    df, y, xs = ds.data.astype(float), ds.endog_name, list(ds.exog.columns)
+    res = drivers(df, y, xs, method="dominance")
+    comp = res.attrs["complete_dominance"]
+    for a in xs:
+        for b in xs:
+            if a == b:
+                continue
+            others = [v for v in xs if v not in (a, b)]
+            subsets = [list(s) for k in range(len(others) + 1) for s in combinations(others, k)]
+            expected = all(_ols_r2(df, y, s + [a]) > _ols_r2(df, y, s + [b]) for s in subsets)
+            assert bool(comp.loc[a, b]) == expected
+    # AIRFLOW dominates both others completely in the stack-loss data
+    assert comp.loc["AIRFLOW"].drop("AIRFLOW").all()
+
+
+def test_relative_weights_match_johnson_svd_on_rows(longley):
+    """Johnson (2000) as published: SVD of the standardized rows X = P D Q', Z = P Q',
+    beta = regression of y on Z, Lambda = Q D Q' / sqrt(n - 1), eps = Lambda^2 beta^2."""
+    df, y, xs = longley
+    x = df[xs].to_numpy()
+    x = (x - x.mean(0)) / x.std(0, ddof=1)
+    yy = df[y].to_numpy()
+    yy = (yy - yy.mean()) / yy.std(ddof=1)
+    p_, d, qt = np.linalg.svd(x, full_matrices=False)
+    z = p_ @ qt
+    beta = np.linalg.lstsq(z, yy, rcond=None)[0] / math.sqrt(len(yy) - 1)  # std. Z
+    lam = qt.T @ np.diag(d) @ qt / math.sqrt(len(yy) - 1)
+    eps = (lam**2) @ (beta**2)
+    res = drivers(df, y, xs, method="relative-weights").set_index("driver")
+    for j, v in enumerate(xs):
+        assert res.loc[v, "importance"] == pytest.approx(eps[j], abs=1e-9)
+    assert res["importance"].sum() == pytest.approx(_ols_r2(df, y, xs), abs=1e-10)
+    assert res["share"].sum() == pytest.approx(1.0)
+
+
+def test_correlation_method_is_squared_correlation(longley):
+    df, y, xs = longley
+    res = drivers(df, y, xs, method="correlation").set_index("driver")
+    for x in xs:
+        r = np.corrcoef(df[y], df[x])[0, 1]
+        assert res.loc[x, "importance"] == pytest.approx(r**2, abs=1e-12)
+        assert res.loc[x, "sign"] == np.sign(r)
+    assert res["share"].sum() == pytest.approx(1.0)
+
+
+def test_relative_weights_orthogonal_drivers_are_squared_correlations():
+    rxy = np.array([0.3, -0.4, 0.1])
+    assert relative_weights(np.eye(3), rxy) == pytest.approx(rxy**2, abs=1e-15)
+
+
+# --------------------------------------------------------------------------- engine, weights
+
+
+def test_engine_correlation_matrix_equals_numpy_on_duckdb_file(tmp_path):
+    rng = np.random.default_rng(3)
+    df = pd.DataFrame(rng.normal(1e6, 3.0, (2000, 4)), columns=["y", "a", "b", "c"])
+    df.loc[::7, "b"] = np.nan
+    db = tmp_path / "d.duckdb"
+    with duckdb.connect(str(db)) as con:
+        con.execute("CREATE TABLE t AS SELECT * FROM df")
+    t = ibis.duckdb.connect(str(db), read_only=True).table("t")
+    m = moments(t, ["y", "a", "b", "c"])
+    complete = df.dropna()
+    assert m.n == len(complete) and m.n_rows == 2000 and m.n_dropped == len(df) - len(complete)
+    assert m.corr == pytest.approx(np.corrcoef(complete.to_numpy().T), abs=1e-12)
+    assert m.cov == pytest.approx(np.cov(complete.to_numpy().T, ddof=0), rel=1e-10)
+    res = drivers(t, "y", ["a", "b", "c"], method="shapley")
+    assert res.attrs["n_dropped"] == len(df) - len(complete)
+    assert (res["n"] == len(complete)).all()
+
+
+def _toy(n: int, seed: int) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    f = rng.normal(size=n)
+    x = rng.normal(size=(n, 4)) + 0.6 * f[:, None]
+    y = x @ np.array([0.8, 0.5, 0.2, 0.0]) + rng.normal(size=n)
+    df = pd.DataFrame(np.round(x * 2 + 5), columns=["a", "b", "c", "d"])
+    df["y"] = np.round(y * 2 + 5)
+    return df
+
+
+def test_weights_equal_replicated_rows():
+    df = _toy(300, 1)
+    df["w"] = np.random.default_rng(2).integers(0, 4, len(df))
+    rep = df.loc[df.index.repeat(df["w"])]
+    for method in ("relative-weights", "shapley"):
+        a = drivers(df, "y", list("abcd"), method=method, weight="w").set_index("driver")
+        b = drivers(rep, "y", list("abcd"), method=method).set_index("driver")
+        assert a["importance"].to_numpy() == pytest.approx(b["importance"].to_numpy(), abs=1e-12)
+        assert a["mean"].to_numpy() == pytest.approx(b["mean"].to_numpy(), abs=1e-12)
+        w = df["w"].to_numpy(float)
+        assert a["n_eff"].iloc[0] == pytest.approx(w.sum() ** 2 / (w**2).sum(), abs=0.05)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    scale=st.floats(0.01, 100).flatmap(lambda s: st.sampled_from([s, -s])),
+    shift=st.floats(-1e3, 1e3),
+    order=st.permutations(list("abcd")),
+)
+def test_invariant_to_scaling_and_order(scale, shift, order):
+    df = _toy(400, 5)
+    base = drivers(df, "y", list("abcd"), method="shapley").set_index("driver")
+    moved = df.assign(b=df["b"] * scale + shift)
+    res = drivers(moved, "y", order, method="shapley").set_index("driver")
+    assert res.loc[list("abcd"), "importance"].to_numpy() == pytest.approx(
+        base["importance"].to_numpy(), abs=1e-9
+    )
+    assert res.loc["b", "sign"] == base.loc["b", "sign"] * np.sign(scale)
+    rw = drivers(moved, "y", order).set_index("driver")
+    rw0 = drivers(df, "y", list("abcd")).set_index("driver")
+    assert rw.loc[list("abcd"), "importance"].to_numpy() == pytest.approx(
+        rw0["importance"].to_numpy(), abs=1e-9
+    )
+
+
+# --------------------------------------------------------------------------- bootstrap
+
+
+def test_bootstrap_intervals_contain_estimate_and_shrink_with_n():
+    small = drivers(_toy(500, 7), "y", list("abcd"), method="shapley", bootstrap=150)
+    big = drivers(_toy(8000, 7), "y", list("abcd"), method="shapley", bootstrap=150)
+    for res in (small, big):
+        assert (res["low"] <= res["importance"]).all() and (res["importance"] <= res["high"]).all()
+        assert (res["share_low"] <= res["share"]).all() and (
+            res["share"] <= res["share_high"]
+        ).all()
+    ws = (small["high"] - small["low"]).to_numpy()
+    wb = (big["high"] - big["low"]).to_numpy()
+    assert np.median(wb / ws) < 0.45  # about 1/4 (sqrt(16)); generous for noise
+    again = drivers(_toy(500, 7), "y", list("abcd"), method="shapley", bootstrap=150)
+    pd.testing.assert_frame_equal(small, again)  # deterministic replicates
+    other = drivers(_toy(500, 7), "y", list("abcd"), method="shapley", bootstrap=150, seed=1)
+    assert not np.allclose(other["low"], small["low"])
+
+
+def test_bootstrap_coverage_matches_sampling_spread():
+    """The bootstrap sd of an importance matches its sd over fresh samples."""
+    fresh = [
+        drivers(_toy(1000, s), "y", list("abcd"), method="relative-weights")
+        .set_index("driver")
+        .loc["a", "importance"]
+        for s in range(100, 140)
+    ]
+    res = drivers(_toy(1000, 100), "y", list("abcd"), bootstrap=300, level=0.6827)
+    half = res.set_index("driver").loc["a", ["low", "high"]].diff().iloc[-1] / 2
+    assert half == pytest.approx(np.std(fresh, ddof=1), rel=0.35)
+
+
+# --------------------------------------------------------------------------- logistic
+
+
+def test_logistic_shapley_equals_mcfadden_lmg_on_rows():
+    ds = statsmodels.datasets.spector.load_pandas()
+    df, y, xs = ds.data.astype(float), ds.endog_name, list(ds.exog.columns)
+
+    def mcfadden(d, yy, cols):
+        if not cols:
+            return 0.0
+        return float(sm.Logit(d[yy], sm.add_constant(d[list(cols)])).fit(disp=0).prsquared)
+
+    lmg = _lmg_by_permutations(df, y, xs, r2=mcfadden)
+    res = drivers(df, y, xs, method="shapley", family="logistic").set_index("driver")
+    for x in xs:
+        assert res.loc[x, "importance"] == pytest.approx(lmg[x], abs=1e-7)
+    assert res["importance"].sum() == pytest.approx(mcfadden(df, y, xs), abs=1e-7)
+    assert res["share"].sum() == pytest.approx(1.0)
+
+
+def test_logistic_relative_weights_tonidandel_lebreton():
+    ds = statsmodels.datasets.spector.load_pandas()
+    df, y, xs = ds.data.astype(float), ds.endog_name, list(ds.exog.columns)
+    res = drivers(df, y, xs, family="logistic").set_index("driver")
+    fit = sm.Logit(df[y], sm.add_constant(df[xs])).fit(disp=0)
+    r_o = np.corrcoef(df[y], fit.predict())[0, 1]
+    assert res["importance"].sum() == pytest.approx(r_o**2, abs=1e-7)
+    assert res.loc["PSI", "sign"] == np.sign(fit.params["PSI"])
+    # grouped fitting equals fitting on replicated rows
+    rep = pd.concat([df, df, df], ignore_index=True)
+    again = drivers(rep, y, xs, family="logistic").set_index("driver")
+    assert again["importance"].to_numpy() == pytest.approx(res["importance"].to_numpy(), abs=1e-8)
+    boot = drivers(df, y, xs, family="logistic", bootstrap=50)
+    assert (boot["low"] <= boot["importance"]).all() and (boot["importance"] <= boot["high"]).all()
+
+
+# --------------------------------------------------------------------------- errors
+
+
+@pytest.mark.parametrize(
+    ("change", "kwargs", "message"),
+    [
+        (lambda d: d.assign(c=d["a"] + d["b"]), {}, "perfectly collinear"),
+        (lambda d: d.assign(c=3.0), {}, "constant"),
+        (lambda d: d.head(4), {}, "too few complete rows"),
+        (lambda d: d.assign(c="x"), {}, "must be numeric"),
+        (lambda d: d.assign(w=-1.0), {"weight": "w"}, "negative weight"),
+        (lambda d: d.assign(c=np.nan), {}, "no complete rows"),
+        (lambda d: d, {"method": "lmg"}, "method must be one of"),
+        (lambda d: d, {"family": "logistic"}, "0/1"),
+        (lambda d: d, {"bootstrap": 1}, "bootstrap must be"),
+    ],
+)
+def test_bad_input_raises_clear_error(change, kwargs, message):
+    df = change(_toy(100, 3))
+    with pytest.raises(CxlabError, match=message):
+        drivers(df, "y", ["a", "b", "c"], **kwargs)
+
+
+def test_too_many_drivers_for_exact_methods():
+    rng = np.random.default_rng(0)
+    df = pd.DataFrame(rng.normal(size=(200, 22)), columns=[f"x{i}" for i in range(22)])
+    df["y"] = df.sum(axis=1)
+    cols = [f"x{i}" for i in range(21)]
+    with pytest.raises(CxlabError, match="relative-weights"):
+        drivers(df, "y", cols, method="shapley")
+    assert len(drivers(df, "y", cols)) == 21  # relative weights have no limit
+    with pytest.raises(CxlabError, match="also listed as a driver"):
+        drivers(df, "y", ["y", "x1"])
+
+
+# --------------------------------------------------------------------------- demo data
+
+
+@pytest.fixture(scope="module")
+def demo_drivers(demo_warehouse):
+    db, truth = demo_warehouse
+    con = warehouse.connect(db)
+    wide = driver_frame(con.table("attribute_ratings"), con.table("responses"))
+    return wide, truth
+
+
+def test_driver_frame_pivots_like_pandas(demo_drivers, demo_warehouse):
+    wide, truth = demo_drivers
+    db, _ = demo_warehouse
+    con = warehouse.connect(db)
+    long = con.table("attribute_ratings").to_pandas()
+    ltr = con.table("responses").select("response_id", "ltr", "weight").to_pandas()
+    expected = long.pivot(index="response_id", columns="attribute", values="rating")
+    expected = expected.join(ltr.set_index("response_id")).sort_index()
+    got = wide.to_pandas().set_index("response_id").sort_index()
+    assert sorted(c for c in got.columns if c not in ("ltr", "weight")) == sorted(
+        truth["drivers"]["attributes"]
+    )
+    pd.testing.assert_frame_equal(got[expected.columns], expected, check_dtype=False)
+
+
+@pytest.mark.parametrize("method", ["relative-weights", "shapley", "correlation"])
+def test_demo_recovers_planted_key_weaknesses(demo_drivers, method):
+    wide, truth = demo_drivers
+    attrs = truth["drivers"]["attributes"]
+    res = drivers(wide, "ltr", attrs, method=method, weight="weight")
+    top3 = set(res["driver"].head(3))
+    assert top3 == set(truth["drivers"]["key_weaknesses"])
+    assert (res["sign"] == 1).all()
+    assert res.attrs["n_dropped"] > 0  # "don't know" answers are dropped listwise
+    if method != "correlation":
+        ip = importance_performance(res)
+        weak = set(ip.loc[ip["quadrant"] == "key weakness", "driver"])
+        assert weak == top3
+        # the shares land near the population Shapley shares of the generating model
+        share = res.set_index("driver")["share"]
+        for a, s in truth["drivers"]["population_shapley_share"].items():
+            assert share[a] == pytest.approx(s, abs=0.05)
+
+
+def test_demo_logistic_detractor_drivers(demo_drivers):
+    wide, truth = demo_drivers
+    wide = wide.mutate(detractor=(wide.ltr <= 6).cast("int64"))
+    res = drivers(wide, "detractor", truth["drivers"]["attributes"], family="logistic")
+    assert set(res["driver"].head(3)) == set(truth["drivers"]["key_weaknesses"])
+    assert (res["sign"] == -1).all()  # better ratings, fewer detractors
+
+
+def test_importance_performance_chart(demo_drivers):
+    wide, truth = demo_drivers
+    res = drivers(wide, "ltr", truth["drivers"]["attributes"], bootstrap=20)
+    ip = importance_performance(res)
+    assert set(ip["quadrant"]) <= {
+        "key weakness",
+        "key strength",
+        "secondary weakness",
+        "secondary strength",
+    }
+    assert ip.attrs["importance_cut"] == pytest.approx(0.1)  # mean share over 10 drivers
+    ax = plot_importance_performance(ip, title="Drivers of LTR")
+    texts = {t.get_text() for t in ax.texts}
+    assert set(truth["drivers"]["attributes"]) <= texts
+    assert any("KEY WEAKNESSES" in t for t in texts)
+    with pytest.raises(CxlabError, match="missing driver"):
+        importance_performance(res, performance={"Price": 5.0})

@@ -1,0 +1,429 @@
+"""Touch points, journeys, channels (cxlab.journey): hand-derived chains and planted truth."""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from matplotlib.axes import Axes
+
+from cxlab import journey as J
+from cxlab import warehouse as wh
+from cxlab.errors import CxlabError
+
+WEAK_TPS = {"Product questions and pre-orders", "Stock availability"}
+
+
+def _log(journeys: list[list[str]], *, gap: float = 1.0) -> pd.DataFrame:
+    """An event log with one customer per journey; 'Purchase' converts."""
+    rows = []
+    t0 = pd.Timestamp("2025-01-01")
+    for c, path in enumerate(journeys):
+        for i, tp in enumerate(path):
+            stage = "interaction" if tp in ("Purchase", "Store") else "attraction"
+            rows.append(
+                {
+                    "customer_id": f"c{c}",
+                    "timestamp": t0 + pd.Timedelta(days=gap * i),
+                    "touchpoint": tp,
+                    "stage": stage,
+                    "channel": "web",
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+# ------------------------------------------------------------------ journey boundaries
+
+
+def test_journey_boundaries_follow_the_documented_rules():
+    d = pd.Timestamp("2025-01-01")
+    ev = pd.DataFrame(
+        {
+            "customer_id": ["a"] * 8,
+            "timestamp": [
+                d,  # 1: Ad                       journey 1
+                d + pd.Timedelta(days=1),  # Store (interaction)
+                d + pd.Timedelta(days=2),  # Ad after interaction -> journey 2
+                d + pd.Timedelta(days=3),  # Purchase
+                d + pd.Timedelta(days=60),  # Support (cultivation), late: stays in 2
+                d + pd.Timedelta(days=61),  # Store, 1 day after Support: stays in 2
+                d + pd.Timedelta(days=200),  # Store after a 139-day gap -> journey 3
+                d + pd.Timedelta(days=201),  # Purchase
+            ],
+            "touchpoint": [
+                "Ad",
+                "Store",
+                "Ad",
+                "Purchase",
+                "Support",
+                "Store",
+                "Store",
+                "Purchase",
+            ],
+            "stage": [
+                "attraction",
+                "interaction",
+                "attraction",
+                "interaction",
+                "cultivation",
+                "interaction",
+                "interaction",
+                "interaction",
+            ],
+        }
+    )
+    j = J.journeys(ev).order_by("timestamp").to_pandas()
+    # event 6 (Store, 1 day after Support) continues journey 2: only a purchase followed
+    # *directly* by a non-cultivation event, an attraction event or a gap starts one
+    assert j["journey"].tolist() == [1, 1, 2, 2, 2, 2, 3, 3]
+    assert j["step"].tolist() == [1, 2, 1, 2, 3, 4, 1, 2]
+    assert j["pre_conversion"].tolist() == [True, True, True, True, False, False, True, True]
+    s = J.journey_summary(ev.assign(channel="web")).order_by("journey").to_pandas()
+    assert s["converted"].tolist() == [False, True, True]
+
+
+def test_purchase_then_new_interaction_starts_a_new_journey():
+    ev = _log([["Ad", "Purchase"]])
+    extra = ev.iloc[[1]].assign(
+        timestamp=pd.Timestamp("2025-01-05"), touchpoint="Store", stage="interaction"
+    )
+    j = J.journeys(pd.concat([ev, extra])).order_by("timestamp").to_pandas()
+    assert j["journey"].tolist() == [1, 1, 2]
+
+
+# ------------------------------------------------------------ transitions, hand-derived
+
+HAND = [["A", "Purchase"], ["A", "B", "Purchase"], ["B"]]
+
+
+def test_transition_matrix_by_hand():
+    tr = J.transitions(_log(HAND))
+    got = {(f, t): n for f, t, n in tr[["from", "to", "n"]].itertuples(index=False)}
+    assert got == {
+        ("(start)", "A"): 2,
+        ("(start)", "B"): 1,
+        ("A", "(conversion)"): 1,
+        ("A", "B"): 1,
+        ("B", "(conversion)"): 1,
+        ("B", "(drop-off)"): 1,
+    }
+    m = J.transition_matrix(tr)
+    assert list(m.index) == ["(start)", "A", "B", "(conversion)", "(drop-off)"]
+    assert m.loc["(start)", "A"] == pytest.approx(2 / 3)
+    assert m.loc["B", "(drop-off)"] == pytest.approx(0.5)
+    assert m.loc["(conversion)"].sum() == 0
+    # P(conv) = 2/3 (1/2 + 1/2 * 1/2) + 1/3 * 1/2 = 2/3
+    assert J.conversion_probability(m) == pytest.approx(2 / 3)
+
+
+def test_removal_effects_by_hand():
+    r = J.removal_effects(_log(HAND), n_boot=0).set_index("touchpoint")
+    # without A: start->A goes to drop-off, P = 1/3 * 1/2 = 1/6 -> 1 - (1/6)/(2/3) = 0.75
+    # without B: P = 2/3 * 1/2 = 1/3 -> effect 0.5
+    assert r.loc["A", "removal_effect"] == pytest.approx(0.75)
+    assert r.loc["B", "removal_effect"] == pytest.approx(0.5)
+    assert r.loc["A", "attribution"] == pytest.approx(0.6)
+    assert r.loc["A", "p_conversion"] == pytest.approx(2 / 3)
+    # direct comparison: journeys through A convert 2/2, the other journey 0/1
+    assert r.loc["A", "conv_rate"] == pytest.approx(100.0)
+    assert r.loc["A", "diff"] == pytest.approx(100.0)
+    assert r.loc["B", "journeys"] == 2
+
+
+def test_absorbing_chain_matches_simulation():
+    rng = np.random.default_rng(5)
+    # start, three touch points with a cycle between 1 and 2, conversion, drop-off
+    p = np.array(
+        [
+            [0, 0.5, 0.3, 0.2, 0, 0],
+            [0, 0, 0.4, 0.1, 0.3, 0.2],
+            [0, 0.5, 0, 0.1, 0.1, 0.3],
+            [0, 0.2, 0, 0.3, 0.25, 0.25],
+            [0, 0, 0, 0, 1, 0],
+            [0, 0, 0, 0, 0, 1],
+        ]
+    )
+    exact = J.absorption_probabilities(p, [4, 5])[0, 0]
+    n, hits = 20_000, 0
+    cum = p.cumsum(axis=1)
+    for _ in range(n):
+        s = 0
+        while s not in (4, 5):
+            s = int(np.searchsorted(cum[s], rng.random(), side="right"))
+        hits += s == 4
+    se = np.sqrt(exact * (1 - exact) / n)
+    assert abs(hits / n - exact) < 4 * se
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(2, 7), st.integers(0, 10_000))
+def test_absorption_rows_are_distributions_and_solve_the_chain(k, seed):
+    rng = np.random.default_rng(seed)
+    m = rng.random((k + 2, k + 2)) * (rng.random((k + 2, k + 2)) < 0.6)
+    m[:k, k] += 0.05  # every transient state can leave to conversion
+    b = J.absorption_probabilities(m, [k, k + 1])
+    assert np.allclose(b.sum(axis=1), 1.0)
+    pn = m[:k] / m[:k].sum(axis=1, keepdims=True)
+    q, r = pn[:, :k], pn[:, k:]
+    assert np.allclose(b[:k], q @ b[:k] + r)  # first-step analysis
+
+
+# ------------------------------------------------------------------ degenerate chains
+
+
+def test_no_conversion_gives_nan_effects_not_a_crash():
+    r = J.removal_effects(_log([["A", "B"], ["B"]]), n_boot=50)
+    assert r["removal_effect"].isna().all()
+    assert (r["p_conversion"] == 0).all()
+
+
+def test_touchpoint_that_always_converts():
+    r = J.removal_effects(_log([["A", "Purchase"]] * 5 + [["B"]] * 5), n_boot=50)
+    r = r.set_index("touchpoint")
+    assert r.loc["A", "removal_effect"] == pytest.approx(1.0)
+    assert r.loc["B", "removal_effect"] == pytest.approx(0.0)
+    assert r.loc["A", "removal_low"] == pytest.approx(1.0)
+
+
+def test_closed_cycle_is_not_singular_failure():
+    # states: start, A, B, conv, drop; A <-> B forever (never absorbed)
+    m = np.array(
+        [
+            [0, 1, 0, 1, 0],
+            [0, 0, 1, 0, 0],
+            [0, 1, 0, 0, 0],
+            [0, 0, 0, 0, 0],
+            [0, 0, 0, 0, 0],
+        ],
+        float,
+    )
+    b = J.absorption_probabilities(m, [3, 4])
+    assert b[0].tolist() == [0.5, 0.0]
+    assert b[1].tolist() == [0.0, 0.0]  # trapped in the cycle
+    # a state with no recorded exit at all
+    dead = np.zeros((3, 3))
+    dead[0, 1] = 1
+    assert J.absorption_probabilities(dead, [2])[0].tolist() == [0.0]
+
+
+def test_cycles_in_an_event_log():
+    r = J.removal_effects(_log([["A", "B", "A", "B", "Purchase"], ["B", "A"]]), n_boot=0)
+    assert np.isfinite(r["removal_effect"]).all()
+
+
+def test_bad_matrices_are_refused():
+    with pytest.raises(CxlabError, match="square"):
+        J.absorption_probabilities(np.zeros((2, 3)), [1])
+    with pytest.raises(CxlabError, match=">= 0"):
+        J.absorption_probabilities(-np.eye(2), [1])
+
+
+def test_only_conversions_has_nothing_to_attribute():
+    with pytest.raises(CxlabError, match="no other touch points"):
+        J.removal_effects(_log([["Purchase"]]), n_boot=0)
+
+
+# ---------------------------------------------------------------- funnel and timing
+
+
+def test_stage_dropoff_and_time_between_stages():
+    log = _log([["A", "Store", "Purchase"], ["A", "Store"], ["A"]], gap=2.0)
+    f = J.stage_dropoff(log)
+    assert f["journeys"].tolist() == [3, 2, 1, 0]
+    assert f.loc[1, "continued"] == pytest.approx(200 / 3)
+    assert f.loc[2, "drop_off"] == pytest.approx(50.0)
+    t = J.time_between_stages(log)
+    assert t.loc[0, "q50"] == pytest.approx(2.0)
+    assert t.loc[1, "journeys"] == 1
+
+
+# ------------------------------------------------------------------------ case files
+
+
+def test_shipped_electronics_case():
+    assert {"electronics_product_launch", "demo_retailer_journey"} <= set(J.list_cases())
+    r = J.case_study("electronics_product_launch")
+    assert r["score"].tolist() == [9, 3, 10, 10, 1]
+    assert r.loc[r["weak"], "order"].tolist() == [2, 5]
+    m = J.aggregate_masking(r)
+    assert m["gap"].lt(-5).all()
+    assert m.attrs["aggregate"] == pytest.approx(9.2)
+    assert m.attrs["hidden_customers"] == 3000  # turned away: never surveyed as buyers
+    assert not m.set_index("touchpoint").loc["Stock-out: customers turned away", "in_aggregate"]
+
+
+def test_aggregate_computed_when_not_given(tmp_path):
+    p = tmp_path / "c.yaml"
+    p.write_text(
+        "name: x\nscale: [0, 10]\ntouchpoints:\n"
+        "  - {name: a, stage: attraction, customers: 300, relationship: {score: 9}}\n"
+        "  - {name: b, stage: interaction, customers: 100, relationship: {score: 1}}\n"
+        "  - {name: c, stage: interaction, customers: 100, in_aggregate: false,\n"
+        "     relationship: {score: 2}}\n"
+    )
+    m = J.aggregate_masking(J.case_study(p))
+    assert m.attrs["aggregate"] == pytest.approx((9 * 300 + 1 * 100) / 400)
+    assert m["touchpoint"].tolist() == ["b", "c"]
+
+
+def test_case_validation_names_file_touchpoint_and_field(tmp_path):
+    p = tmp_path / "bad.yaml"
+    p.write_text(
+        "name: Launch\nscale: [0, 10]\ntouchpoints:\n"
+        "  - name: Buzz\n    stage: awareness\n    relationship: {score: 9}\n"
+        "  - name: Stock-out\n    stage: interaction\n    relationship: {score: high}\n"
+        "  - name: Staff\n    stage: attraction\n    query: {metric: nps}\n"
+        "  - name: Both\n    stage: attraction\n    relationship: {score: 1}\n"
+        "    query: {metric: csat}\n"
+    )
+    with pytest.raises(CxlabError) as e:
+        J.load_case(p)
+    msg = str(e.value)
+    assert str(p) in msg
+    assert "touch point 1 ('Buzz'): field 'stage'" in msg
+    assert "touch point 2 ('Stock-out'): field 'relationship.score'" in msg
+    assert "touch point 3 ('Staff'): field 'query.metric': nps runs -100..100" in msg
+    assert "touch point 4 ('Both'): give exactly one of" in msg
+
+
+@pytest.mark.parametrize(
+    ("text", "needle"),
+    [
+        ("name: x\ntouchpoints: []\n", "field 'scale'"),
+        ("name: x\nscale: [0, 10]\ntouchpoints: []\n", "field 'touchpoints'"),
+        ("- just a list\n", "must hold a mapping"),
+        ("name: x\nscale: [0, 10]\ncolour: red\ntouchpoints: [{}]\n", "unknown field"),
+        ("name: [unclosed\n", "not valid YAML"),
+    ],
+)
+def test_case_validation_other_errors(tmp_path, text, needle):
+    p = tmp_path / "bad.yaml"
+    p.write_text(text)
+    with pytest.raises(CxlabError, match=needle):
+        J.load_case(p)
+
+
+def test_missing_case_and_missing_connection():
+    with pytest.raises(CxlabError, match="not a shipped case"):
+        J.load_case("no_such_case")
+    with pytest.raises(CxlabError, match="pass con="):
+        J.case_study("demo_retailer_journey")
+
+
+# ---------------------------------------------------------------- planted demo truth
+
+
+@pytest.fixture(scope="module")
+def con(demo_warehouse):
+    db, _ = demo_warehouse
+    return wh.connect(db)
+
+
+def test_inventory_flags_the_planted_weak_touchpoints(con, demo_warehouse):
+    _, truth = demo_warehouse
+    planted = set(truth["weak_touchpoints"]["shift_nps_points"])
+    assert planted == WEAK_TPS
+    inv = J.inventory(con)
+    assert len(inv) == 12
+    order = inv["stage"].map({"attraction": 0, "interaction": 1, "cultivation": 2})
+    assert order.is_monotonic_increasing
+    assert set(inv.loc[inv["weak"], "touchpoint"]) == planted
+    assert set(inv.nsmallest(2, "nps")["touchpoint"]) == planted
+    based = inv[inv["conv_flag"] == "reportable"]
+    assert set(based.nsmallest(2, "conv_rate")["touchpoint"]) == planted
+    # relationship goal and operational goal both present for the weak ones
+    w = inv.set_index("touchpoint").loc[sorted(planted)]
+    assert (w["nps_high"] < w["nps_rest"]).all()
+    assert w["conv_high"].lt(35).all()
+    unit = truth["units"][0]
+    assert J.inventory(con, unit=unit)["n"].sum() < inv["n"].sum()
+
+
+def test_removal_effects_put_the_planted_touchpoints_on_top(con, demo_warehouse):
+    _, truth = demo_warehouse
+    it = con.table("interactions")
+    r = J.removal_effects(it, n_boot=100)
+    assert set(r["touchpoint"].head(2)) == WEAK_TPS
+    top = r.head(2).set_index("touchpoint")
+    assert (top["verdict"] == "loses customers").all()
+    weak_p = truth["journeys"]["conversion_probability"]["weak"]
+    assert ((top["conv_low"] <= 100 * weak_p) & (100 * weak_p <= top["conv_high"])).all()
+    assert ((r["diff_low"] <= r["diff"]) & (r["diff"] <= r["diff_high"])).all()
+    assert r["diff_low"].ge(-100).all() and r["diff_high"].le(100).all()
+    assert (r["removal_low"] <= r["removal_effect"]).all()
+    assert (r["removal_effect"] <= r["removal_high"]).all()
+    # the chain built from the lead() transitions and from the path counts agree
+    m = J.transition_matrix(J.transitions(it))
+    assert J.conversion_probability(m) == pytest.approx(r["p_conversion"].iloc[0])
+    # journeys that meet no weak touch point convert about twice as often
+    p = J.path_counts(it)
+    met = p["path"].map(lambda x: bool(WEAK_TPS & set(x)))
+    rate = {f: (g["n"] * g["converted"]).sum() / g["n"].sum() for f, g in p.groupby(met)}
+    assert 0.25 < rate[True] < 0.35
+    assert 0.5 < rate[False] < 0.65  # planted 0.60; journeys cut by the data's end convert less
+
+
+def test_channel_analyses_find_phone(con, demo_warehouse):
+    _, truth = demo_warehouse
+    r = con.table("responses")
+    g = J.channel_gaps(r)
+    shift = truth["weak_channels"]["shift_nps_points"]["phone"]
+    assert g.iloc[0]["channel"] == "phone" and g.iloc[0]["verdict"] == "below"
+    assert g.iloc[0]["gap_low"] < shift < g.iloc[0]["gap_high"]
+    cc = J.channel_consistency(r)
+    tp = con.table("touchpoints").to_pandas()
+    with_phone = set(tp.loc[tp["channel"] == "phone", "touchpoint"])
+    sub = cc[cc["touchpoint"].isin(with_phone) & cc["spread"].notna()]
+    assert len(sub) >= 5 and (sub["worst_channel"] == "phone").all()
+    assert cc[cc["inconsistent"]]["worst_channel"].eq("phone").all()
+    assert cc.loc[cc["channels"] < 2, "p"].isna().all()
+
+
+def test_touchpoint_vs_overall_and_switching(con):
+    r = con.table("responses")
+    t = J.touchpoint_vs_overall(r)
+    assert set(t["touchpoint"].head(2)) == WEAK_TPS
+    assert (t.head(2)["gap_high"] < 0).all()
+    s = J.channel_switching(con.table("interactions"), r)
+    assert s["switched"].tolist() == [False, True]
+    total = J.journey_summary(con.table("interactions")).count().to_pandas()
+    assert s["journeys"].sum() == total
+    # no switching effect was planted: the interval should be narrow around small values
+    assert abs(s.loc[1, "conv_diff"]) < 8 and s.loc[1, "nps_n"] > 0
+
+
+def test_demo_case_study_from_the_warehouse(con):
+    r = J.case_study("demo_retailer_journey", con)
+    weak_scores = r.nsmallest(2, "score")
+    assert set(weak_scores["touchpoint"]) == WEAK_TPS
+    assert weak_scores["weak"].all()
+    assert r["score_low"].notna().all() and (r["score_low"] < r["score"]).all()
+    m = J.aggregate_masking(r)
+    agg = m.attrs["aggregate"]
+    assert agg > 15  # the company NPS looks healthy ...
+    sub = m.set_index("touchpoint").loc[sorted(WEAK_TPS)]
+    assert (sub["gap"] < -20).all()  # ... while two touch points are far below it
+
+
+# ------------------------------------------------------------------------ plots
+
+
+def test_plots_return_axes(con):
+    it = con.table("interactions")
+    fig, axes = plt.subplots(1, 4)
+    assert isinstance(J.plot_journey(J.case_study("electronics_product_launch"), axes[0]), Axes)
+    assert isinstance(J.plot_journey(J.case_study("demo_retailer_journey", con), axes[1]), Axes)
+    assert isinstance(J.plot_transitions(J.transition_matrix(J.transitions(it)), axes[2]), Axes)
+    assert isinstance(J.plot_removal_effects(J.removal_effects(it, n_boot=0), axes[3]), Axes)
+    plt.close(fig)
+    fig, ax = plt.subplots()
+    assert J.plot_dropoff(J.stage_dropoff(it), ax) is ax
+    plt.close(fig)
