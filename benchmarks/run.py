@@ -43,11 +43,12 @@ def child(code: str, *args: str) -> dict:
     )
     out = subprocess.run(
         [PY, "-c", prelude + textwrap.dedent(code), *args],
-        check=True,
         capture_output=True,
         text=True,
         cwd=ROOT,
     )
+    if out.returncode:
+        sys.exit(f"benchmark step failed:\n{out.stderr[-3000:]}")
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
