@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+import ibis
 import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
@@ -320,7 +321,9 @@ def responses_view(con, *, unit: str = "ALL") -> ir.Table:
         [
             r.customer_id == h.customer_id,
             h.valid_from <= r.survey_date,
-            h.valid_to.isnull() | (r.survey_date <= h.valid_to),
+            # coalesce, not "valid_to IS NULL OR ...": with the OR, DuckDB gives up
+            # the hash join on customer_id (minutes instead of a second at 10M rows)
+            r.survey_date <= h.valid_to.fill_null(ibis.date(9999, 12, 31)),
         ],
     )
     return joined.select(
