@@ -39,6 +39,15 @@ def child(code: str, *args: str) -> dict:
         def report(**kw):
             kw["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
             print(json.dumps(kw))
+        def warm_best(fn, repeat=5):
+            # one untimed run warms DuckDB's buffers, then the best of `repeat`
+            out = fn()
+            best = float("inf")
+            for _ in range(repeat):
+                t0 = time.perf_counter()
+                out = fn()
+                best = min(best, time.perf_counter() - t0)
+            return best, out
         """
     )
     out = subprocess.run(
@@ -78,21 +87,28 @@ report(seconds=time.perf_counter() - t0, rows=counts["responses"])
 CXLAB_NPS = """
 import cxlab, ibis
 con = ibis.duckdb.connect(sys.argv[1], read_only=True)
-t0 = time.perf_counter()
-r = cxlab.nps(con.table("responses"), "ltr", by=["unit", "quarter"])
-report(seconds=time.perf_counter() - t0, groups=len(r), n=int(r["n"].sum()))
+secs, r = warm_best(lambda: cxlab.nps(con.table("responses"), "ltr", by=["unit", "quarter"]))
+report(seconds=secs, groups=len(r), n=int(r["n"].sum()))
 """
 
 FLOOR = """
 import duckdb
 con = duckdb.connect(sys.argv[1], read_only=True)
-t0 = time.perf_counter()
-r = con.execute(
+sql = (
     "SELECT unit, quarter, count(*) FILTER (WHERE ltr <= 6) AS d, "
     "count(*) FILTER (WHERE ltr BETWEEN 7 AND 8) AS p, count(*) FILTER (WHERE ltr >= 9) AS r "
     "FROM responses GROUP BY unit, quarter"
-).df()
-report(seconds=time.perf_counter() - t0, groups=len(r), n=int(r[["d", "p", "r"]].sum().sum()))
+)
+secs, r = warm_best(lambda: con.execute(sql).df())
+report(seconds=secs, groups=len(r), n=int(r[["d", "p", "r"]].sum().sum()))
+"""
+
+FLOOR_BY_SCORE = """
+import duckdb
+con = duckdb.connect(sys.argv[1], read_only=True)
+sql = "SELECT unit, quarter, ltr, count(*) AS n FROM responses GROUP BY ALL"
+secs, r = warm_best(lambda: con.execute(sql).df())
+report(seconds=secs, groups=len(r), n=int(r["n"].sum()))
 """
 
 PANDAS_ROWWISE = """
@@ -153,9 +169,12 @@ def main() -> None:
         db.unlink(missing_ok=True)
         record("ingest + validate all tables (build_from_dir)", child(INGEST, str(data), str(db)))
     if "nps" in only:
-        floor = best_of(FLOOR, args.repeat, str(db))
-        record("floor: bare DuckDB COUNT ... GROUP BY", floor)
-        ours = best_of(CXLAB_NPS, args.repeat, str(db))
+        floor = best_of(FLOOR, 1, str(db))
+        record("floor: bare DuckDB three COUNT FILTER ... GROUP BY unit, quarter", floor)
+        by_score = best_of(FLOOR_BY_SCORE, 1, str(db))
+        record("floor: bare DuckDB COUNT(*) GROUP BY unit, quarter, ltr", by_score)
+        floor = min(floor, by_score, key=lambda r: r["seconds"])
+        ours = best_of(CXLAB_NPS, 1, str(db))
         ours["ratio_to_floor"] = ours["seconds"] / floor["seconds"]
         record("cxlab.nps by unit x quarter (adjusted-wald)", ours)
         print(f"  ratio to floor: {ours['ratio_to_floor']:.2f}x (target <= 1.5x)")

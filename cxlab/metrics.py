@@ -1,13 +1,15 @@
 """CX metrics by group: counts in the engine, inference on the summary.
 
 Every function here takes ``data`` (a pandas DataFrame or an Ibis table, e.g.
-``cxlab.warehouse.connect(db).table("responses")``) and column names, builds one
-Ibis aggregation (``GROUP BY`` the ``by`` columns) that the backend runs where
-the data lives, and hands the small per-group summary (three counts for NPS;
-count, top-box count, sum and sum of squares for CSAT and CES) to
-:mod:`cxlab.stats`. A pandas DataFrame goes through the same path via an
-in-memory DuckDB table, so an analyst's frame and a 10-million-row warehouse
-give the same numbers.
+``cxlab.warehouse.connect(db).table("responses")``) and column names, runs one
+Ibis aggregation where the data live (``GROUP BY`` the ``by`` columns and the
+score: at most eleven counts per group, plus weight sums when weighted) and
+derives everything from that small histogram with :mod:`cxlab.stats`: the
+three NPS counts, top-box shares, means and variances, and the input checks
+(a score outside the scale or not a whole number appears as a key of the
+histogram). A pandas DataFrame goes through the same path via an in-memory
+DuckDB table, so an analyst's frame and a 10-million-row warehouse give the
+same numbers.
 """
 
 from __future__ import annotations
@@ -51,48 +53,85 @@ def _check_columns(t: ir.Table, columns: Sequence[str | None], what: str = "data
         )
 
 
-def _rule_aggs(t: ir.Table, col: str, lo: int, hi: int, weight: str | None) -> dict:
-    """Aggregations counting rows that break the score's rules, folded into the
-    main summary so the data are read once."""
-    s = t[col]
+def _histogram(
+    t: ir.Table,
+    score: str,
+    by: list[str],
+    weight: str | None,
+    scale: tuple[int, int],
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Counts of each score value per group, from one ``GROUP BY by, score`` in the engine.
+
+    The histogram is the whole summary every metric here needs (NPS, top-box
+    shares, means and variances are exact functions of it) and checking the
+    rules on it costs nothing: a value outside the scale or not a whole number
+    shows up as a key. Weighted data add the sum of weights and of squared
+    weights per cell.
+
+    Returns
+    -------
+    (groups, hist)
+        ``groups``: the group columns plus ``n`` (scored rows) and ``n_missing``,
+        sorted; ``hist``: the group columns plus ``_score``, ``count``, ``w`` and
+        ``w2`` (``w`` = ``count`` = ``w2`` when unweighted), scored rows only.
+    """
+    lo, hi = scale
+    s = t[score]
     if not s.type().is_numeric():
-        raise CxlabError(f"column {col!r} must be numeric (a {lo}-{hi} score), not {s.type()}.")
-    x = s.cast("float64")
-    bad = s.notnull() & ((x < lo) | (x > hi) | (x != x.round()))
-    aggs = {"_bad": bad.sum(), "_bad_min": x.min(where=bad), "_bad_max": x.max(where=bad)}
+        raise CxlabError(f"column {score!r} must be numeric (a {lo}-{hi} score), not {s.type()}.")
+    aggs: dict = {"count": t.count()}
     if weight is not None:
-        w = t[weight]
-        aggs |= {"_neg_w": (w < 0).sum(), "_null_w": (w.isnull() & s.notnull()).sum()}
-    return aggs
-
-
-def _check_rules(g: pd.DataFrame, col: str, lo: int, hi: int, weight: str | None) -> pd.DataFrame:
-    """Raise on rule breaks counted by :func:`_rule_aggs`; return ``g`` without them."""
-    nbad = int(g["_bad"].sum())
-    if nbad:
-        examples = sorted({f"{v:g}" for v in (g["_bad_min"].min(), g["_bad_max"].max())})
+        w = t[weight].cast("float64")
+        aggs |= {
+            "w": w.sum(),
+            "w2": (w * w).sum(),
+            "_neg_w": (w < 0).sum(),
+            "_null_w": w.isnull().sum(),
+        }
+    raw = t.group_by([*by, s.name("_score")]).aggregate(**aggs).to_pandas()
+    raw["_score"] = raw["_score"].astype("float64")  # cast the small result, not the rows
+    missing = raw["_score"].isna()
+    hist = raw[~missing].copy()
+    x = hist["_score"]
+    bad = (x < lo) | (x > hi) | (x != np.round(x))
+    if bad.any():
+        values = ", ".join(f"{v:g}" for v in sorted(set(x[bad]))[:5])
         raise CxlabError(
-            f"column {col!r}: {nbad} row(s) break the rule 'whole number from {lo} to {hi}' "
-            f"(offending values include {', '.join(examples)})."
+            f"column {score!r}: {int(hist.loc[bad, 'count'].sum())} row(s) break the rule "
+            f"'whole number from {lo} to {hi}' (offending values include {values})."
         )
     if weight is not None:
-        neg, null = int(g["_neg_w"].sum()), int(g["_null_w"].sum())
+        neg, null = int(hist["_neg_w"].sum()), int(hist["_null_w"].sum())
         if neg or null:
             raise CxlabError(
                 f"column {weight!r}: survey weights must be present and >= 0 for every "
                 f"scored row; {neg} row(s) are negative and {null} missing."
             )
-    return g.drop(columns=[c for c in g.columns if c.startswith("_")])
-
-
-def _summarise(t: ir.Table, by: list[str], aggs: dict) -> pd.DataFrame:
-    expr = t.group_by(by).aggregate(**aggs) if by else t.aggregate(**aggs)
-    out = expr.to_pandas()
-    sums = [c for c in out.columns if c not in by and not c.startswith("_bad_")]
-    out[sums] = out[sums].fillna(0)  # SUM over no rows is NULL in SQL
+        hist = hist.drop(columns=["_neg_w", "_null_w"])
+        hist[["w", "w2"]] = hist[["w", "w2"]].fillna(0.0)
+    else:
+        hist["w"] = hist["count"].astype(float)
+        hist["w2"] = hist["w"]
     if by:
-        out = out.sort_values(by, kind="stable").reset_index(drop=True)
-    return out
+        groups = raw[by].drop_duplicates().sort_values(by, kind="stable", na_position="last")
+        groups = groups.reset_index(drop=True)
+        counts = hist.groupby(by, dropna=False)["count"].sum().rename("n")
+        gaps = raw[missing].groupby(by, dropna=False)["count"].sum().rename("n_missing")
+        groups = groups.join(counts, on=by).join(gaps, on=by)
+    else:
+        groups = pd.DataFrame(
+            {"n": [hist["count"].sum()], "n_missing": [raw.loc[missing, "count"].sum()]}
+        )
+    groups[["n", "n_missing"]] = groups[["n", "n_missing"]].fillna(0).astype("int64")
+    return groups, hist
+
+
+def _per_group(groups: pd.DataFrame, hist: pd.DataFrame, by: list[str], values) -> pd.DataFrame:
+    """Sum ``values`` (a frame aligned with ``hist``) per group, in ``groups`` order."""
+    if not by:
+        return pd.DataFrame([values.sum()]).reset_index(drop=True)
+    summed = values.groupby([hist[c] for c in by], dropna=False).sum()
+    return groups[by].join(summed, on=by)[list(values.columns)].fillna(0.0).reset_index(drop=True)
 
 
 def nps(
@@ -169,33 +208,38 @@ def nps(
             f"breaks must satisfy 0 <= detractor max < passive max < 10, not {breaks}."
         )
 
-    s = t[score]
-    det = s <= lo_break
-    pro = s > hi_break
-    pas = s.notnull() & ~det & ~pro
-    aggs: dict = {"n": s.count(), "n_missing": s.isnull().sum()}
-    if weight is None:
-        aggs |= {"detractors": det.sum(), "passives": pas.sum(), "promoters": pro.sum()}
-    else:
-        w = t[weight].cast("float64")
-        aggs |= {
-            "detractors": w.sum(where=det),
-            "passives": w.sum(where=pas),
-            "promoters": w.sum(where=pro),
-            "sum_w2": (w * w).sum(where=s.notnull()),
-        }
-    aggs |= _rule_aggs(t, score, 0, 10, weight)
-    summary = _check_rules(_summarise(t, by_, aggs), score, 0, 10, weight)
+    groups, hist = _histogram(t, score, by_, weight, (0, 10))
+    x = hist["_score"]
+    cat = np.select([x <= lo_break, x > hi_break], [-1, 1], 0)
+    value = hist["w"]
+    sums = _per_group(
+        groups,
+        hist,
+        by_,
+        pd.DataFrame(
+            {
+                "detractors": value.where(cat == -1, 0.0),
+                "passives": value.where(cat == 0, 0.0),
+                "promoters": value.where(cat == 1, 0.0),
+                "sum_w2": hist["w2"],
+            }
+        ),
+    )
+    summary = pd.concat([groups.reset_index(drop=True), sums], axis=1)
 
     cells = None
     if weight is not None and method == "bootstrap":
-        cat = det.ifelse(-1, pro.ifelse(1, 0)).name("category")
-        cell_expr = (
-            t.filter(s.notnull())
-            .group_by([*by_, cat, t[weight].cast("float64").name("w")])
-            .aggregate(count=s.count())
+        s = t[score]
+        scored = t.filter(s.notnull())
+        keys = [
+            *by_,
+            scored[score].cast("float64").name("_score"),
+            scored[weight].cast("float64").name("w"),
+        ]
+        cells = scored.group_by(keys).aggregate(count=scored.count()).to_pandas()
+        cells["category"] = np.select(
+            [cells["_score"] <= lo_break, cells["_score"] > hi_break], [-1, 1], 0
         )
-        cells = cell_expr.to_pandas()
 
     d, p, r = (summary[c].to_numpy(float) for c in ("detractors", "passives", "promoters"))
     n_eff = None
@@ -258,21 +302,23 @@ def _scale_metric(
     t = as_table(data)
     by_ = _by_list(by)
     _check_columns(t, [score, weight, *by_])
-    s = t[score].cast("float64")
-    hit = (s >= top).cast("float64")
-    valid = s.notnull()
-    w = t[weight].cast("float64") if weight is not None else valid.cast("float64")
-    aggs = {
-        "n": s.count(),
-        "n_missing": s.isnull().sum(),
-        "sw": w.sum(where=valid),
-        "sw2": (w * w).sum(where=valid),
-        "top": (w * hit).sum(where=valid),
-        "sx": (w * s).sum(where=valid),
-        "sxx": (w * s * s).sum(where=valid),
-    }
-    aggs |= _rule_aggs(t, score, scale[0], scale[1], weight)
-    g = _check_rules(_summarise(t, by_, aggs), score, scale[0], scale[1], weight)
+    groups, hist = _histogram(t, score, by_, weight, scale)
+    x, w = hist["_score"], hist["w"]
+    sums = _per_group(
+        groups,
+        hist,
+        by_,
+        pd.DataFrame(
+            {
+                "sw": w,
+                "sw2": hist["w2"],
+                "top": w.where(x >= top, 0.0),
+                "sx": w * x,
+                "sxx": w * x * x,
+            }
+        ),
+    )
+    g = pd.concat([groups.reset_index(drop=True), sums], axis=1)
     sw, sw2 = g["sw"].astype(float).to_numpy(), g["sw2"].astype(float).to_numpy()
     with np.errstate(invalid="ignore", divide="ignore"):
         n_eff = np.where(sw > 0, sw**2 / sw2, 0.0)
