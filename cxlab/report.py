@@ -292,7 +292,7 @@ def breakdown(
     return {d: versus_rest(nps(data, score, by=d, **kwargs)) for d in dims}
 
 
-def responses_view(con, *, unit: str = "ALL") -> ir.Table:
+def responses_view(con, *, unit: str = "ALL", profile: bool = True) -> ir.Table:
     """Responses joined to the customer's profile as it was on the survey date.
 
     The as-of join uses ``customer_history`` (valid_from <= survey_date <=
@@ -306,6 +306,9 @@ def responses_view(con, *, unit: str = "ALL") -> ir.Table:
         From :func:`cxlab.warehouse.connect`.
     unit : str
         A business unit or ``"ALL"``.
+    profile : bool
+        Join the profile (``segment``, ``region``). Questions that need no
+        profile are faster without the join.
     """
     r = con.table("responses")
     h = con.table("customer_history")
@@ -316,6 +319,8 @@ def responses_view(con, *, unit: str = "ALL") -> ir.Table:
                 f"unit {unit!r} not in the warehouse; units: {', '.join(sorted(units))}."
             )
         r = r.filter(r.unit == unit)
+    if not profile:
+        return r
     joined = r.left_join(
         h,
         [
@@ -408,3 +413,15 @@ def scorecard(
         part.columns = [*keys, f"{name}_{share}", f"{name}_low", f"{name}_high", f"{name}_mean"]
         out = out.merge(part, on=keys, how="left")
     return out[[c for c in out.columns if c != "flag"] + ["flag"]]
+
+
+def snapshot(con, expr: ir.Table, name: str) -> ir.Table:
+    """Materialize ``expr`` once as a temporary table of the connection.
+
+    A report asks a filtered, joined view (e.g. this quarter of
+    :func:`responses_view`) twenty-odd questions; without a snapshot every one
+    redoes the join. The table lives as long as the connection and works on a
+    read-only warehouse.
+    """
+    con.raw_sql(f'DROP TABLE IF EXISTS temp."{name}"')  # overwrite=True fails on temp tables
+    return con.create_table(name, expr, temp=True)

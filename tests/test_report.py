@@ -120,3 +120,21 @@ def test_scorecard_puts_the_three_metrics_side_by_side():
     ]
     assert card.loc["b", "nps"] == 50.0 and card.loc["b", "flag"] == "unreliable"
     assert list(card.columns)[-1] == "flag"
+
+
+def test_snapshot_materializes_a_view_on_a_read_only_warehouse(demo_warehouse):
+    from cxlab import warehouse
+
+    db, truth = demo_warehouse
+    con = warehouse.connect(db)
+    view = report.responses_view(con)
+    last = truth["quarters"][-1]
+    expr = view.filter(view.quarter == last)
+    for _ in range(2):  # re-running a notebook cell replaces the snapshot
+        snap = report.snapshot(con, expr, "current")
+    pd.testing.assert_frame_equal(
+        cxlab.nps(snap, "ltr", by="segment"), cxlab.nps(expr, "ltr", by="segment")
+    )
+    plain = report.responses_view(con, profile=False)
+    assert "segment" not in plain.columns and plain.count().execute() == view.count().execute()
+    con.disconnect()
