@@ -338,6 +338,14 @@ def responses_view(con, *, unit: str = "ALL", profile: bool = True) -> ir.Table:
     )
 
 
+_COUNT_NAMES = {"n", "customers", "journeys", "responses"}
+
+
+def _is_count(column: str) -> bool:
+    """Columns shown as whole numbers with thousands separators."""
+    return column in _COUNT_NAMES or column.startswith("n_")
+
+
 def table_html(frame: pd.DataFrame, columns: dict[str, str], *, digits: int = 1) -> str:
     """A plain, escaped HTML table of selected columns with readable headers.
 
@@ -353,7 +361,7 @@ def table_html(frame: pd.DataFrame, columns: dict[str, str], *, digits: int = 1)
         cells = []
         for c in columns:
             v = row[c]
-            if isinstance(v, float | np.floating) and c in ("n", "n_eff"):
+            if isinstance(v, float | np.floating) and _is_count(c) and not np.isnan(v):
                 s = f"{v:,.0f}"
             elif isinstance(v, int | np.integer):
                 s = f"{v:,d}"

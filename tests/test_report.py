@@ -104,6 +104,11 @@ def test_responses_view_uses_the_profile_valid_on_the_survey_date(tmp_path):
 def test_table_html_escapes_text():
     html = report.table_html(pd.DataFrame({"g": ["<b>x</b>"], "n": [1200]}), {"g": "G", "n": "N"})
     assert "&lt;b&gt;" in html and "1,200" in html and "<b>x" not in html
+    counts = report.table_html(
+        pd.DataFrame({"customers": [4000.0, np.nan], "share": [1.25, 2.0]}),
+        {"customers": "Customers", "share": "Share"},
+    )
+    assert "<td>4,000</td><td>1.2</td>" in counts and "<td></td><td>2.0</td>" in counts
 
 
 def test_scorecard_puts_the_three_metrics_side_by_side():
