@@ -115,8 +115,8 @@ def _duckdb_connect(db: Path, *, read_only: bool = False) -> Any:
     except duckdb.IOException as exc:
         if "lock" in str(exc).lower():
             raise CxlabError(
-                f"{db}: the warehouse is open in another process (a notebook or another "
-                "cxlab command); close it there and try again."
+                f"{db}: the warehouse is locked by another process (a notebook or a cxlab "
+                "command writing to it); close it there or try again when it has finished."
             ) from None
         raise CxlabError(f"{db}: cannot open the warehouse: {exc}") from None
     except duckdb.Error as exc:
@@ -177,7 +177,6 @@ def connect(db: Path | str = DEFAULT_DB, *, read_only: bool = True) -> Any:
     >>> con = connect("data/cxlab.duckdb")  # doctest: +SKIP
     >>> con.table("responses").ltr.mean().execute()  # doctest: +SKIP
     """
-    import duckdb
     import ibis
 
     db = Path(db)
@@ -186,15 +185,8 @@ def connect(db: Path | str = DEFAULT_DB, *, read_only: bool = True) -> Any:
             f"{db}: no warehouse file here. Build one with `cxlab demo` or load data with "
             "`cxlab ingest TABLE FILE --db " + str(db) + "`."
         )
-    try:
-        return ibis.duckdb.connect(str(db), read_only=read_only)
-    except duckdb.Error as exc:
-        if "lock" in str(exc).lower():
-            raise CxlabError(
-                f"{db}: the warehouse is being written by another process; try again when "
-                "it has finished."
-            ) from None
-        raise CxlabError(f"{db}: cannot open the warehouse: {exc}") from None
+    # one place turns DuckDB's open errors (a lock held elsewhere...) into messages
+    return ibis.duckdb.from_connection(_duckdb_connect(db, read_only=read_only))
 
 
 def table(name: str, db: Path | str = DEFAULT_DB) -> Any:
