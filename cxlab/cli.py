@@ -1,4 +1,4 @@
-"""The ``cxlab`` command line: ingest, render, synth and demo.
+"""The ``cxlab`` command line: ingest, loads, unload, render, synth and demo.
 
 Every command reports bad input as a one-paragraph message and exit status 2
 (no traceback); see :class:`cxlab.errors.CxlabError`.
@@ -28,19 +28,138 @@ DEFAULT_DB = Path("data/cxlab.duckdb")
 @app.command()
 def ingest(
     table: Annotated[str, typer.Argument(help="Warehouse table, e.g. responses.")],
-    path: Annotated[Path, typer.Argument(help="CSV, Parquet or Excel file.")],
+    path: Annotated[
+        Path, typer.Argument(help="The export: CSV/TSV, Excel .xlsx, SPSS .sav or Parquet.")
+    ],
     db: Annotated[Path, typer.Option(help="DuckDB warehouse file.")] = DEFAULT_DB,
+    format: Annotated[
+        str | None,
+        typer.Option(
+            "--format",
+            help="qualtrics, surveymonkey, csv, excel, parquet or spss (default: detected).",
+        ),
+    ] = None,
     map: Annotated[
         list[str] | None,
-        typer.Option("--map", help='Rename a source column: "Source column=target". Repeatable.'),
+        typer.Option(
+            "--map",
+            help='"File column=target" (a Qualtrics question text works too). Repeatable; '
+            "one file column may feed several targets.",
+        ),
+    ] = None,
+    set: Annotated[
+        list[str] | None,
+        typer.Option("--set", help='A constant: "unit=Nordics". Repeatable.'),
+    ] = None,
+    recode: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--recode",
+            help='Labelled answers: "csat:Very satisfied=5,Satisfied=4,...". Repeatable.',
+        ),
+    ] = None,
+    sheet: Annotated[str | None, typer.Option(help="Excel sheet name or 0-based index.")] = None,
+    skip_rows: Annotated[int | None, typer.Option(help="Lines above the header to skip.")] = None,
+    encoding: Annotated[str | None, typer.Option(help="Text encoding (default: sniffed).")] = None,
+    delimiter: Annotated[str | None, typer.Option(help="CSV delimiter (default: sniffed).")] = None,
+    date_format: Annotated[
+        list[str] | None,
+        typer.Option("--date-format", help='strptime format, e.g. "%m/%d/%Y %I:%M:%S %p".'),
+    ] = None,
+    dayfirst: Annotated[bool, typer.Option(help="Read 03/04/2026 as 3 April.")] = False,
+    keep_incomplete: Annotated[
+        bool, typer.Option(help="Keep responses the export marks unfinished.")
+    ] = False,
+    update: Annotated[
+        bool,
+        typer.Option(help="Replace rows whose key exists (the earlier values are kept)."),
+    ] = False,
+    mapping: Annotated[
+        Path | None, typer.Option(help="Read these options from a YAML mapping file.")
+    ] = None,
+    save_mapping: Annotated[
+        Path | None, typer.Option(help="Save the options used to a YAML mapping file.")
     ] = None,
 ) -> None:
-    """Validate a file and load it into a warehouse table, all or nothing."""
+    """Validate an export and load it into a warehouse table, all or nothing.
+
+    Tables and the columns they require (others are optional):
+
+    \b
+      responses         response_id, unit, survey_date and a score (ltr, csat or ces)
+      customers         customer_id, unit, segment, region, preferred_channel, signup_date
+      customer_history  customer_id, valid_from, segment, region, preferred_channel
+      transactions      transaction_id, customer_id, unit, date, revenue, margin
+      interactions      interaction_id, customer_id, timestamp, touchpoint, channel, stage
+      outcomes          unit, quarter, new_customers, revenue, profit, market_share
+      touchpoints       touchpoint, stage, channel, intentional, owner, operational_kpi
+      attribute_ratings response_id, attribute, rating
+
+    Example, a Qualtrics export:
+
+    \b
+      cxlab ingest responses export.csv --set unit=Nordics \\
+          --map "How likely are you to recommend us to a friend or colleague?=ltr" \\
+          --save-mapping qualtrics.yml
+    """
     from cxlab import warehouse
 
-    mapping = warehouse.parse_mapping(map or [])
-    report = warehouse.ingest(table, path, db=db, mapping=mapping)
+    base = warehouse.LoadSpec.load(mapping) if mapping else None
+    spec = warehouse.LoadSpec.from_options(
+        mapping=map or [],
+        set=set or [],
+        recode=recode or [],
+        base=base,
+        format=format,
+        sheet=sheet,
+        skip_rows=skip_rows,
+        encoding=encoding,
+        delimiter=delimiter,
+        date_format=date_format or [],
+        dayfirst=dayfirst,
+        keep_incomplete=keep_incomplete,
+    )
+    report = warehouse.ingest(table, path, db=db, spec=spec, update=update)
     typer.echo(report.summary())
+    if save_mapping:
+        typer.echo(f"  options saved to {spec.save(save_mapping)}")
+
+
+@app.command()
+def loads(
+    db: Annotated[Path, typer.Option(help="DuckDB warehouse file.")] = DEFAULT_DB,
+) -> None:
+    """List the loads recorded in a warehouse (id, time, table, file, rows)."""
+    import pandas as pd
+
+    from cxlab import warehouse
+
+    log = warehouse.loads(db)
+    if not len(log):
+        typer.echo(f"{db}: no loads recorded.")
+        return
+    for r in log.itertuples(index=False):
+        state = "" if pd.isna(r.undone_by) else f"  (undone by load {int(r.undone_by)})"
+        counts = f"+{int(0 if pd.isna(r.rows_added) else r.rows_added)}"
+        if not pd.isna(r.rows_updated) and r.rows_updated:
+            counts += f" ~{int(r.rows_updated)}"
+        if not pd.isna(r.rows_removed) and r.rows_removed:
+            counts += f" -{int(r.rows_removed)}"
+        typer.echo(
+            f"{int(r.load_id):>4}  {r.loaded_at}  {r.kind:<7} {r.table:<18} {counts:<12} "
+            f"{r.file or ''}{state}"
+        )
+
+
+@app.command()
+def unload(
+    load_id: Annotated[int, typer.Argument(help="The load to undo (see `cxlab loads`).")],
+    db: Annotated[Path, typer.Option(help="DuckDB warehouse file.")] = DEFAULT_DB,
+) -> None:
+    """Remove the rows one load added (and restore rows it replaced), atomically."""
+    from cxlab import warehouse
+
+    typer.echo(warehouse.unload(load_id, db=db))
 
 
 @app.command()
@@ -62,7 +181,9 @@ def render(
 
 @app.command()
 def synth(
-    out: Annotated[Path, typer.Option(help="Output folder for Parquet files.")] = Path("data/demo"),
+    out: Annotated[Path, typer.Option(help="Output folder for Parquet files.")] = Path(
+        "data/demo/source"
+    ),
     responses: Annotated[int, typer.Option(help="Number of survey responses.")] = 60_000,
     seed: Annotated[int, typer.Option(help="Random seed.")] = 2026,
 ) -> None:
@@ -75,15 +196,21 @@ def synth(
 
 @app.command()
 def demo(
-    db: Annotated[Path, typer.Option(help="DuckDB warehouse file.")] = DEFAULT_DB,
+    db: Annotated[
+        Path, typer.Option(help="Warehouse the demo builds (its own, not the ingest default).")
+    ] = Path("data/demo/cxlab.duckdb"),
     out: Annotated[Path, typer.Option(help="Output folder.")] = Path("reports"),
     responses: Annotated[int, typer.Option(help="Number of survey responses.")] = 60_000,
     seed: Annotated[int, typer.Option(help="Random seed.")] = 2026,
+    force: Annotated[
+        bool,
+        typer.Option(help="Replace a warehouse the demo did not build (a backup is kept)."),
+    ] = False,
 ) -> None:
     """Build the demo warehouse and render the quarterly report pack."""
     from cxlab import demo as _demo
 
-    index = _demo.run(db=db, out_dir=out, n_responses=responses, seed=seed)
+    index = _demo.run(db=db, out_dir=out, n_responses=responses, seed=seed, force=force)
     typer.echo(f"Reports are in {index.resolve()}")
 
 

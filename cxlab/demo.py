@@ -1,7 +1,8 @@
 """``cxlab demo``: demo data -> warehouse -> quarterly report pack -> index page.
 
 What ``make demo`` runs. It generates the demo company (:mod:`cxlab.synth`),
-builds the DuckDB warehouse atomically (:func:`cxlab.warehouse.build_from_dir`),
+builds its own DuckDB warehouse atomically (:func:`cxlab.warehouse.build_from_dir`;
+``data/demo/cxlab.duckdb``, never a warehouse it did not build, see :func:`replaceable`),
 renders the company report and one report per business unit for the latest
 quarter plus the company-wide analyses (:data:`ANALYSES`), each in its own kernel
 process, two at a time, and writes ``reports/index.html`` linking each report
@@ -18,6 +19,7 @@ from pathlib import Path
 from tqdm.auto import tqdm
 
 from cxlab import warehouse
+from cxlab.errors import CxlabError
 from cxlab.metrics import nps
 from cxlab.report import fmt_nps, latest_quarter
 
@@ -136,43 +138,107 @@ trend, the touch points and channels behind the number, and CSAT and CES.</p>
     return path
 
 
+DEMO_DB = Path("data/demo/cxlab.duckdb")
+CREATED_BY = "cxlab demo"
+
+
+def replaceable(db: Path) -> str | None:
+    """``None`` if the demo may (re)build ``db``, else why not.
+
+    The demo replaces only a warehouse it built itself (marked ``created_by =
+    'cxlab demo'`` in ``cxlab.info``) into which nothing was loaded since.
+    """
+    db = Path(db)
+    if not db.exists():
+        return None
+    try:
+        meta = warehouse.info(db)
+        log = warehouse.loads(db)
+    except CxlabError as exc:
+        return str(exc)
+    if meta.get("created_by") != CREATED_BY:
+        n = len(log)
+        return f"{db} is a warehouse that cxlab demo did not create" + (
+            f" ({n} load{'s' if n != 1 else ''} recorded)" if n else ""
+        )
+    built = int(meta.get("built_through_load", "0"))
+    later = log[log["load_id"] > built]
+    if len(later):
+        return (
+            f"{db} was built by cxlab demo, but {len(later)} load(s) were added to it since "
+            f"(load ids {', '.join(map(str, later['load_id']))})"
+        )
+    return None
+
+
+def build(
+    db: Path = DEMO_DB,
+    *,
+    n_responses: int = 60_000,
+    seed: int = 2026,
+    data_dir: Path | None = None,
+    force: bool = False,
+) -> Path:
+    """Generate the demo company and build its warehouse; return the warehouse path.
+
+    Parameters
+    ----------
+    db : Path
+        Warehouse file to build (default ``data/demo/cxlab.duckdb``, never the
+        ingest default). An existing file is replaced only if the demo built it
+        and nothing was loaded into it since (:func:`replaceable`); otherwise
+        only with ``force``, and then a backup is kept next to it.
+    n_responses, seed : int
+        Size and seed of the demo data.
+    data_dir : Path, optional
+        Where the generated Parquet files go (default: ``<db folder>/source``).
+    force : bool
+        Replace a warehouse the demo did not build (after a backup).
+
+    Raises
+    ------
+    CxlabError
+        If ``db`` holds data the demo did not create and ``force`` is false.
+    """
+    from cxlab import synth
+
+    db = Path(db).resolve()
+    reason = replaceable(db)
+    if reason and not force:
+        raise CxlabError(
+            f"{reason}; cxlab demo will not replace it. The demo builds its own warehouse "
+            f"({DEMO_DB}) unless you pass --db: choose another path, or add --force to "
+            "replace this one (a backup copy is kept next to it)."
+        )
+    data_dir = Path(data_dir) if data_dir else db.parent / "source"
+    print(f"Generating demo data ({n_responses:,} responses, seed {seed}) in {data_dir} ...")
+    synth.generate(data_dir, n_responses=n_responses, seed=seed, progress=True)
+    if reason and db.exists():
+        print(f"Kept a backup of the replaced warehouse: {warehouse.backup(db)}")
+    print(f"Building the warehouse {db} ...")
+    warehouse.build_from_dir(data_dir, db, created_by=CREATED_BY, replace=True)
+    return db
+
+
 def run(
     *,
-    db: Path = warehouse.DEFAULT_DB,
+    db: Path = DEMO_DB,
     out_dir: Path = Path("reports"),
     n_responses: int = 60_000,
     seed: int = 2026,
     data_dir: Path | None = None,
     units: list[str] | None = None,
     workers: int = 2,
+    force: bool = False,
 ) -> Path:
-    """Build the demo warehouse and render the quarterly pack; return ``index.html``.
+    """Build the demo warehouse (:func:`build`) and render the pack; return ``index.html``.
 
-    Parameters
-    ----------
-    db : Path
-        Warehouse file to (re)build.
-    out_dir : Path
-        Where the reports go.
-    n_responses, seed : int
-        Size and seed of the demo data.
-    data_dir : Path, optional
-        Where the generated Parquet files go (default: ``<db folder>/demo``).
-    units : list of str, optional
-        Render only these units (default: every unit).
-    workers : int
-        Reports rendered at once, each in its own process and kernel.
+    ``units`` renders only these units (default: every unit); ``workers`` is the
+    number of reports rendered at once, each in its own process and kernel.
     """
-    from cxlab import synth
-
-    db = Path(db).resolve()
+    db = build(db, n_responses=n_responses, seed=seed, data_dir=data_dir, force=force)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    data_dir = Path(data_dir) if data_dir else db.parent / "demo"
-    print(f"Generating demo data ({n_responses:,} responses, seed {seed}) in {data_dir} ...")
-    synth.generate(data_dir, n_responses=n_responses, seed=seed, progress=True)
-    print(f"Building the warehouse {db} ...")
-    warehouse.build_from_dir(data_dir, db)
 
     con = warehouse.connect(db)
     responses = con.table("responses")

@@ -288,8 +288,61 @@ def breakdown(
     dims: Sequence[str],
     **kwargs,
 ) -> dict[str, pd.DataFrame]:
-    """NPS by each of ``dims`` separately, each tested against the rest of the sample."""
-    return {d: versus_rest(nps(data, score, by=d, **kwargs)) for d in dims}
+    """NPS by each of ``dims`` separately, each tested against the rest of the sample.
+
+    Responses whose group is missing form a group labelled ``"not recorded"``
+    (:data:`NOT_RECORDED`); a dimension recorded for no response at all is left
+    out of the result (say so with :func:`not_recorded_note`), rather than shown
+    as one misleading group.
+    """
+    out = {}
+    for d in dims:
+        table = label_missing(nps(data, score, by=d, **kwargs), d)
+        if table is not None:
+            out[d] = versus_rest(table)
+    return out
+
+
+#: Label of the group of responses whose channel, touch point, segment... is missing.
+NOT_RECORDED = "not recorded"
+
+
+def label_missing(table: pd.DataFrame, column: str) -> pd.DataFrame | None:
+    """Label missing values of ``column`` as :data:`NOT_RECORDED`; ``None`` if all are missing.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"channel": ["web", None], "n": [3, 2]})
+    >>> label_missing(t, "channel")["channel"].tolist()
+    ['web', 'not recorded']
+    >>> label_missing(t.assign(channel=None), "channel") is None
+    True
+    """
+    missing = table[column].isna()
+    if len(table) == 0 or missing.all():
+        return None
+    if missing.any():
+        table = table.copy()
+        table[column] = table[column].astype(object).where(~missing, NOT_RECORDED)
+    return table
+
+
+def not_recorded_note(labels: Sequence[str]) -> str:
+    """One sentence naming the breakdowns the data cannot support ("" if none).
+
+    Examples
+    --------
+    >>> not_recorded_note(["Channel", "Touch point"])
+    'Channel and touch point were not recorded in this data, so the report has no breakdown by them.'
+    >>> not_recorded_note([])
+    ''
+    """
+    if not labels:
+        return ""
+    names = [labels[0]] + [x.lower() for x in labels[1:]]
+    joined = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+    verb, them = ("was", "it") if len(names) == 1 else ("were", "them")
+    return f"{joined} {verb} not recorded in this data, so the report has no breakdown by {them}."
 
 
 def responses_view(con, *, unit: str = "ALL", profile: bool = True) -> ir.Table:
@@ -331,11 +384,9 @@ def responses_view(con, *, unit: str = "ALL", profile: bool = True) -> ir.Table:
             r.survey_date <= h.valid_to.fill_null(ibis.date(9999, 12, 31)),
         ],
     )
-    return joined.select(
-        *[r[c] for c in r.columns],
-        segment=h.segment.fill_null("unknown"),
-        region=h.region.fill_null("unknown"),
-    )
+    # no profile on the survey date (or no customer_id): missing, which breakdowns
+    # show as "not recorded" (or leave out when no response has one)
+    return joined.select(*[r[c] for c in r.columns], segment=h.segment, region=h.region)
 
 
 _COUNT_NAMES = {"n", "customers", "journeys", "responses"}
@@ -420,6 +471,10 @@ def scorecard(
         ]
         part.columns = [*keys, f"{name}_{share}", f"{name}_low", f"{name}_high", f"{name}_mean"]
         out = out.merge(part, on=keys, how="left")
+    for key in keys:
+        out = label_missing(out, key) if len(out) else out
+        if out is None:
+            return pd.DataFrame(columns=[*keys, "n", "nps", "flag"])
     return out[[c for c in out.columns if c != "flag"] + ["flag"]]
 
 

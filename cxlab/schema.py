@@ -77,21 +77,42 @@ TABLES: dict[str, Table] = {
             "responses",
             (
                 C("response_id", "VARCHAR"),
-                C("customer_id", "VARCHAR"),
+                C(
+                    "customer_id",
+                    "VARCHAR",
+                    required=False,
+                    nullable=True,
+                    doc="null for anonymous surveys (no link to customers or churn)",
+                ),
                 C("unit", "VARCHAR"),
                 C("survey_date", "DATE"),
                 C("quarter", "VARCHAR", required=False, doc="'2025Q3'; derived from survey_date"),
-                C("channel", "VARCHAR"),
-                C("touchpoint", "VARCHAR"),
-                C("stage", "VARCHAR", doc="attraction, interaction or cultivation"),
-                C("ltr", "INTEGER", nullable=True, doc="likelihood to recommend, 0-10"),
+                C("channel", "VARCHAR", required=False, nullable=True, doc="null: not recorded"),
+                C("touchpoint", "VARCHAR", required=False, nullable=True, doc="null: not recorded"),
+                C(
+                    "stage",
+                    "VARCHAR",
+                    required=False,
+                    nullable=True,
+                    doc="attraction, interaction or cultivation; null: not recorded",
+                ),
+                C(
+                    "ltr",
+                    "INTEGER",
+                    required=False,
+                    nullable=True,
+                    doc="likelihood to recommend, 0-10",
+                ),
                 C("csat", "INTEGER", required=False, nullable=True, doc="satisfaction, 1-5"),
                 C("ces", "INTEGER", required=False, nullable=True, doc="CES 2.0 ease, 1-7"),
                 C("verbatim", "VARCHAR", required=False, nullable=True),
                 C("weight", "DOUBLE", required=False, nullable=True, doc="survey weight >= 0"),
             ),
             key=("response_id",),
-            doc="Survey responses, one row per completed survey.",
+            doc=(
+                "Survey responses, one row per completed survey with at least one score "
+                "(ltr, csat or ces)."
+            ),
         ),
         Table(
             "transactions",
@@ -162,6 +183,27 @@ TABLES: dict[str, Table] = {
 }
 
 STAGES = ("attraction", "interaction", "cultivation")
+
+#: Version of the warehouse layout written by this cxlab. Version 1 (no
+#: ``cxlab_meta`` schema) is migrated on the first write; see
+#: :mod:`cxlab.warehouse.store`.
+SCHEMA_VERSION = 2
+
+#: Rating scales, inclusive bounds, by (table, column).
+SCALES: dict[tuple[str, str], tuple[int, int]] = {
+    ("responses", "ltr"): (0, 10),
+    ("responses", "csat"): (1, 5),
+    ("responses", "ces"): (1, 7),
+    ("attribute_ratings", "rating"): (0, 10),
+}
+
+#: Score columns of ``responses``: a row needs at least one of them.
+SCORES = ("ltr", "csat", "ces")
+
+#: Columns whose values are a controlled vocabulary, matched case-insensitively
+#: at ingest: ``stage`` is stored in lower case, channels in the spelling the
+#: warehouse already uses (else the file's most frequent spelling).
+VOCABULARY_COLUMNS = ("stage", "channel", "preferred_channel")
 
 
 def quarter_label(dates):

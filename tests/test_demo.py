@@ -16,11 +16,20 @@ from cxlab.report import fmt_nps
 
 @pytest.mark.slow
 def test_demo_builds_the_warehouse_and_a_linked_pack(tmp_path, open_in_chromium):
-    db, out = tmp_path / "data" / "cxlab.duckdb", tmp_path / "reports"
-    cmd = [sys.executable, "-m", "cxlab.cli", "demo", "--responses", "20000", "--seed", "5"]
-    cmd += ["--db", str(db), "--out", str(out)]
+    db, out = tmp_path / "data" / "demo" / "cxlab.duckdb", tmp_path / "reports"
+    # the analyst's own rows, loaded with the README's command into the ingest default
+    (tmp_path / "export.csv").write_text(
+        "response_id,unit,survey_date,ltr\nMINE1,Nordics,2026-08-01,9\nMINE2,Nordics,2026-08-02,3\n"
+    )
+    cli = [sys.executable, "-m", "cxlab.cli"]
+    res = subprocess.run([*cli, "ingest", "responses", "export.csv"], cwd=tmp_path, timeout=120)
+    assert res.returncode == 0
+    cmd = [*cli, "demo", "--responses", "20000", "--seed", "5", "--out", str(out)]
     res = subprocess.run(cmd, capture_output=True, text=True, timeout=900, cwd=tmp_path)
     assert res.returncode == 0, res.stderr[-3000:]
+    with duckdb.connect(str(tmp_path / "data" / "cxlab.duckdb"), read_only=True) as con:
+        mine = con.execute("SELECT response_id FROM responses ORDER BY 1").fetchall()
+    assert mine == [("MINE1",), ("MINE2",)]  # the demo built its own warehouse
     index = out / "index.html"
     assert f"Reports are in {index.resolve()}" in res.stdout
 

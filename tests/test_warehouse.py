@@ -142,9 +142,10 @@ def test_ingest_happy_path_each_format(tmp_path: Path, db: Path, suffix: str, ty
     src = write(df, tmp_path / f"resp{suffix}")
     report = warehouse.ingest("responses", src, db=db)
     assert (report.rows_read, report.rows_added, report.rows_already_present) == (5, 5, 0)
-    assert report.summary() == (
-        f"{src} -> responses in {db}: 5 rows read, 5 added, 0 already present"
-    )
+    assert report.summary().splitlines() == [
+        f"{src} -> responses in {db}: 5 rows read, 5 added, 0 already present (load 1)",
+        '  not in the file, stored as empty (shown as "not recorded"): ces, verbatim, weight',
+    ]
     out = warehouse.table("responses", db=db).order_by("response_id").execute()
     assert out["response_id"].tolist() == ["R1", "R2", "R3", "R4", "R5"]
     assert out["ltr"].tolist() == [1, 2, 3, 4, 5]
@@ -236,12 +237,15 @@ def test_mapping_source_missing_and_target_of_other_table(tmp_path: Path, db: Pa
 
 
 def test_missing_required_columns_are_listed(tmp_path: Path, db: Path) -> None:
-    src = write(responses(2).drop(columns=["stage", "unit"]), tmp_path / "r.csv")
+    src = write(responses(2).drop(columns=["survey_date", "unit"]), tmp_path / "r.csv")
     with pytest.raises(ValidationError) as err:
         warehouse.ingest("responses", src, db=db)
     msg = str(err.value)
     assert str(src) in msg and "required column(s) missing" in msg
-    assert "unit, stage" in msg and "--map" in msg
+    assert "unit, survey_date." in msg and "--map" in msg and "--set" in msg
+    scoreless = write(responses(2).drop(columns=["ltr", "csat"]), tmp_path / "s.csv")
+    with pytest.raises(ValidationError, match=r"missing .*: a score \(ltr, csat or ces\)"):
+        warehouse.ingest("responses", scoreless, db=db)
 
 
 def test_semicolon_csv_with_bom_and_cp1252(tmp_path: Path, db: Path) -> None:
@@ -284,7 +288,7 @@ RULES = [
     ("outcomes", "quarter", "2025-Q1", "must be a quarter label", "'2025-Q1'"),
     ("customer_history", "valid_to", "2023-12-31", "must be on or after valid_from", ""),
     ("interactions", "timestamp", "yesterday", "must be a date-time", "'yesterday'"),
-    ("interactions", "stage", "Attraction", "must be one of", "'Attraction'"),
+    ("interactions", "stage", "Retention", "must be one of", "'Retention'"),
     ("attribute_ratings", "rating", "11", "must be between 0 and 10", "'11'"),
     ("attribute_ratings", "rating", "6.5", "must be a whole number", "'6.5'"),
 ]
@@ -414,11 +418,7 @@ def test_unreadable_inputs(tmp_path: Path, db: Path) -> None:
 # --------------------------------------------------------------------------- #
 
 
-def test_row_numbers_stay_right_across_chunks(
-    tmp_path: Path, db: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(warehouse, "CHUNK_ROWS", 3)
-    monkeypatch.setattr(warehouse, "CSV_BLOCK_BYTES", 256)
+def test_row_numbers_stay_right_across_formats(tmp_path: Path, db: Path) -> None:
     df = responses(40)
     df.loc[[4, 17, 35], "csat"] = 9  # rows 5, 18, 36
     for suffix in [".parquet", ".csv", ".xlsx"]:
@@ -495,8 +495,10 @@ def test_build_from_dir_counts(tmp_path: Path, db: Path) -> None:
 def test_build_from_dir_is_atomic(tmp_path: Path, db: Path) -> None:
     warehouse.build_from_dir(_demo_dir(tmp_path / "good"), db)
     fp = warehouse.data_fingerprint(db)
+    with pytest.raises(CxlabError, match="already there"):
+        warehouse.build_from_dir(_demo_dir(tmp_path / "again"), db)
     with pytest.raises(ValidationError, match=r"part-00001.parquet row 3\); value: -1"):
-        warehouse.build_from_dir(_demo_dir(tmp_path / "bad", bad=True), db)
+        warehouse.build_from_dir(_demo_dir(tmp_path / "bad", bad=True), db, replace=True)
     assert warehouse.data_fingerprint(db) == fp
     assert count(db, "responses") == 7
     assert sorted(p.name for p in db.parent.iterdir()) == [db.name]
@@ -520,9 +522,8 @@ def test_cli_ingest_ok_and_bad(tmp_path: Path) -> None:
         "responses", "ok.csv", "--db", "w.duckdb", "--map", "Recommend?=ltr", cwd=tmp_path
     )
     assert res.returncode == 0, res.stderr
-    assert (
-        res.stdout.strip()
-        == "ok.csv -> responses in w.duckdb: 3 rows read, 3 added, 0 already present"
+    assert res.stdout.splitlines()[0] == (
+        "ok.csv -> responses in w.duckdb: 3 rows read, 3 added, 0 already present (load 1)"
     )
 
     bad = responses(3).astype(object)

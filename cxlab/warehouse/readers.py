@@ -1,0 +1,503 @@
+"""Reading exports as they come, into a DuckDB staging view.
+
+:func:`open_source` reads a file into the temporary view ``__src`` of the
+loading connection: a column ``__row`` (the data row number, from 1, under the
+header rows) and one column per file column, named ``c0, c1, ...``. CSV files
+are read by DuckDB itself (all text, so every value is checked as typed);
+Excel and SPSS files through pandas/openpyxl and pyreadstat; Parquet by DuckDB
+with its types.
+
+Formats (``--format``; detected when unambiguous):
+
+- ``csv``: one header row; delimiter and encoding sniffed (a UTF-8 BOM never
+  reaches a column name; Windows-1252 and UTF-16 files are transcoded).
+- ``qualtrics``: Qualtrics' CSV/TSV/Excel export, whose header is followed by
+  a question-text row and a ``{"ImportId": ...}`` row. Recognised by that row.
+  File columns may be named by export tag (``Q1``) or question text.
+- ``surveymonkey``: SurveyMonkey's export, a question row and a second
+  header row (``Response``, ``Open-Ended Response`` or option labels); a
+  column is named ``Question`` or ``Question - Option``.
+- ``excel``: ``.xlsx``; ``--sheet NAME|INDEX`` picks the sheet.
+- ``parquet``: a file or a folder of parts, read in name order.
+- ``spss``: ``.sav``/``.zsav`` via pyreadstat; value labels are applied to text
+  columns (codes stay numbers for scores); variable labels work as names.
+"""
+
+from __future__ import annotations
+
+import bisect
+import codecs
+import csv
+import io
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from cxlab.errors import CxlabError
+from cxlab.warehouse.spec import LoadSpec
+from cxlab.warehouse.store import file_sha256, lit, q
+
+__all__ = ["Source", "detect_format", "open_source"]
+
+NULL_STRINGS = ("", "NA", "N/A", "n/a", "null", "NULL", "NaN", "nan", "#N/A", "None")
+_IMPORT_ID = re.compile(r'^\s*\{\s*"ImportId"')
+_SM_SUBHEADERS = {"response", "open-ended response", ""}
+
+
+@dataclass
+class Source:
+    """A file read into the view ``__src``: its columns and how to name its rows."""
+
+    path: Path
+    format: str
+    columns: list[str]  # display names, in file order (c0, c1, ...)
+    types: list[str]  # DuckDB type of each staged column
+    row_note: str
+    sha256: str
+    aliases: dict[str, str] = field(default_factory=dict)  # question text -> column name
+    value_labels: dict[str, dict[Any, str]] = field(default_factory=dict)  # SPSS
+    sheet: str | None = None
+    sheets: list[str] = field(default_factory=list)
+    parts: list[tuple[int, str]] = field(default_factory=list)  # (global offset, part name)
+
+    def sql(self, name: str) -> str:
+        """The staged SQL column of display column ``name``."""
+        return f"c{self.columns.index(name)}"
+
+    def locate(self, rows: list[int]) -> str:
+        """``rows 3, 8`` or ``part-00001.parquet row 2`` for the message."""
+        if not rows:
+            return "no rows"
+        if len(self.parts) <= 1:
+            return ("row " if len(rows) == 1 else "rows ") + ", ".join(map(str, rows))
+        starts = [s for s, _ in self.parts]
+        out = []
+        for r in rows:
+            i = bisect.bisect_left(starts, r) - 1
+            out.append(f"{self.parts[i][1]} row {r - starts[i]}")
+        return ", ".join(out)
+
+
+# --------------------------------------------------------------------------- #
+# Detecting the format
+# --------------------------------------------------------------------------- #
+
+_CSV_SUFFIXES = (".csv", ".tsv", ".txt")
+_EXCEL_SUFFIXES = (".xlsx", ".xlsm")
+
+
+def detect_format(path: Path, spec: LoadSpec) -> str:
+    """The format named by ``spec``, else the one the suffix and header imply."""
+    if spec.format:
+        return spec.format
+    if path.is_dir():
+        return "parquet"
+    suffix = path.suffix.lower()
+    if suffix in (".parquet", ".pq"):
+        return "parquet"
+    if suffix in (".sav", ".zsav"):
+        return "spss"
+    if suffix == ".xls":
+        raise CxlabError(f"{path}: old .xls workbooks are not supported; save it as .xlsx.")
+    if suffix in _EXCEL_SUFFIXES:
+        head = _excel_rows(path, spec.sheet, 4)[1]
+        return _header_kind(head[spec.skip_rows :]) or "excel"
+    if suffix in _CSV_SUFFIXES:
+        encoding, delimiter = _sniff(path, spec)
+        return _header_kind(_csv_head(path, encoding, delimiter, spec.skip_rows)) or "csv"
+    if suffix == ".sas7bdat" or suffix == ".dta":
+        raise CxlabError(f"{path}: {suffix} files are not supported; export CSV or SPSS .sav.")
+    raise CxlabError(
+        f"{path}: unsupported file type {suffix or '(none)'!r}; use CSV, Excel .xlsx, SPSS "
+        ".sav or Parquet (a file or a folder of parts)."
+    )
+
+
+def _header_kind(rows: list[list[str]]) -> str | None:
+    if len(rows) >= 3 and any(_IMPORT_ID.match(str(v or "")) for v in rows[2]):
+        return "qualtrics"
+    if len(rows) >= 2 and rows[0] and str(rows[0][0]).strip() == "Respondent ID":
+        second = {str(v or "").strip().lower() for v in rows[1]}
+        if "response" in second or "open-ended response" in second:
+            return "surveymonkey"
+    return None
+
+
+# --------------------------------------------------------------------------- #
+# Header rows -> column names
+# --------------------------------------------------------------------------- #
+
+
+def _clean(name: Any) -> str:
+    return str("" if name is None else name).replace("\ufeff", "").strip()
+
+
+def _names(fmt: str, rows: list[list[str]], path: Path) -> tuple[list[str], int, dict[str, str]]:
+    """Column names, header rows to drop, and aliases (question text -> name)."""
+    if not rows:
+        raise CxlabError(f"{path}: the file is empty (no header row).")
+    header = [_clean(v) for v in rows[0]]
+    aliases: dict[str, str] = {}
+    n_header = 1
+    if fmt == "qualtrics":
+        n_header = 2
+        for i, row in enumerate(rows[1:3], start=2):
+            if any(_IMPORT_ID.match(str(v or "")) for v in row):
+                n_header = i
+        texts = [_clean(v) for v in rows[1]] if len(rows) > 1 else []
+        counts: dict[str, int] = {}
+        for text in texts:
+            counts[text] = counts.get(text, 0) + 1
+        for name, text in zip(header, texts, strict=False):
+            if text and counts[text] == 1 and text != name:
+                aliases[text] = name
+    elif fmt == "surveymonkey":
+        n_header = 2
+        second = [_clean(v) for v in rows[1]] if len(rows) > 1 else []
+        names, question = [], ""
+        for i, top in enumerate(header):
+            sub = second[i] if i < len(second) else ""
+            question = top or question
+            if top and sub.lower() in _SM_SUBHEADERS:
+                names.append(top)
+            else:
+                names.append(f"{question} - {sub}" if question else sub)
+        header = names
+    blank = [i + 1 for i, name in enumerate(header) if not name]
+    if blank:
+        raise CxlabError(
+            f"{path}: header column(s) {', '.join(map(str, blank))} have no name; every "
+            "column needs a header (use --skip-rows N if the header is not the first line)."
+        )
+    seen: dict[str, int] = {}
+    for name in header:
+        seen[name] = seen.get(name, 0) + 1
+    dup = sorted(n for n, k in seen.items() if k > 1)
+    if dup:
+        raise CxlabError(
+            f"{path}: the header names column(s) {', '.join(map(repr, dup))} more than once; "
+            "rename them in the file so each column has its own name."
+        )
+    return header, n_header, aliases
+
+
+# --------------------------------------------------------------------------- #
+# CSV
+# --------------------------------------------------------------------------- #
+
+
+def _sniff(path: Path, spec: LoadSpec) -> tuple[str, str]:
+    """(encoding, delimiter): the spec's, else sniffed from the first 64 KiB."""
+    try:
+        with path.open("rb") as fh:
+            raw = fh.read(1 << 16)
+    except OSError as exc:
+        raise CxlabError(f"{path}: cannot read the file: {exc.strerror}.") from None
+    encoding = spec.encoding
+    if encoding is None:
+        if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+            encoding = "utf-16"
+        else:
+            try:
+                raw.decode("utf-8")
+                encoding = "utf-8"
+            except UnicodeDecodeError as exc:
+                # a multi-byte character cut at the end of the sample is still UTF-8
+                encoding = "utf-8" if exc.start >= len(raw) - 3 else "cp1252"
+    try:
+        codecs.lookup(encoding)
+    except LookupError:
+        raise CxlabError(
+            f"unknown --encoding {encoding!r} (e.g. utf-8, cp1252, latin-1)."
+        ) from None
+    if spec.delimiter:
+        delimiter = {"tab": "\t", "\\t": "\t"}.get(spec.delimiter, spec.delimiter)
+        return encoding, delimiter
+    if path.suffix.lower() == ".tsv":
+        return encoding, "\t"
+    text = raw.decode(encoding, errors="ignore").lstrip("\ufeff")
+    lines = text.splitlines()[spec.skip_rows : spec.skip_rows + 1] or [""]
+    try:
+        delimiter = csv.Sniffer().sniff(lines[0], delimiters=",;\t|").delimiter
+    except csv.Error:
+        delimiter = ","
+    return encoding, delimiter
+
+
+def _csv_head(path: Path, encoding: str, delimiter: str, skip: int, n: int = 4) -> list[list[str]]:
+    with path.open("r", encoding=encoding, errors="replace", newline="") as fh:
+        for _ in range(skip):
+            fh.readline()
+        reader = csv.reader(fh, delimiter=delimiter)
+        rows = []
+        try:
+            for row in reader:
+                rows.append(row)
+                if len(rows) >= n:
+                    break
+        except csv.Error as exc:
+            raise CxlabError(f"{path}: cannot read it as CSV: {exc}") from None
+    return rows
+
+
+def _to_utf8(path: Path, encoding: str, staging: Path) -> Path:
+    """Transcode a non-UTF-8 file into the staging folder (DuckDB reads UTF-8)."""
+    out = staging / "utf8.csv"
+    try:
+        with (
+            path.open("r", encoding=encoding, errors="strict", newline="") as src,
+            out.open("w", encoding="utf-8", newline="") as dst,
+        ):
+            while block := src.read(1 << 20):
+                dst.write(block)
+    except UnicodeDecodeError as exc:
+        raise CxlabError(
+            f"{path}: the file is not valid {encoding} text (byte {exc.start} cannot be "
+            "decoded); give its encoding with --encoding (e.g. utf-8, cp1252, latin-1)."
+        ) from None
+    return out
+
+
+def _read_csv(con: Any, path: Path, fmt: str, spec: LoadSpec, staging: Path) -> Source:
+    encoding, delimiter = _sniff(path, spec)
+    head = _csv_head(path, encoding, delimiter, spec.skip_rows)
+    names, n_header, aliases = _names(fmt, head, path)
+    data = path if encoding.replace("-", "").lower() in ("utf8", "utf8sig") else None
+    data = data or _to_utf8(path, encoding, staging)
+    columns = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(len(names))) + "}"
+    nulls = "[" + ", ".join(lit(v) for v in NULL_STRINGS) + "]"
+    try:
+        con.execute(
+            f"CREATE TEMP TABLE __raw AS SELECT * FROM read_csv({lit(data)}, header = false, "
+            f"skip = {spec.skip_rows}, delim = {lit(delimiter)}, quote = '\"', escape = '\"', "
+            f"columns = {columns}, nullstr = {nulls}, max_line_size = 16777216, "
+            "auto_detect = false)"
+        )
+    except Exception as exc:  # duckdb.Error: ragged rows, broken quoting...
+        lines = [ln.strip() for ln in str(exc).strip().splitlines() if ln.strip()]
+        first = "; ".join(
+            ln for ln in lines[:4] if not ln.startswith(("Possible fixes", "*", "Original Line"))
+        )
+        raise CxlabError(
+            f"{path}: cannot read it as CSV with delimiter {delimiter!r} and {n_header} header "
+            f"row(s): {first}. Check --delimiter, --encoding and --skip-rows; every line must "
+            f"have the header's {len(names)} fields."
+        ) from None
+    cols = ", ".join(f"c{i}" for i in range(len(names)))
+    con.execute(
+        f"CREATE TEMP VIEW __src AS SELECT rowid - {n_header - 1} AS __row, {cols} "
+        f"FROM __raw WHERE rowid >= {n_header}"
+    )
+    note = (
+        "Row numbers count data rows from 1 under the header"
+        + (f" rows ({n_header} of them)" if n_header > 1 else "")
+        + f": row N is line N+{n_header + spec.skip_rows} of the file "
+        "(unless a quoted field spans several lines)."
+    )
+    return Source(path, fmt, names, ["VARCHAR"] * len(names), note, file_sha256(path), aliases)
+
+
+# --------------------------------------------------------------------------- #
+# Excel
+# --------------------------------------------------------------------------- #
+
+
+def _excel_rows(
+    path: Path, sheet: str | int | None, limit: int | None = None
+) -> tuple[str, list[list[Any]], list[str]]:
+    """(sheet name, rows as lists of cell values, all sheet names)."""
+    import openpyxl
+
+    try:
+        wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many types on a broken workbook
+        raise CxlabError(f"{path}: cannot read it as an Excel workbook: {exc}") from None
+    try:
+        sheets = list(wb.sheetnames)
+        if sheet is None:
+            name = sheets[0]
+        elif isinstance(sheet, int):
+            if not 0 <= sheet < len(sheets):
+                raise CxlabError(
+                    f"{path}: there is no sheet number {sheet} (sheets count from 0); the "
+                    f"workbook's sheets are: {', '.join(map(repr, sheets))}."
+                )
+            name = sheets[sheet]
+        elif sheet in sheets:
+            name = sheet
+        else:
+            raise CxlabError(
+                f"{path}: there is no sheet {sheet!r}; the workbook's sheets are: "
+                f"{', '.join(map(repr, sheets))}."
+            )
+        rows = []
+        for row in wb[name].iter_rows(values_only=True):
+            rows.append(list(row))
+            if limit and len(rows) >= limit:
+                break
+    finally:
+        wb.close()
+    return name, rows, sheets
+
+
+def _cell_text(v: Any) -> str | None:
+    import datetime as dt
+
+    if v is None:
+        return None
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    if isinstance(v, dt.datetime):
+        return v.isoformat(sep=" ")
+    if isinstance(v, dt.date):
+        return v.isoformat()
+    return str(v)
+
+
+def _read_excel(con: Any, path: Path, fmt: str, spec: LoadSpec) -> Source:
+    import pandas as pd
+
+    name, rows, sheets = _excel_rows(path, spec.sheet)
+    rows = rows[spec.skip_rows :]
+    names, n_header, aliases = _names(fmt, [[_cell_text(v) for v in r] for r in rows[:4]], path)
+    width = len(names)
+    body = []
+    numbers = []
+    for i, r in enumerate(rows[n_header:], start=1):
+        cells = [_cell_text(v) for v in r[:width]] + [None] * max(0, width - len(r))
+        if any(c is not None and c.strip() for c in cells):  # rows left blank are not data
+            body.append(cells)
+            numbers.append(i)
+    frame = pd.DataFrame(body, columns=[f"c{i}" for i in range(width)], dtype=object)
+    frame.insert(0, "__row", pd.array(numbers, dtype="int64"))
+    frame = frame.astype({f"c{i}": "string" for i in range(width)})
+    con.register("__excel", frame)
+    con.execute("CREATE TEMP TABLE __raw AS SELECT * FROM __excel")
+    con.unregister("__excel")
+    con.execute("CREATE TEMP VIEW __src AS SELECT * FROM __raw")
+    note = (
+        f"Row numbers count data rows from 1 under the header of sheet {name!r}: row N is "
+        f"spreadsheet row N+{n_header + spec.skip_rows}."
+    )
+    src = Source(path, fmt, names, ["VARCHAR"] * width, note, file_sha256(path), aliases)
+    src.sheet, src.sheets = name, sheets
+    return src
+
+
+# --------------------------------------------------------------------------- #
+# SPSS
+# --------------------------------------------------------------------------- #
+
+
+def _read_spss(con: Any, path: Path, spec: LoadSpec) -> Source:
+    import pandas as pd
+    import pyreadstat
+
+    try:
+        frame, meta = pyreadstat.read_sav(str(path))
+    except Exception as exc:  # pyreadstat.ReadstatError and friends
+        raise CxlabError(f"{path}: cannot read it as an SPSS .sav file: {exc}") from None
+    names = [str(c) for c in frame.columns]
+    aliases = {}
+    labels = meta.column_names_to_labels or {}
+    counts: dict[str, int] = {}
+    for text in labels.values():
+        if text:
+            counts[text] = counts.get(text, 0) + 1
+    for col, text in labels.items():
+        if text and counts[text] == 1 and text != col:
+            aliases[str(text)] = str(col)
+    frame.columns = [f"c{i}" for i in range(len(names))]
+    frame.insert(0, "__row", pd.array(range(1, len(frame) + 1), dtype="int64"))
+    for c in frame.columns:
+        if frame[c].dtype == object:
+            frame[c] = frame[c].astype("string")
+    con.register("__spss", frame)
+    con.execute("CREATE TEMP TABLE __raw AS SELECT * FROM __spss")
+    con.unregister("__spss")
+    con.execute("CREATE TEMP VIEW __src AS SELECT * FROM __raw")
+    types = [r[1] for r in con.execute("DESCRIBE __raw").fetchall()][1:]
+    value_labels = {str(k): dict(v) for k, v in (meta.variable_value_labels or {}).items() if v}
+    note = "Row numbers count cases from 1 in file order."
+    return Source(path, "spss", names, types, note, file_sha256(path), aliases, value_labels)
+
+
+# --------------------------------------------------------------------------- #
+# Parquet
+# --------------------------------------------------------------------------- #
+
+
+def _read_parquet(con: Any, path: Path) -> Source:
+    import pyarrow.parquet as pq
+
+    if path.is_dir():
+        files = sorted(p for p in path.iterdir() if p.suffix == ".parquet" and p.is_file())
+        if not files:
+            raise CxlabError(f"{path}: the folder holds no .parquet files.")
+    else:
+        files = [path]
+    parts, offset, names = [], 0, None
+    digest = io.StringIO()
+    for f in files:
+        try:
+            meta = pq.ParquetFile(f)
+        except Exception as exc:  # pyarrow.ArrowInvalid, OSError
+            raise CxlabError(f"{f}: cannot read it as Parquet: {exc}") from None
+        names = (names or []) + [
+            str(n) for n in meta.schema_arrow.names if str(n) not in (names or [])
+        ]  # parts may differ in optional columns: read by name, missing ones empty
+        parts.append((offset, f.name))
+        offset += meta.metadata.num_rows
+        digest.write(file_sha256(f))
+    assert names is not None
+    listing = "[" + ", ".join(lit(f) for f in files) + "]"
+    cols = ", ".join(f"{q(n)} AS c{i}" for i, n in enumerate(names))
+    starts = (
+        "CASE filename "
+        + " ".join(f"WHEN {lit(f)} THEN {s}" for f, (s, _) in zip(files, parts, strict=True))
+        + " END"
+    )
+    con.execute(
+        f"CREATE TEMP VIEW __src AS SELECT ({starts}) + file_row_number + 1 AS __row, {cols} "
+        f"FROM read_parquet({listing}, filename = true, file_row_number = true, "
+        "union_by_name = true)"
+    )
+    types = [r[1] for r in con.execute("DESCRIBE __src").fetchall()][1:]
+    note = (
+        "Row numbers count rows from 1 within each part file."
+        if len(files) > 1
+        else "Row numbers count rows from 1 in file order."
+    )
+    import hashlib
+
+    sha = (
+        file_sha256(files[0])
+        if len(files) == 1
+        else hashlib.sha256(digest.getvalue().encode()).hexdigest()
+    )
+    src = Source(path, "parquet", names, types, note, sha)
+    src.parts = parts
+    return src
+
+
+def open_source(con: Any, path: Path, spec: LoadSpec, staging: Path) -> Source:
+    """Read ``path`` into the view ``__src`` of ``con`` (see the module docstring)."""
+    path = Path(path)
+    if not path.exists():
+        raise CxlabError(f"{path}: no such file or folder.")
+    fmt = detect_format(path, spec)
+    if fmt == "parquet":
+        return _read_parquet(con, path)
+    if fmt == "spss":
+        return _read_spss(con, path, spec)
+    if fmt == "excel" or path.suffix.lower() in _EXCEL_SUFFIXES:
+        return _read_excel(con, path, fmt, spec)
+    return _read_csv(con, path, fmt, spec, staging)
+
+
+#: Type of a callable that names rows for messages.
+Locate = Callable[[list[int]], str]
