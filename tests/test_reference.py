@@ -54,6 +54,12 @@ def panel() -> pd.DataFrame:
 
 
 @pytest.fixture(scope="module")
+def panel_singleton(panel) -> pd.DataFrame:
+    """Unit g cut to 2021Q1-Q3: at lag 2 it keeps one row (a singleton cluster)."""
+    return panel[~((panel["unit"] == "g") & (panel["qi"] > 2021 * 4 + 2))].reset_index(drop=True)
+
+
+@pytest.fixture(scope="module")
 def grunfeld() -> pd.DataFrame:
     g = pd.read_csv(REF / "grunfeld.csv")
     # cxlab's panel keys: any unit label, a quarter label and consecutive integer periods
@@ -83,6 +89,7 @@ FE_CASES = {
     "panel_new_nps_l1": ("panel", "nps", "new_customers", 1),
     "panel_revenue_nps_l12": ("panel", "nps", "revenue", [1, 2]),
     "panel_revenue_csat_l0": ("panel", "csat_mean", "revenue", 0),
+    "panel_revenue_nps_l2_singleton": ("panel_singleton", "nps", "revenue", 2),
 }
 
 
@@ -580,3 +587,15 @@ def test_proportion_ci_equals_r(key, method, level):
     ref = _sel(_csv("r_prop.csv"), case=key, level=level, method=method)
     np.testing.assert_allclose(low / 100, _lookup(ref, quantity="low"), rtol=1e-9, atol=1e-14)
     np.testing.assert_allclose(high / 100, _lookup(ref, quantity="high"), rtol=1e-9, atol=1e-14)
+
+
+@pytest.mark.parametrize("level", ["0.95", "0.8"])
+def test_mean_ci_equals_t_test(attitude, level):
+    """``mean_ci`` from (sum, sum of squares, n) equals ``t.test`` on the raw values."""
+    ref = _sel(_csv("r_mean.csv"), level=level)
+    for col in ["rating", *DRIVERS]:
+        x = attitude[col].to_numpy(float)
+        got = cs.mean_ci(x.sum(), (x * x).sum(), len(x), level=float(level))
+        sel = _sel(ref, case=col)
+        for v, q in zip(got, ("mean", "se", "low", "high"), strict=True):
+            np.testing.assert_allclose(v, _lookup(sel, quantity=q), rtol=1e-10)

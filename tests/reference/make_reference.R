@@ -144,6 +144,10 @@ pp <- data.frame(unit = panel$unit, t = panel$qi, panel[, -(1:3)], stringsAsFact
 fe_case("panel_new_nps_l1", pp, "new_customers", "nps", 1, eiv_var = "nps_var")
 fe_case("panel_revenue_nps_l12", pp, "revenue", "nps", c(1, 2))
 fe_case("panel_revenue_csat_l0", pp, "revenue", "csat_mean", 0)
+# unit g cut to 2021Q1-Q3: after lag 2 it has a single row, which adds nothing to the
+# slope but still counts as a cluster (G) and an observation (N), as in plm
+fe_case("panel_revenue_nps_l2_singleton", pp[!(pp$unit == "g" & pp$t > 2021 * 4 + 2), ],
+        "revenue", "nps", 2)
 
 # ---------------------------------------------------------------------------- 2. Granger
 # Per unit: lmtest::grangertest on the unit's series laid on a regular quarter grid
@@ -527,6 +531,17 @@ for (kn in list(c(80, 100), c(0, 12), c(12, 12), c(3, 17), c(451, 1003))) {
       add("prop", case = key, level = as.character(conf), method = m[[1]], quantity = "low", value = m[[2]][1])
       add("prop", case = key, level = as.character(conf), method = m[[1]], quantity = "high", value = m[[2]][2])
     }
+  }
+}
+
+# t.test on each attitude column (cxlab.stats.mean_ci works from sum, sum of squares, n)
+for (col in names(attitude)) {
+  for (conf in c(0.95, 0.8)) {
+    tt <- t.test(attitude[[col]], conf.level = conf)
+    add("mean", case = col, level = as.character(conf), quantity = "mean", value = tt$estimate)
+    add("mean", case = col, level = as.character(conf), quantity = "se", value = tt$stderr)
+    add("mean", case = col, level = as.character(conf), quantity = "low", value = tt$conf.int[1])
+    add("mean", case = col, level = as.character(conf), quantity = "high", value = tt$conf.int[2])
   }
 }
 
