@@ -354,6 +354,17 @@ for (j in seq_along(drv)) {
       value = coef(fs)[-1][[j]] * sqrt((nrow(att) - 1) / nrow(att)))  # per population SD
 }
 add("drivers", case = "attitude_logistic", driver = "all", quantity = "r2_relative_weights", value = r_o^2)
+for (j in seq_along(drv)) {  # method = "correlation": squared point-biserial correlation
+  add("drivers", case = "attitude_logistic", driver = drv[j], quantity = "correlation",
+      value = cor(att$top, att[[drv[j]]])^2)
+}
+# weighted logistic: glm prior weights (integers 1..3 here, so they act as frequency weights)
+ll0w <- as.numeric(logLik(glm(top ~ 1, data = att, family = binomial, weights = w, control = ctl)))
+mcfw <- function(s) {
+  1 - as.numeric(logLik(glm(reformulate(s, "top"), data = att, family = binomial, weights = w,
+                            control = ctl))) / ll0w
+}
+decompose("attitude_logistic_weighted", mcfw)
 
 # ---------------------------------------------------------------------------- 5. correlations
 # Within-unit (repeated-measures) correlation: rmcorr::rmcorr (sourced from its GitHub
