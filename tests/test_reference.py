@@ -399,7 +399,7 @@ def test_drivers_logistic_weighted_equal_r_glm(attitude, method):
 
 CORR_CASES = [
     (m, o, 0) for m in ("nps", "csat_mean", "ces_mean") for o in ("revenue", "new_customers")
-] + [("nps", "new_customers", 1), ("nps", "revenue", 2)]
+] + [("nps", "new_customers", 1), ("nps", "revenue", 2), ("nps", "new_customers", -1)]
 
 
 @pytest.mark.parametrize("metric,outcome,lag", CORR_CASES)
@@ -432,8 +432,8 @@ def test_correlations_equal_rmcorr_and_cor_test(panel, metric, outcome, lag):
 
 
 def test_lag_correlations_equal_rmcorr(panel):
-    """The correlogram's within-unit rows at lags 0 and 1 are rmcorr's."""
-    res = oc.lag_correlations(panel, "nps", "new_customers", lags=[0, 1])
+    """The correlogram's within-unit rows at lags -1, 0 and 1 are rmcorr's."""
+    res = oc.lag_correlations(panel, "nps", "new_customers", lags=[-1, 0, 1])
     ref = _sel(_csv("r_corr.csv"), scope="within", method="pearson")
     for _, row in res.iterrows():
         sel = _sel(ref, case=f"nps_new_customers_{row.lag}")

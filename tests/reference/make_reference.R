@@ -409,6 +409,7 @@ for (m in c("nps", "csat_mean", "ces_mean")) {
 }
 corr_case("nps", "new_customers", 1)
 corr_case("nps", "revenue", 2)
+corr_case("nps", "new_customers", -1)  # a lead: the outcome a quarter before the metric
 
 # Holm and BH over cxlab's correlations() grid order (metric, outcome, scope, method)
 grid <- acc$corr[acc$corr$quantity == "p" & grepl("_0$", acc$corr$case), ]
