@@ -240,6 +240,10 @@ def nps(
         cells["category"] = np.select(
             [cells["_score"] <= lo_break, cells["_score"] > hi_break], [-1, 1], 0
         )
+        # The engine returns groups in no particular order (DuckDB's is thread-dependent)
+        # and the resample depends on the order of the cells: fix it, so a seed fixes
+        # the interval.
+        cells = cells.sort_values(["_score", "w"], kind="stable").reset_index(drop=True)
 
     d, p, r = (summary[c].to_numpy(float) for c in ("detractors", "passives", "promoters"))
     n_eff = None
@@ -255,9 +259,16 @@ def nps(
     else:
         rows = []
         for i, g in summary.iterrows():
-            sel = cells
+            # Null-safe match: a group whose key is NULL (NaN/None/NaT) must find its
+            # cells too, and ``NULL == NULL`` is not true in pandas either.
+            keep = np.ones(len(cells), dtype=bool)
             for col in by_:
-                sel = sel[sel[col] == g[col]]
+                key = g[col]
+                if pd.isna(key):
+                    keep &= cells[col].isna().to_numpy()
+                else:
+                    keep &= (cells[col] == key).fillna(False).to_numpy(dtype=bool)
+            sel = cells[keep]
             rows.append(
                 stats.nps_bootstrap_cells(
                     sel["category"].to_numpy(),

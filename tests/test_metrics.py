@@ -139,3 +139,24 @@ def test_a_group_without_scores_gets_nan_not_an_error():
     assert out.loc["b", "n"] == 0 and np.isnan(out.loc["b", "top_box"])
     assert out.loc["a", "top_box"] == 100.0
     assert 1 <= out.loc["a", "mean_low"] <= out.loc["a", "mean_high"] <= 5  # clipped to scale
+
+
+def test_weighted_bootstrap_finds_the_group_with_a_null_key():
+    # D3: the cell table of a group whose key is NULL was matched with ``==`` and came
+    # back empty (NaN). Relabelling NULL as "z" (also sorted last) must give the same row.
+    rng = np.random.default_rng(5)
+    df = pd.DataFrame(
+        {
+            "ltr": rng.integers(0, 11, 120),
+            "g": rng.choice(np.array(["a", "b", None], dtype=object), 120),
+            "h": rng.choice(np.array(["x", None], dtype=object), 120),
+            "w": rng.uniform(0.5, 2.0, 120),
+        }
+    )
+    kw = {"weight": "w", "method": "bootstrap", "n_boot": 300, "seed": 3}
+    for by in ("g", ["g", "h"]):
+        got = cxlab.nps(df, "ltr", by=by, **kw)
+        ref = cxlab.nps(df.fillna({"g": "z", "h": "z"}), "ltr", by=by, **kw)
+        assert got[["nps", "low", "high"]].notna().all().all()
+        cols = ["n", "nps", "se", "low", "high", "n_eff"]
+        pd.testing.assert_frame_equal(got[cols], ref[cols])
