@@ -103,10 +103,14 @@ def test_zero_n_gives_nan(method):
     assert all(math.isnan(r[c]) for c in ("nps", "se", "low", "high"))
     df = nps_counts([0, 10], [0, 10], [0, 10], method=method, seed=1, n_boot=200)
     assert df["nps"].isna().tolist() == [True, False]
-    # A zero effective n keeps the observed estimate but gives no interval.
-    w = nps_counts([2, 2], [2, 2], [4, 4], n_eff=[0, 8], method=method, seed=1, n_boot=200)
-    assert w["nps"].tolist() == [25.0, 25.0]
-    assert np.isnan(w.loc[0, "low"]) and w.loc[1, "low"] < 25 < w.loc[1, "high"]
+    # An empty weighted group (zero totals, Kish n 0) is NaN like an empty count.
+    w = nps_counts([0, 2], [0, 2], [0, 4], n_eff=[0, 8], method=method, seed=1, n_boot=200)
+    assert np.isnan(w.loc[0, "nps"]) and np.isnan(w.loc[0, "low"])
+    assert w.loc[1, "low"] < 25 < w.loc[1, "high"]
+    # D6: a zero effective n with responses used to give NaN silently; it cannot come
+    # from Kish's formula ((sum w)^2 / sum w^2 >= 1 for any positive weight).
+    with pytest.raises(CxlabError, match=r"'n_eff' must be > 0 where there are responses"):
+        nps_counts([2, 2], [2, 2], [4, 4], n_eff=[0, 8], method=method)
 
 
 # ------------------------------------------------------------ score interval
@@ -553,3 +557,63 @@ def test_nps_diff_uses_effective_counts_for_weighted_results():
     ref = nps_diff(nps_counts(20, 30, 50), nps_counts(30, 30, 40))
     for col in ("diff", "se", "low", "high", "p"):
         assert r[col] == pytest.approx(ref[col], abs=1e-9)
+
+
+# ------------------------------------------------- empty groups and effective n
+
+
+@pytest.mark.parametrize("method", ["adjusted-wald", "wald", "score"])
+def test_nps_diff_with_an_empty_group_is_nan_and_flagged(method):
+    # D4: the adjusted-Wald pseudo-counts gave an empty group an SE, an interval and
+    # p = 1.0. No responses -> no NPS -> no difference, whichever side is empty.
+    full = nps_counts(10, 10, 10, method=method)
+    for a, b in ((nps_counts(0, 0, 0, method=method), full), (full, nps_counts(0, 0, 0))):
+        r = nps_diff(a, b)
+        assert all(math.isnan(r[c]) for c in ("diff", "se", "low", "high", "z", "p"))
+        assert r["flag"] == "empty"
+    ok = nps_diff(full, nps_counts(5, 10, 15, method=method))
+    assert ok["flag"] == "" and 0 < ok["p"] < 1
+    rows = nps_diff(
+        pd.DataFrame({"detractors": [0, 20], "passives": [0, 30], "promoters": [0, 50]}),
+        pd.DataFrame({"detractors": [10, 30], "passives": [10, 30], "promoters": [10, 40]}),
+    )
+    assert rows["flag"].tolist() == ["empty", ""]
+    assert rows["se"].isna().tolist() == [True, False]
+    assert rows.loc[1, "se"] == pytest.approx(11.208916, abs=1e-6)  # unchanged hand value
+    # a zero-weight group (totals 0, Kish n 0) is empty too
+    z = {"detractors": 0.0, "passives": 0.0, "promoters": 0.0, "n_eff": 0.0}
+    assert nps_diff(z, full)["flag"] == "empty"
+
+
+def test_n_eff_must_lie_between_zero_and_the_number_of_respondents():
+    # D6: n_eff = 100 for 8 respondents was accepted (a narrower interval than 8
+    # responses allow); Kish's n of k positive weights lies in [1, k].
+    with pytest.raises(CxlabError, match=r"'n_eff' cannot exceed n.*\[100\.0\] > \[8\.0\]"):
+        nps_counts(1, 3, 4, n_eff=100)
+    with pytest.raises(CxlabError, match=r"'n_eff' must be > 0 where there are responses"):
+        nps_counts(1, 3, 4, n_eff=0)
+    with pytest.raises(CxlabError, match=r"'n_eff' must be 0 where there are no responses"):
+        nps_counts(0, 0, 0, n_eff=3)
+    with pytest.raises(CxlabError, match=r"position\(s\) \[1\]"):
+        nps_counts([1, 1], [3, 3], [4, 4], n_eff=[8, 9])
+    # float noise from the engine is tolerated; n_eff == n is the unweighted case
+    assert nps_counts(1, 3, 4, n_eff=8 * (1 + 1e-12))["n_eff"] == pytest.approx(8)
+    # normalised weights (summing to 1 over 100 respondents): say how many respondents
+    r = nps_counts(0.2, 0.3, 0.5, n_eff=87.0, n_rows=100)
+    ref = nps_counts(0.2 * 87, 0.3 * 87, 0.5 * 87)
+    for c in ("nps", "se", "low", "high"):
+        assert r[c] == pytest.approx(ref[c], abs=1e-9)
+    with pytest.raises(CxlabError, match=r"cannot exceed 'n_rows'"):
+        nps_counts(0.2, 0.3, 0.5, n_eff=87.0, n_rows=50)
+
+
+def test_kish_n_and_bootstrap_cells_survive_extreme_weights():
+    # D7: squares of weights near 1e155 overflow; the effective n must not.
+    assert kish_n(1e200, 1e250) == pytest.approx(1e150, rel=1e-12)
+    base = nps_bootstrap_cells([-1, 0, 1], [1.0, 1.0, 2.0], [3, 4, 5], n_boot=200, seed=1)
+    for f in (1e155, 1e-160):
+        big = nps_bootstrap_cells([-1, 0, 1], [f, f, 2 * f], [3, 4, 5], n_boot=200, seed=1)
+        assert big["n_eff"] == pytest.approx(base["n_eff"], rel=1e-12)
+        for c in ("nps", "se", "low", "high"):
+            assert big[c] == pytest.approx(base[c], rel=1e-12)
+        assert big["promoters"] == pytest.approx(10 * f, rel=1e-12)
