@@ -175,6 +175,7 @@ def nps(
     bands: tuple[int, int] = DEFAULT_BANDS,
     n_boot: int = 10_000,
     seed: int | None = 0,
+    prior: str | float | None = None,
 ) -> pd.DataFrame:
     """Net Promoter Score with an interval and a base-size flag, one row per group.
 
@@ -204,6 +205,10 @@ def nps(
         Base-size bands for ``flag`` (see :func:`cxlab.stats.base_flag`).
     n_boot, seed : int
         Replicates and seed for the bootstrap and Bayesian methods.
+    prior : {"uniform", "jeffreys"} or float, optional
+        Dirichlet prior of ``method="bayes"`` (see
+        :func:`cxlab.stats.nps_counts`; ``"jeffreys"`` covers better near 0% or
+        100% promoters).
 
     Returns
     -------
@@ -240,6 +245,8 @@ def nps(
         raise CxlabError(
             f"breaks must satisfy 0 <= detractor max < passive max < 10, not {breaks}."
         )
+
+    stats._check_prior(prior, method, "nps")  # before any work in the engine
 
     groups, hist = _histogram(t, score, by_, weight, (0, 10))
     x = hist["_score"]
@@ -299,6 +306,7 @@ def nps(
             n_boot=n_boot,
             seed=seed,
             n_rows=None if n_eff is None else summary["n"].to_numpy(float),
+            prior=prior,
         )
         est = pd.DataFrame(est).reset_index(drop=True)
     else:

@@ -245,3 +245,11 @@ def test_non_finite_weights_are_refused_naming_the_column(bad, tmp_path):
             assert "1 infinite or NaN" in str(err.value) and rule in str(err.value)
             assert "n_eff" not in str(err.value)
     con.disconnect()
+
+
+def test_bayes_prior_is_passed_through_and_checked(small):
+    r = cxlab.nps(small, "ltr", method="bayes", prior="jeffreys", n_boot=500).iloc[0]
+    ref = cxlab.nps_counts(3, 2, 5, method="bayes", prior="jeffreys", n_boot=500, seed=0)
+    assert [r["low"], r["high"]] == [ref["low"], ref["high"]]
+    with pytest.raises(CxlabError, match="applies to method='bayes' only"):
+        cxlab.nps(small, "ltr", weight="w", method="bootstrap", prior="jeffreys")

@@ -617,3 +617,82 @@ def test_kish_n_and_bootstrap_cells_survive_extreme_weights():
         for c in ("nps", "se", "low", "high"):
             assert big[c] == pytest.approx(base[c], rel=1e-12)
         assert big["promoters"] == pytest.approx(10 * f, rel=1e-12)
+
+
+# ------------------------------------------------ exact coverage (benchmark core)
+
+
+def _coverage_module():
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / "nps_coverage.py"
+    spec = importlib.util.spec_from_file_location("nps_coverage", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def _coverage_by_hand(n: int, pp: float, dd: float, **kw) -> float:
+    """Enumerate every (d, a, p) with loops and factorials; one scalar call each."""
+    truth = 100 * (pp - dd)
+    total = 0.0
+    for d in range(n + 1):
+        for p in range(n + 1 - d):
+            a = n - d - p
+            prob = (
+                math.factorial(n)
+                / (math.factorial(d) * math.factorial(a) * math.factorial(p))
+                * dd**d
+                * (1 - pp - dd) ** a
+                * pp**p
+            )
+            r = nps_counts(d, a, p, **kw)
+            total += prob * (r["low"] <= truth <= r["high"])
+    return total
+
+
+def test_exact_coverage_agrees_with_a_hand_enumeration():
+    cov = _coverage_module()
+    assert len(cov.outcomes(10)) == 66 and (cov.outcomes(10).sum(axis=1) == 10).all()
+    got = cov.exact_coverage(10, [(0.98, 0.01), (0.5, 0.2)], method="wald")
+    ref = [
+        _coverage_by_hand(10, 0.98, 0.01, method="wald"),
+        _coverage_by_hand(10, 0.5, 0.2, method="wald"),
+    ]
+    assert got == pytest.approx(ref, abs=1e-12)
+    # Wald at n = 10, 98% promoters: all ten promoters (0.98^10 = 81.7%) gives the
+    # zero-width interval [100, 100], which misses NPS 97 -> coverage <= 18.3%.
+    assert got[0] <= 1 - 0.98**10 + 1e-12 and got[0] < 0.25
+    aw = cov.exact_coverage(12, [(0.9, 0.05)], method="adjusted-wald")
+    assert aw[0] == pytest.approx(_coverage_by_hand(12, 0.9, 0.05), abs=1e-12)
+
+
+def test_exact_coverage_headlines():
+    cov = _coverage_module()
+    centre = cov.exact_coverage(100, [(0.34, 0.33), (0.5, 0.2)], method="adjusted-wald")
+    assert (0.935 <= centre).all() and (centre <= 0.965).all()
+    edge = [(0.98, 0.01), (0.01, 0.98)]
+    # The audit's finding at n = 30: the uniform Dirichlet prior under-covers at the
+    # edge (about 71%); the Jeffreys prior does not. (At n = 10 the uniform prior's
+    # figure is a knife edge: for ten promoters of ten P(NPS > 97) = 0.0256 under
+    # Dirichlet(1, 1, 11), so the Monte-Carlo bound falls either side of 97.)
+    assert (cov.exact_coverage(30, edge, method="bayes") < 0.8).all()
+    for n in (10, 30):
+        assert (cov.exact_coverage(n, edge, method="bayes", prior="jeffreys") > 0.9).all()
+        # the bootstrap, like Wald, cannot leave an all-promoter sample
+        assert (cov.exact_coverage(n, edge, method="bootstrap") < 0.5).all()
+
+
+def test_bayes_prior_option():
+    a = nps_counts(3, 2, 40, method="bayes", seed=4)
+    assert a.equals(nps_counts(3, 2, 40, method="bayes", seed=4, prior="uniform"))
+    assert a.equals(nps_counts(3, 2, 40, method="bayes", seed=4, prior=1))
+    j = nps_counts(3, 2, 40, method="bayes", seed=4, prior="jeffreys")
+    assert j.equals(nps_counts(3, 2, 40, method="bayes", seed=4, prior=0.5))
+    assert j["high"] > a["high"]  # less pull towards the centre
+    for bad in ("flat", 0, -1, float("nan"), True):
+        with pytest.raises(CxlabError, match="prior"):
+            nps_counts(3, 2, 40, method="bayes", prior=bad)
+    with pytest.raises(CxlabError, match="applies to method='bayes' only"):
+        nps_counts(3, 2, 40, prior="jeffreys")
