@@ -426,10 +426,11 @@ def nps_counts(
         uniform prior pulls towards the centre and under-covers near the edges (71% at
         n = 30, 89% at n = 100 with 98% promoters); at n = 10 its edge coverage hangs
         on Monte-Carlo noise (ten promoters of ten: the 97.5% posterior quantile is
-        97.04, the truth 97). ``prior="jeffreys"`` covers 90-95% there and 93-96%
-        elsewhere. ``adjusted-wald`` (the default; at least 94% everywhere, 97-98% at
-        the edges) and ``score`` (at least 95% from n = 30; 90% at n = 10 at the edge)
-        are the ones to use.
+        97.04, the truth 97). ``prior="jeffreys"`` fixes this: 90% at the edge at
+        n = 10 (like ``score``), at least 94% over the whole grid from n = 30.
+        ``adjusted-wald`` (the default; at least 94% everywhere, conservative 97-98% at
+        the edges) and ``score`` (about 95% everywhere from n = 30; 90% at the edge at
+        n = 10) are the ones to use.
     level : float
         Confidence (credible) level in (0, 1).
     n_eff : float or array-like, optional
