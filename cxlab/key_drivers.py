@@ -112,7 +112,9 @@ class Moments:
     ``cov`` is the weighted covariance ``sum w (x - m)(x - m)' / sum w`` of
     ``columns`` (outcome first); ``n`` the complete rows, ``n_rows`` all rows,
     ``sum_w``/``sum_w2`` the sums of weights and squared weights (``n`` when
-    unweighted); ``boot_cov`` the ``(B, k, k)`` Poisson-bootstrap covariances.
+    unweighted); ``boot_cov`` the ``(B, k, k)`` Poisson-bootstrap covariances;
+    ``lo``/``hi`` each column's smallest and largest value over the complete
+    rows (they tell a constant column from one on a small scale).
     """
 
     columns: tuple[str, ...]
@@ -123,6 +125,8 @@ class Moments:
     mean: np.ndarray
     cov: np.ndarray
     boot_cov: np.ndarray | None = None
+    lo: np.ndarray | None = None
+    hi: np.ndarray | None = None
 
     @property
     def n_dropped(self) -> int:
@@ -172,9 +176,12 @@ def moments(
 ) -> Moments:
     """Weighted means and covariance of ``columns`` over the complete rows, in the engine.
 
-    Two aggregations: sums (of weights, weighted values and squared weights)
-    and, around those means, weighted sums of cross-products; so the result is
-    numerically stable even for columns with a large mean. With
+    Two aggregations: sums (of weights, weighted values and squared weights,
+    with each column's range and count of infinite values) and, around those
+    means, weighted sums of cross-products; so the result is numerically
+    stable even for columns with a large mean. Missing values (NULL or NaN)
+    drop the row; an infinite value is an error (it has no place in a
+    covariance), counted in the engine and reported by column. With
     ``bootstrap=B`` a third, grouped aggregation gives ``B`` Poisson-bootstrap
     covariance matrices (see the module docstring).
 
@@ -216,7 +223,12 @@ def moments(
         aggs |= {f"s{i}": (w * xs[c]).sum(where=ok) for i, c in enumerate(cols)}
     else:
         aggs |= {f"s{i}": xs[c].sum(where=ok) for i, c in enumerate(cols)}
+    aggs |= {f"lo{i}": xs[c].min(where=ok) for i, c in enumerate(cols)}
+    aggs |= {f"hi{i}": xs[c].max(where=ok) for i, c in enumerate(cols)}
+    checked = [*cols, *([weight] if weight else [])]
+    aggs |= {f"inf{i}": _numeric(t, c).isinf().sum() for i, c in enumerate(checked)}
     row = t.aggregate(**aggs).to_pandas().iloc[0]
+    _refuse_infinite(data, checked, [int(row[f"inf{i}"] or 0) for i in range(len(checked))])
     n_rows, n = int(row["n_rows"]), int(row["n"] or 0)
     if not weight:
         row["sw"] = row["sw2"] = float(n)
@@ -250,7 +262,30 @@ def moments(
     boot = None
     if bootstrap:
         boot = _poisson_bootstrap(c, cols, mean, weight, int(bootstrap), seed)
-    return Moments(tuple(cols), n_rows, n, sw, float(row["sw2"]), mean, cov, boot)
+    lo = np.array([float(row[f"lo{i}"]) for i in range(len(cols))])
+    hi = np.array([float(row[f"hi{i}"]) for i in range(len(cols))])
+    return Moments(tuple(cols), n_rows, n, sw, float(row["sw2"]), mean, cov, boot, lo, hi)
+
+
+def _refuse_infinite(data: Any, columns: list[str], counts: list[int]) -> None:
+    """CxlabError naming the columns with +-inf values, their counts and (pandas) rows."""
+    bad = [(c, k) for c, k in zip(columns, counts, strict=True) if k]
+    if not bad:
+        return
+    parts = []
+    for c, k in bad:
+        where = ""
+        if isinstance(data, pd.DataFrame):
+            x = pd.to_numeric(data[c], errors="coerce").to_numpy(float)
+            rows = data.index[np.isinf(x)][:5].tolist()
+            more = ", ..." if k > len(rows) else ""
+            where = f" at index {', '.join(map(repr, rows))}{more}"
+        parts.append(f"{c!r}: {k} row(s){where}")
+    raise CxlabError(
+        "infinite values (+inf or -inf) in " + "; ".join(parts) + ". Drivers, outcome and "
+        "weight must be finite numbers (missing values are dropped row-wise, infinite ones "
+        "cannot be): fix, cap or remove those rows."
+    )
 
 
 def _poisson_weight(u: ir.FloatingValue) -> ir.IntegerValue:
@@ -292,20 +327,59 @@ def _poisson_bootstrap(
 # --------------------------------------------------------------------------- linear algebra
 
 
-def _check_matrix(cov: np.ndarray, names: Sequence[str], n: int, outcome: str) -> None:
+#: A column whose standard deviation is below this fraction of its own magnitude
+#: (largest absolute value) varies only at the level of rounding error: constant.
+_CONST_REL = 1e-13
+
+
+def _check_matrix(
+    cov: np.ndarray,
+    names: Sequence[str],
+    n: int,
+    outcome: str,
+    *,
+    lo: np.ndarray | None = None,
+    hi: np.ndarray | None = None,
+    mean: np.ndarray | None = None,
+) -> None:
+    """Refuse what the importances cannot be computed from, judged scale-free.
+
+    Every column is judged on its own scale, never against the others (a spend
+    driver in currency units must not make a 0-10 rating look constant): it is
+    constant when its smallest and largest values agree, or when its standard
+    deviation is below ``_CONST_REL`` times its own magnitude (``max |x|``, else
+    the root mean square ``sqrt(mean^2 + var)``), i.e. it varies by rounding
+    error only. Collinearity is judged on the correlation matrix of the drivers
+    (standardised, so unit-free). Rescaling a column by any positive factor
+    changes neither verdict.
+    """
     p = len(names) - 1
     if n < p + 2:
         raise CxlabError(
             f"too few complete rows: {n} row(s) for {p} driver(s); a regression needs at least "
             f"{p + 2} (and many more for stable importances)."
         )
-    var = np.diag(cov)
-    scale = np.maximum(np.abs(cov).max(), 1e-300)
-    const = [names[i] for i in range(len(names)) if var[i] <= 1e-12 * max(scale, 1.0)]
+    var = np.clip(np.diag(cov), 0.0, None)
+    sd = np.sqrt(var)
+    if lo is not None and hi is not None:
+        mag = np.maximum(np.abs(lo), np.abs(hi))
+        flat = lo == hi
+    else:
+        centre = np.zeros(len(var)) if mean is None else np.asarray(mean, float)
+        mag = np.sqrt(centre**2 + var)
+        flat = var == 0
+    const = [names[i] for i in range(len(names)) if flat[i] or sd[i] <= _CONST_REL * mag[i]]
     if const:
         raise CxlabError(
-            f"column(s) {', '.join(map(repr, const))} are constant over the {n} complete rows; "
-            "a constant outcome or driver has no importance to measure. Drop it."
+            f"column(s) {', '.join(map(repr, const))} are constant over the {n} complete rows "
+            "(no variation beyond rounding error); a constant outcome or driver has no "
+            "importance to measure. Drop it."
+        )
+    if not np.isfinite(cov).all():
+        big = [names[i] for i in range(len(names)) if not np.isfinite(cov[i]).all()]
+        raise CxlabError(
+            f"column(s) {', '.join(map(repr, big))} are too large for a covariance in double "
+            "precision (squares overflow); rescale them (importances do not depend on units)."
         )
     rxx = _cov_to_corr(cov)[1:, 1:]
     vals, vecs = np.linalg.eigh(rxx)
@@ -621,8 +695,9 @@ def drivers(
             f"for a {family} outcome. Use method='relative-weights' (near-identical results)."
         )
     t = as_table(data)
-    m = moments(t, [outcome, *names], weight=weight, bootstrap=0)
-    _check_matrix(m.cov, [outcome, *names], m.n, outcome)
+    # the frame itself, not its Ibis view, so errors can name pandas row labels
+    m = moments(data, [outcome, *names], weight=weight, bootstrap=0)
+    _check_matrix(m.cov, [outcome, *names], m.n, outcome, lo=m.lo, hi=m.hi, mean=m.mean)
 
     boot_imp = None
     if family == "linear":

@@ -14,6 +14,7 @@ same numbers.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import ibis
@@ -68,27 +69,45 @@ def _histogram(
     shows up as a key. Weighted data add the sum of weights and of squared
     weights per cell.
 
+    Extreme weights (largest weight outside 2^-400..2^400, e.g. 1e155, whose
+    squares overflow) are divided by a power of two near the largest weight
+    and the aggregation is run again: ``ws`` and ``w2`` are then the sums of
+    the rescaled weights and of their squares, ``w`` the true totals. A
+    power-of-two factor is exact, so shares and the Kish n are unchanged.
+
     Returns
     -------
     (groups, hist)
         ``groups``: the group columns plus ``n`` (scored rows) and ``n_missing``,
-        sorted; ``hist``: the group columns plus ``_score``, ``count``, ``w`` and
-        ``w2`` (``w`` = ``count`` = ``w2`` when unweighted), scored rows only.
+        sorted; ``hist``: the group columns plus ``_score``, ``count``, ``w``,
+        ``ws`` and ``w2`` (``w`` = ``ws`` = ``count`` = ``w2`` when unweighted),
+        scored rows only.
     """
     lo, hi = scale
     s = t[score]
     if not s.type().is_numeric():
         raise CxlabError(f"column {score!r} must be numeric (a {lo}-{hi} score), not {s.type()}.")
-    aggs: dict = {"count": t.count()}
-    if weight is not None:
-        w = t[weight].cast("float64")
-        aggs |= {
-            "w": w.sum(),
-            "w2": (w * w).sum(),
-            "_neg_w": (w < 0).sum(),
-            "_null_w": w.isnull().sum(),
-        }
-    raw = t.group_by([*by, s.name("_score")]).aggregate(**aggs).to_pandas()
+
+    def aggregate(factor: float) -> pd.DataFrame:
+        aggs: dict = {"count": t.count()}
+        if weight is not None:
+            w0 = t[weight].cast("float64")
+            w = w0 / factor if factor != 1.0 else w0
+            finite = ~w0.isnan() & ~w0.isinf()
+            aggs |= {
+                "ws": w.sum(),
+                "w2": (w * w).sum(),
+                "_wmax": w0.max(where=finite & (w0 > 0)),
+                "_neg_w": (w0 < 0).sum(),
+                "_null_w": w0.isnull().sum(),
+                "_bad_w": (~finite).sum(),
+            }
+        out = t.group_by([*by, s.name("_score")]).aggregate(**aggs).to_pandas()
+        if weight is not None:
+            out["w"] = out["ws"] * factor
+        return out
+
+    raw = aggregate(1.0)
     raw["_score"] = raw["_score"].astype("float64")  # cast the small result, not the rows
     missing = raw["_score"].isna()
     hist = raw[~missing].copy()
@@ -102,15 +121,25 @@ def _histogram(
         )
     if weight is not None:
         neg, null = int(hist["_neg_w"].sum()), int(hist["_null_w"].sum())
-        if neg or null:
+        inf = int(hist["_bad_w"].sum())
+        if neg or null or inf:
             raise CxlabError(
-                f"column {weight!r}: survey weights must be present and >= 0 for every "
-                f"scored row; {neg} row(s) are negative and {null} missing."
+                f"column {weight!r}: survey weights must be present, finite and >= 0 for "
+                f"every scored row; {neg} row(s) are negative, {null} missing and {inf} "
+                "infinite or NaN."
             )
-        hist = hist.drop(columns=["_neg_w", "_null_w"])
-        hist[["w", "w2"]] = hist[["w", "w2"]].fillna(0.0)
+        wmax = float(hist["_wmax"].max()) if hist["_wmax"].notna().any() else 0.0
+        if wmax > 0 and not 2.0**-400 <= wmax <= 2.0**400:
+            # (w / f)^2 neither overflows nor underflows; f is a power of two (exact).
+            raw = aggregate(2.0 ** (math.frexp(wmax)[1] - 1))
+            raw["_score"] = raw["_score"].astype("float64")
+            missing = raw["_score"].isna()
+            hist = raw[~missing].copy()
+        hist = hist.drop(columns=["_neg_w", "_null_w", "_bad_w", "_wmax"])
+        hist[["w", "ws", "w2"]] = hist[["w", "ws", "w2"]].fillna(0.0)
     else:
         hist["w"] = hist["count"].astype(float)
+        hist["ws"] = hist["w"]
         hist["w2"] = hist["w"]
     if by:
         groups = raw[by].drop_duplicates().sort_values(by, kind="stable", na_position="last")
@@ -146,6 +175,7 @@ def nps(
     bands: tuple[int, int] = DEFAULT_BANDS,
     n_boot: int = 10_000,
     seed: int | None = 0,
+    prior: str | float | None = None,
 ) -> pd.DataFrame:
     """Net Promoter Score with an interval and a base-size flag, one row per group.
 
@@ -159,8 +189,9 @@ def nps(
     by : str or list of str, optional
         Group columns (e.g. ``["unit", "quarter"]``).
     weight : str, optional
-        Survey-weight column (>= 0). Shares are weighted and intervals use the
-        Kish effective sample size; ``bootstrap`` then resamples rows with their
+        Survey-weight column (finite, >= 0). Shares are weighted and intervals
+        use the Kish effective sample size (computed stably for any weight
+        magnitude); ``bootstrap`` then resamples rows with their
         weights (on the table of distinct category-weight pairs, computed in the
         engine).
     method : {"adjusted-wald", "wald", "score", "bootstrap", "bayes"}
@@ -174,6 +205,10 @@ def nps(
         Base-size bands for ``flag`` (see :func:`cxlab.stats.base_flag`).
     n_boot, seed : int
         Replicates and seed for the bootstrap and Bayesian methods.
+    prior : {"uniform", "jeffreys"} or float, optional
+        Dirichlet prior of ``method="bayes"`` (see
+        :func:`cxlab.stats.nps_counts`; ``"jeffreys"`` covers better near 0% or
+        100% promoters).
 
     Returns
     -------
@@ -182,7 +217,10 @@ def nps(
         pct_detractors, pct_passives, pct_promoters, nps, se, low, high, method,
         level, n_eff, flag``. ``nps`` is the observed NPS on -100..100; counts are
         weighted totals when ``weight`` is given (``n`` stays the number of
-        respondents).
+        respondents). ``flag`` is the base-size band of ``n_eff``
+        (:func:`cxlab.stats.base_flag`), or ``"empty"`` for a group with no
+        scored response or zero total weight, whose estimate and interval
+        are NaN (the rule in :mod:`cxlab.stats`).
 
     Notes
     -----
@@ -208,10 +246,12 @@ def nps(
             f"breaks must satisfy 0 <= detractor max < passive max < 10, not {breaks}."
         )
 
+    stats._check_prior(prior, method, "nps")  # before any work in the engine
+
     groups, hist = _histogram(t, score, by_, weight, (0, 10))
     x = hist["_score"]
     cat = np.select([x <= lo_break, x > hi_break], [-1, 1], 0)
-    value = hist["w"]
+    value, scaled = hist["w"], hist["ws"]
     sums = _per_group(
         groups,
         hist,
@@ -221,6 +261,9 @@ def nps(
                 "detractors": value.where(cat == -1, 0.0),
                 "passives": value.where(cat == 0, 0.0),
                 "promoters": value.where(cat == 1, 0.0),
+                "_d": scaled.where(cat == -1, 0.0),
+                "_p": scaled.where(cat == 0, 0.0),
+                "_r": scaled.where(cat == 1, 0.0),
                 "sum_w2": hist["w2"],
             }
         ),
@@ -240,24 +283,45 @@ def nps(
         cells["category"] = np.select(
             [cells["_score"] <= lo_break, cells["_score"] > hi_break], [-1, 1], 0
         )
+        # The engine returns groups in no particular order (DuckDB's is thread-dependent)
+        # and the resample depends on the order of the cells: fix it, so a seed fixes
+        # the interval.
+        cells = cells.sort_values(["_score", "w"], kind="stable").reset_index(drop=True)
 
-    d, p, r = (summary[c].to_numpy(float) for c in ("detractors", "passives", "promoters"))
+    # (rescaled) weighted totals: equal to the totals unless the weights are extreme
+    d, p, r = (summary[c].to_numpy(float) for c in ("_d", "_p", "_r"))
+    total = d + p + r
     n_eff = None
     if weight is not None:
-        total = d + p + r
         with np.errstate(invalid="ignore", divide="ignore"):
             n_eff = np.where(total > 0, total**2 / summary["sum_w2"].to_numpy(float), 0.0)
     if cells is None:
         est = stats.nps_counts(
-            d, p, r, method=method, level=level, n_eff=n_eff, n_boot=n_boot, seed=seed
+            d,
+            p,
+            r,
+            method=method,
+            level=level,
+            n_eff=n_eff,
+            n_boot=n_boot,
+            seed=seed,
+            n_rows=None if n_eff is None else summary["n"].to_numpy(float),
+            prior=prior,
         )
         est = pd.DataFrame(est).reset_index(drop=True)
     else:
         rows = []
         for i, g in summary.iterrows():
-            sel = cells
+            # Null-safe match: a group whose key is NULL (NaN/None/NaT) must find its
+            # cells too, and ``NULL == NULL`` is not true in pandas either.
+            keep = np.ones(len(cells), dtype=bool)
             for col in by_:
-                sel = sel[sel[col] == g[col]]
+                key = g[col]
+                if pd.isna(key):
+                    keep &= cells[col].isna().to_numpy()
+                else:
+                    keep &= (cells[col] == key).fillna(False).to_numpy(dtype=bool)
+            sel = cells[keep]
             rows.append(
                 stats.nps_bootstrap_cells(
                     sel["category"].to_numpy(),
@@ -275,17 +339,21 @@ def nps(
     out["n_missing"] = summary["n_missing"].astype("int64")
     for c in ("detractors", "passives", "promoters"):
         out[c] = summary[c] if weight is not None else summary[c].astype("int64")
-    total = summary[["detractors", "passives", "promoters"]].sum(axis=1).astype(float)
     with np.errstate(invalid="ignore", divide="ignore"):
-        for c in ("detractors", "passives", "promoters"):
-            out[f"pct_{c}"] = 100 * summary[c].astype(float) / total
+        for c, v in (("detractors", d), ("passives", p), ("promoters", r)):
+            out[f"pct_{c}"] = 100 * v / total
     for c in ("nps", "se", "low", "high"):
         out[c] = est[c].astype(float).to_numpy()
     out["method"] = method
     out["level"] = level
     out["n_eff"] = out["n"].astype(float) if n_eff is None else n_eff
-    out["flag"] = stats.base_flag(out["n_eff"].to_numpy(), bands)
+    out["flag"] = _flag(out["n_eff"].to_numpy(), bands)
     return out
+
+
+def _flag(n_eff: np.ndarray, bands: tuple[int, int]) -> np.ndarray:
+    """Base-size flag; ``"empty"`` for a group with no estimate (n_eff == 0)."""
+    return np.where(n_eff > 0, stats.base_flag(n_eff, bands), "empty")
 
 
 def _scale_metric(
@@ -303,7 +371,7 @@ def _scale_metric(
     by_ = _by_list(by)
     _check_columns(t, [score, weight, *by_])
     groups, hist = _histogram(t, score, by_, weight, scale)
-    x, w = hist["_score"], hist["w"]
+    x, w = hist["_score"], hist["ws"]  # ratios only: the rescaled weights will do
     sums = _per_group(
         groups,
         hist,
@@ -351,7 +419,7 @@ def _scale_metric(
     out["mean_high"] = mhi
     out["level"] = level
     out["n_eff"] = n_eff
-    out["flag"] = stats.base_flag(n_eff, bands)
+    out["flag"] = _flag(n_eff, bands)
     return out
 
 
@@ -375,6 +443,8 @@ def csat(
     pandas.DataFrame
         Group columns, then ``n, n_missing, top_box, top_box_low, top_box_high``
         (percent), ``mean, mean_se, mean_low, mean_high, level, n_eff, flag``.
+        As in :func:`nps`, a group with no scored response or zero total
+        weight has NaN estimates and ``flag == "empty"``.
 
     Examples
     --------

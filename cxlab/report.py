@@ -253,7 +253,7 @@ def summarize(
             lines.append(f"- {dim}: clearly above the rest: {names}.")
         if not len(below) and not len(above):
             lines.append(f"- {dim}: no group differs clearly from the rest.")
-        thin = table[table["flag"] == "unreliable"]
+        thin = table[table["flag"].isin(["unreliable", "empty"])]
         if len(thin):
             lines.append(
                 f"  ({len(thin)} {dim.lower()} group(s) have fewer responses than the "

@@ -18,6 +18,17 @@ The variance includes the covariance of the two shares (``-2 Cov(P, D) = +2PD/n`
 the formula ``P(1 - P) + D(1 - D)`` that some tools use drops it and understates the
 SE.
 
+Empty groups and impossible input (one rule, here and in :mod:`cxlab.metrics`). A group
+with no responses, or whose weights are all zero (``n == 0``, Kish ``n_eff == 0``), has
+no estimate: estimates, SEs, bounds, z and p are NaN -- never a number made up from
+pseudo-counts, never an error, so one empty group does not stop a breakdown. The NPS,
+CSAT and CES tables flag such rows ``"empty"``; :func:`nps_diff` flags a comparison
+with an empty side ``"empty"``. Input no data set can produce -- negative or non-finite
+counts or weights, ``n_eff`` outside ``(0, respondents]`` for a non-empty group, or
+``n_eff > 0`` for an empty one -- raises :class:`~cxlab.errors.CxlabError` naming the
+argument (or column), the positions and the rule. (:func:`cxlab.drivers`, which has
+one result for the whole input, raises when no row carries weight.)
+
 References
 ----------
 Rocks, B. (2016). Interval estimation for the "Net Promoter Score". *The American
@@ -59,6 +70,9 @@ __all__ = [
 
 #: Interval methods accepted by :func:`nps_counts`.
 NPS_METHODS: tuple[str, ...] = ("wald", "adjusted-wald", "score", "bootstrap", "bayes")
+
+#: Named symmetric Dirichlet priors of ``method="bayes"`` (concentration per category).
+NPS_PRIORS: dict[str, float] = {"uniform": 1.0, "jeffreys": 0.5}
 
 #: Pseudo-counts of the adjusted-Wald NPS interval (detractors, passives, promoters).
 ADJUSTED_WALD_PSEUDO: tuple[float, float, float] = (0.75, 1.5, 0.75)
@@ -123,6 +137,77 @@ def _check_counts(arr: np.ndarray, name: str, where: str) -> None:
             f"{where}: '{name}' must be >= 0 (a count or weighted total); "
             f"negative value(s) {vals} at position(s) {rows}."
         )
+
+
+def _positions(mask: np.ndarray) -> list[int]:
+    return np.flatnonzero(np.ravel(mask))[:10].tolist()
+
+
+def _check_n_eff(
+    n: np.ndarray, ne: np.ndarray, rows: np.ndarray, rows_given: bool, where: str
+) -> None:
+    """Effective sample sizes a Kish computation can produce, else a CxlabError.
+
+    ``(sum w)^2 / sum w^2`` is 0 for a group with no weight, and otherwise lies
+    between 1 and the number of rows with a positive weight (Cauchy-Schwarz). A
+    relative tolerance of 1e-9 absorbs the rounding of the engine's sums.
+    """
+    zero = (n > 0) & (ne <= 0)
+    if zero.any():
+        raise CxlabError(
+            f"{where}: 'n_eff' must be > 0 where there are responses (the Kish effective n "
+            f"of a group with any positive weight is at least 1); it is 0 at position(s) "
+            f"{_positions(zero)}."
+        )
+    ghost = (n <= 0) & (ne > 0)
+    if ghost.any():
+        raise CxlabError(
+            f"{where}: 'n_eff' must be 0 where there are no responses (all three counts 0); "
+            f"got {ne[ghost][:10].tolist()} at position(s) {_positions(ghost)}."
+        )
+    over = ne > rows * (1.0 + 1e-9) + 1e-9
+    if over.any():
+        what = "'n_rows'" if rows_given else "n, the total of the counts"
+        hint = (
+            ""
+            if rows_given
+            else " If the counts are weighted totals (weights averaging below 1), pass "
+            "n_rows= (the number of respondents)."
+        )
+        raise CxlabError(
+            f"{where}: 'n_eff' cannot exceed {what} (an effective sample size is at most "
+            f"the number of respondents); n_eff {ne[over][:10].tolist()} > "
+            f"{rows[over][:10].tolist()} at position(s) {_positions(over)}.{hint}"
+        )
+
+
+def _pow2_scale(w: np.ndarray) -> float:
+    """Power of two near ``max(w)`` (1.0 when there is no positive weight)."""
+    top = float(w.max()) if w.size else 0.0
+    return 2.0 ** (math.frexp(top)[1] - 1) if top > 0 else 1.0
+
+
+def _check_prior(prior: Any, method: str, where: str) -> float:
+    if prior is None:
+        return 1.0
+    if method != "bayes":
+        raise CxlabError(f"{where}: prior= applies to method='bayes' only (method={method!r}).")
+    if isinstance(prior, str):
+        if prior not in NPS_PRIORS:
+            raise CxlabError(
+                f"{where}: unknown prior {prior!r}; choose one of {list(NPS_PRIORS)} or a "
+                "positive number (the Dirichlet concentration per category)."
+            )
+        return NPS_PRIORS[prior]
+    try:
+        a = float(prior)
+    except (TypeError, ValueError):
+        a = math.nan
+    if not (math.isfinite(a) and a > 0) or isinstance(prior, bool):
+        raise CxlabError(
+            f"{where}: prior must be 'uniform', 'jeffreys' or a positive number, got {prior!r}."
+        )
+    return a
 
 
 def _first_index(*xs: Any) -> pd.Index | None:
@@ -275,8 +360,9 @@ def _bayes_dirichlet(
     n_draws: int,
     rng: np.random.Generator,
     interval: str,
+    prior: float = 1.0,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    alpha = np.stack([d, pa, p], axis=-1) + 1.0  # Dirichlet(1, 1, 1) prior
+    alpha = np.stack([d, pa, p], axis=-1) + prior  # Dirichlet(prior, prior, prior)
     out = [np.empty(len(d)) for _ in range(3)]
     step = max(1, _BLOCK // (3 * n_draws))
     for i in range(0, len(d), step):
@@ -302,6 +388,8 @@ def nps_counts(
     seed: int | np.random.Generator | None = None,
     n_boot: int = 10_000,
     interval: str = "equal-tailed",
+    n_rows: Any = None,
+    prior: str | float | None = None,
 ) -> pd.Series | pd.DataFrame:
     """Net Promoter Score and its confidence interval from category counts.
 
@@ -325,14 +413,32 @@ def nps_counts(
         counts (exact for unweighted data and cheap whatever n). For weighted data use
         :func:`nps_bootstrap_cells`; here weighted input resamples
         ``round(n_eff)`` respondents from the weighted shares, an approximation.
-        ``bayes``: posterior ``Dirichlet(counts + 1)`` under a ``Dirichlet(1, 1, 1)``
-        prior; NPS = theta_pro - theta_det by Monte Carlo.
+        ``bayes``: posterior ``Dirichlet(counts + a)`` under a symmetric
+        ``Dirichlet(a, a, a)`` prior (``prior=``; default ``a = 1``, uniform); NPS =
+        theta_pro - theta_det by Monte Carlo.
+
+        Where each under-covers (exact coverage, summed over every possible outcome,
+        ``benchmarks/nps_coverage.md``; 95% nominal, n = 10..200): ``wald`` at small n
+        and badly near the edges -- it is zero-width when all answers fall in one
+        category, so with 98% promoters it covers 18% at n = 10, 45% at n = 30 and
+        still 87% at n = 200. ``bootstrap`` (percentile or HPD) behaves like Wald: it
+        cannot leave the observed mix (18% / 45% / 91% there). ``bayes`` with the
+        uniform prior pulls towards the centre and under-covers near the edges (71% at
+        n = 30, 89% at n = 100 with 98% promoters); at n = 10 its edge coverage hangs
+        on Monte-Carlo noise (ten promoters of ten: the 97.5% posterior quantile is
+        97.04, the truth 97). ``prior="jeffreys"`` fixes this: 90% at the edge at
+        n = 10 (like ``score``), at least 94% over the whole grid from n = 30.
+        ``adjusted-wald`` (the default; at least 94% everywhere, conservative 97-98% at
+        the edges) and ``score`` (about 95% everywhere from n = 30; 90% at the edge at
+        n = 10) are the ones to use.
     level : float
         Confidence (credible) level in (0, 1).
     n_eff : float or array-like, optional
         Effective sample size for weighted totals (Kish, see :func:`kish_n`). Shares
         come from the totals, the interval uses ``shares * n_eff`` as counts. Default:
-        the total ``n`` itself (unweighted counts).
+        the total ``n`` itself (unweighted counts). Checked: ``0 < n_eff <= n_rows``
+        where there are responses and ``n_eff == 0`` where there are none (Kish's n of
+        ``k`` positive weights lies in ``[1, k]``); anything else is a CxlabError.
     seed : int or numpy.random.Generator, optional
         Seed for ``bootstrap`` and ``bayes`` (``numpy.random.default_rng(seed)``).
     n_boot : int
@@ -340,6 +446,15 @@ def nps_counts(
     interval : {"equal-tailed", "hpd"}
         Interval type for Monte-Carlo methods (``bootstrap``, ``bayes``); the
         equal-tailed bootstrap interval is the percentile interval.
+    prior : {"uniform", "jeffreys"} or float, optional
+        Prior of ``method="bayes"``: ``Dirichlet(a, a, a)`` with ``a = 1`` (uniform,
+        the default), ``a = 1/2`` (Jeffreys' invariant prior for the multinomial; Jeffreys
+        1946) or a positive number. Refused with any other method.
+    n_rows : float or array-like, optional
+        Number of respondents behind weighted totals, only used to check ``n_eff``.
+        Default: ``n``, the total of the counts -- right for counts, and for totals of
+        weights that average at least 1; pass it when the weights are normalised
+        (e.g. to sum to 1), or ``n_eff`` above the total is refused.
 
     Returns
     -------
@@ -349,8 +464,9 @@ def nps_counts(
         ``high`` are on the -100..100 scale and bounds are clipped to it. ``se`` is the
         SE of the interval's own centre: adjusted SE for ``adjusted-wald``, the Wald SE
         at the observed shares for ``score``, the SD of the replicates/draws for
-        ``bootstrap``/``bayes``. With ``n == 0`` (or ``n_eff == 0``) the estimate and
-        bounds are NaN.
+        ``bootstrap``/``bayes``. An empty group (``n == 0``: no responses, or zero
+        total weight) has no estimate: ``nps``, ``se`` and the bounds are NaN, never a
+        number and never an error (see the module's rule for empty groups).
 
     Notes
     -----
@@ -367,7 +483,9 @@ def nps_counts(
     References
     ----------
     Rocks (2016), The American Statistician 70(4); Tango (1998), Statistics in
-    Medicine 17:891-908; Sauro & Lewis (2016) / MeasuringU adjusted-Wald NPS interval.
+    Medicine 17:891-908; Sauro & Lewis (2016) / MeasuringU adjusted-Wald NPS interval;
+    Jeffreys, H. (1946), An invariant form for the prior probability in estimation
+    problems, Proc. R. Soc. A 186:453-461 (the Dirichlet(1/2, 1/2, 1/2) prior).
 
     Examples
     --------
@@ -388,6 +506,7 @@ def nps_counts(
         )
     level = _check_level(level, where)
     n_boot = _check_n_boot(n_boot, where)
+    conc = _check_prior(prior, method, where)
     index = _first_index(detractors, passives, promoters, n_eff)
     raw = [
         _as_float(x, nm, where)
@@ -398,16 +517,27 @@ def nps_counts(
     scalar = all(a.ndim == 0 for a in raw) and (n_eff is None or np.ndim(n_eff) == 0)
     for a, nm in zip(raw, ("detractors", "passives", "promoters"), strict=True):
         _check_counts(a, nm, where)
+    extra = []
     if n_eff is not None:
         ne_raw = _as_float(n_eff, "n_eff", where)
         _check_counts(ne_raw, "n_eff", where)
-        arrs = np.broadcast_arrays(*raw, ne_raw)
-    else:
-        arrs = np.broadcast_arrays(*raw)
+        extra.append(ne_raw)
+    if n_rows is not None:
+        nr_raw = _as_float(n_rows, "n_rows", where)
+        _check_counts(nr_raw, "n_rows", where)
+        extra.append(nr_raw)
+    try:
+        arrs = np.broadcast_arrays(*raw, *extra)
+    except ValueError:
+        shapes = [np.shape(a) for a in (*raw, *extra)]
+        raise CxlabError(f"{where}: inputs of different lengths {shapes}.") from None
     arrs = [np.atleast_1d(a).astype(float).ravel() for a in arrs]
     d, pa, p = arrs[:3]
     n = d + pa + p
     ne = arrs[3] if n_eff is not None else n.copy()
+    if n_eff is not None:
+        rows = arrs[-1] if n_rows is not None else n
+        _check_n_eff(n, ne, rows, n_rows is not None, where)
 
     ok = (n > 0) & (ne > 0)
     nps = np.full(n.shape, np.nan)
@@ -442,7 +572,7 @@ def nps_counts(
             if method == "bootstrap":
                 s, lo, hi = _bootstrap_multinomial(ed, epa, ep, en, level, n_boot, rng, interval)
             else:
-                s, lo, hi = _bayes_dirichlet(ed, epa, ep, level, n_boot, rng, interval)
+                s, lo, hi = _bayes_dirichlet(ed, epa, ep, level, n_boot, rng, interval, conc)
         se[ok], low[ok], high[ok] = 100.0 * s, 100.0 * lo, 100.0 * hi
     ne_out = ne.copy()
     cols: dict[str, Any] = {
@@ -544,11 +674,14 @@ def nps_bootstrap_cells(
     if not np.all(m == np.round(m)):
         rows = np.flatnonzero(m != np.round(m))[:10].tolist()
         raise CxlabError(f"{where}: 'count' must be whole numbers; not at position(s) {rows}.")
-    mw = m * w
     tot = {
-        k: float(mw[c == v].sum())
+        k: float((m * w)[c == v].sum())
         for k, v in (("detractors", -1), ("passives", 0), ("promoters", 1))
     }
+    # Weights divided by a power of two near the largest (exact, so every ratio is
+    # unchanged): squares of weights like 1e155 would overflow and give n_eff NaN.
+    w = w / _pow2_scale(w)
+    mw = m * w
     sw, sw2 = float(mw.sum()), float((m * w * w).sum())
     n_rows = float(m.sum())
     res: dict[str, Any] = {
@@ -613,8 +746,10 @@ def nps_diff(
     Returns
     -------
     pandas.Series or pandas.DataFrame
-        ``diff, se, low, high, z, p, method, level``; ``diff, se, low, high`` on the
-        -100..100 scale (bounds clipped to [-200, 200]).
+        ``diff, se, low, high, z, p, method, level, flag``; ``diff, se, low, high`` on
+        the -100..100 scale (bounds clipped to [-200, 200]). When either group is empty
+        (no responses, or zero total weight) there is nothing to compare: every number
+        is NaN and ``flag`` is ``"empty"`` (otherwise ``""``).
 
     References
     ----------
@@ -654,26 +789,33 @@ def nps_diff(
     if meth not in NPS_METHODS:
         raise CxlabError(f"{where}: unknown method {meth!r}; choose one of {list(NPS_METHODS)}.")
 
-    def counts(x: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    def counts(x: Any, name: str) -> tuple[np.ndarray, ...]:
         d, pa, p = get(x, "detractors"), get(x, "passives"), get(x, "promoters")
         n = d + pa + p
         obs = np.full(n.shape, np.nan)
         pos = n > 0
         obs[pos] = (p[pos] - d[pos]) / n[pos]
         try:
-            ne = get(x, "n_eff")
-        except CxlabError:
+            v = x["n_eff"]
+        except (KeyError, IndexError):
             ne = n
+        else:
+            ne = np.atleast_1d(_as_float(v, "n_eff", where)).ravel()
+            _check_counts(ne, f"n_eff' of '{name}", where)
+            ne = np.broadcast_to(ne, n.shape)
+            # weighted totals: n_eff may exceed the total, but 0 goes with 0 only
+            _check_n_eff(n, ne, np.full(n.shape, np.inf), False, f"{where} ({name})")
+        empty = ~(n > 0)
         with np.errstate(invalid="ignore", divide="ignore"):
             if not np.array_equal(ne, n):
                 d, p = d / n * ne, p / n * ne
                 pa, n = np.clip(ne - d - p, 0, None), ne
         if meth == "adjusted-wald":
             d, pa, p, n = _adjusted_counts(d, pa, p)
-        return d, pa, p, n, obs
+        return d, pa, p, n, obs, empty
 
-    d1, _, p1, n1, o1 = counts(a)
-    d2, _, p2, n2, o2 = counts(b)
+    d1, _, p1, n1, o1, e1 = counts(a, "a")
+    d2, _, p2, n2, o2, e2 = counts(b, "b")
     with np.errstate(invalid="ignore", divide="ignore"):
         s1, t1 = p1 / n1, d1 / n1
         s2, t2 = p2 / n2, d2 / n2
@@ -685,15 +827,20 @@ def nps_diff(
         zstat = centre / se
     zstat = np.where(se > 0, zstat, np.nan)
     pval = 2.0 * stats.norm.sf(np.abs(zstat))
+    # An empty group has no NPS, so there is no difference to estimate: the
+    # adjusted-Wald pseudo-counts alone must not produce an SE, interval and p.
+    empty = np.broadcast_to(e1 | e2, se.shape)
+    nan = np.where(empty, np.nan, 0.0)
     cols = {
         "diff": 100.0 * (o1 - o2),
-        "se": 100.0 * se,
-        "low": np.clip(100.0 * (centre - z * se), -200, 200),
-        "high": np.clip(100.0 * (centre + z * se), -200, 200),
-        "z": zstat,
-        "p": pval,
+        "se": 100.0 * se + nan,
+        "low": np.clip(100.0 * (centre - z * se), -200, 200) + nan,
+        "high": np.clip(100.0 * (centre + z * se), -200, 200) + nan,
+        "z": zstat + nan,
+        "p": pval + nan,
         "method": meth if meth == "adjusted-wald" else "wald",
         "level": level,
+        "flag": np.where(empty, "empty", ""),
     }
     if frame:
         idx = a.index if isinstance(a, pd.DataFrame) else b.index
@@ -702,7 +849,7 @@ def nps_diff(
             out.index = idx
         return out
     return pd.Series(
-        {k: (float(v[0]) if isinstance(v, np.ndarray) else v) for k, v in cols.items()},
+        {k: (v.ravel()[0].item() if isinstance(v, np.ndarray) else v) for k, v in cols.items()},
         name="nps_diff",
         dtype=object,
     )
@@ -1041,6 +1188,9 @@ def kish_n(sum_w: Any, sum_w2: Any) -> float | np.ndarray:
     sw2 = _as_float(sum_w2, "sum_w2", where)
     _check_counts(sw, "sum_w", where)
     _check_counts(sw2, "sum_w2", where)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        out = np.where(sw2 > 0, sw * sw / np.where(sw2 > 0, sw2, 1.0), 0.0)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        safe = np.where(sw2 > 0, sw2, 1.0)
+        out = np.where(sw2 > 0, sw * sw / safe, 0.0)
+        # (sum w)^2 overflows before sum w^2 does for huge weights: same ratio, rearranged
+        out = np.where(np.isfinite(out), out, (sw / np.sqrt(safe)) ** 2)
     return float(out) if out.ndim == 0 else out

@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 import statsmodels.api as sm
 import statsmodels.datasets
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from cxlab import warehouse
@@ -394,3 +394,116 @@ def test_importance_performance_chart(demo_drivers):
     assert any("KEY WEAKNESSES" in t for t in texts)
     with pytest.raises(CxlabError, match="missing driver"):
         importance_performance(res, performance={"Price": 5.0})
+
+
+# ------------------------------------------------------------- scale-free input checks
+
+# mtcars (Henderson & Velleman 1981; R's datasets::mtcars): mpg, disp, hp, wt of 32 cars.
+MTCARS = pd.DataFrame(
+    {
+        "mpg": [21.0, 21.0, 22.8, 21.4, 18.7, 18.1, 14.3, 24.4, 22.8, 19.2, 17.8, 16.4, 17.3,
+                15.2, 10.4, 10.4, 14.7, 32.4, 30.4, 33.9, 21.5, 15.5, 15.2, 13.3, 19.2, 27.3,
+                26.0, 30.4, 15.8, 19.7, 15.0, 21.4],
+        "disp": [160.0, 160.0, 108.0, 258.0, 360.0, 225.0, 360.0, 146.7, 140.8, 167.6, 167.6,
+                 275.8, 275.8, 275.8, 472.0, 460.0, 440.0, 78.7, 75.7, 71.1, 120.1, 318.0,
+                 304.0, 350.0, 400.0, 79.0, 120.3, 95.1, 351.0, 145.0, 301.0, 121.0],
+        "hp": [110, 110, 93, 110, 175, 105, 245, 62, 95, 123, 123, 180, 180, 180, 205, 215,
+               230, 66, 52, 65, 97, 150, 150, 245, 175, 66, 91, 113, 264, 175, 335, 109],
+        "wt": [2.620, 2.875, 2.320, 3.215, 3.440, 3.460, 3.570, 3.190, 3.150, 3.440, 3.440,
+               4.070, 3.730, 3.780, 5.250, 5.424, 5.345, 2.200, 1.615, 1.835, 2.465, 3.520,
+               3.435, 3.840, 3.845, 1.935, 2.140, 1.513, 3.170, 2.770, 3.570, 2.780],
+    }
+)  # fmt: skip
+
+
+def test_mtcars_is_the_published_data():
+    # R: sapply(mtcars[c("mpg", "disp", "hp", "wt")], mean) and sd
+    assert MTCARS.mean().tolist() == pytest.approx(
+        [20.09062, 230.7219, 146.6875, 3.21725], abs=1e-4
+    )
+    assert MTCARS.std().tolist() == pytest.approx(
+        [6.026948, 123.9387, 68.56287, 0.9784574], abs=1e-4
+    )
+
+
+def test_cubic_terms_match_lmg_on_rows():
+    # D1: hp^3 has variance ~1e14, so "variance below 1e-12 x the largest covariance"
+    # called mpg and wt constant. The reference is LMG from OLS fits on the rows.
+    df = MTCARS.assign(hp2=MTCARS["hp"] ** 2, hp3=MTCARS["hp"] ** 3)
+    xs = ["wt", "hp", "hp2", "hp3"]
+    lmg = _lmg_by_permutations(df, "mpg", xs)
+    res = drivers(df, "mpg", xs, method="shapley").set_index("driver")
+    for x in xs:
+        assert res.loc[x, "importance"] == pytest.approx(lmg[x], abs=1e-9)
+    assert res["r2"].iloc[0] == pytest.approx(_ols_r2(df, "mpg", xs), abs=1e-9)
+
+
+def test_a_currency_driver_does_not_make_ratings_constant():
+    # D1: spend in currency units (sd 5e6) next to 0-10 ratings; rescaling spend must
+    # not turn a result into an error, nor change it.
+    rng = np.random.default_rng(4)
+    df = pd.DataFrame({"ease": rng.integers(0, 11, 400).astype(float)})
+    df["spend"] = rng.normal(0, 5e6, 400)
+    df["ltr"] = np.clip(np.round(0.5 * df["ease"] + df["spend"] / 5e6 + 3), 0, 10)
+    ref = drivers(df.assign(spend=df["spend"] / 5e6), "ltr", ["ease", "spend"])
+    res = drivers(df, "ltr", ["ease", "spend"])
+    assert res["importance"].to_numpy() == pytest.approx(ref["importance"].to_numpy(), abs=1e-12)
+    # a small-scale driver is not constant either; a truly constant one still is
+    tiny = df.assign(ease=df["ease"] * 1e-9, big=1e9)
+    assert len(drivers(tiny, "ltr", ["ease", "spend"])) == 2
+    with pytest.raises(CxlabError, match=r"'big' are constant"):
+        drivers(tiny, "ltr", ["ease", "spend", "big"])
+    with pytest.raises(CxlabError, match=r"'ltr' are constant"):
+        drivers(df.assign(ltr=7.0), "ltr", ["ease", "spend"])
+
+
+def test_infinite_values_are_refused_by_column_and_row(tmp_path):
+    # D2: +inf gave "Eigenvalues did not converge" or all-NaN importances silently.
+    df = _toy(200, 9)
+    df["w"] = 1.0
+    bad = df.copy()
+    bad.loc[[3, 17], "b"] = np.inf
+    bad.loc[40, "w"] = -np.inf
+    for method in ("relative-weights", "shapley", "correlation"):
+        with pytest.raises(CxlabError, match=r"infinite.*'b': 2 row\(s\) at index 3, 17") as e:
+            drivers(bad, "y", list("abcd"), method=method)
+        assert "'w'" not in str(e.value)  # not asked for: no weight in this call
+    with pytest.raises(CxlabError, match=r"'b': 2 row\(s\).*'w': 1 row\(s\) at index 40"):
+        drivers(bad, "y", list("abcd"), weight="w")
+    # Ibis table on a DuckDB file: counted in the engine
+    path = tmp_path / "inf.duckdb"
+    with duckdb.connect(str(path)) as con:
+        con.register("src", bad)
+        con.execute("CREATE TABLE t AS SELECT * FROM src")
+    con = ibis.duckdb.connect(str(path), read_only=True)
+    with pytest.raises(CxlabError, match=r"infinite values \(\+inf or -inf\) in 'b': 2 row\(s\)\."):
+        drivers(con.table("t"), "y", list("abcd"))
+    con.disconnect()
+
+
+_BASE = {}
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@example(column="b", log_scale=8.0, shift=0.0, method="shapley")  # the others "constant"
+@example(column="y", log_scale=-8.0, shift=1e3, method="relative-weights")
+@given(
+    column=st.sampled_from(["y", "a", "b", "c", "d"]),
+    log_scale=st.floats(-8, 8),
+    shift=st.floats(-1e3, 1e3),
+    method=st.sampled_from(["relative-weights", "shapley", "dominance", "correlation"]),
+)
+def test_importances_do_not_depend_on_units(column, log_scale, shift, method):
+    """Rescaling (1e-8..1e8) or shifting any driver or the outcome changes nothing."""
+    df = _toy(300, 21)
+    if method not in _BASE:
+        _BASE[method] = drivers(df, "y", list("abcd"), method=method).set_index("driver")
+    base = _BASE[method]
+    scale = 10.0**log_scale
+    moved = df.assign(**{column: (df[column] + shift) * scale})
+    res = drivers(moved, "y", list("abcd"), method=method).set_index("driver")
+    for col in ("importance", "share", "r", "beta"):
+        assert res.loc[list("abcd"), col].to_numpy() == pytest.approx(
+            base.loc[list("abcd"), col].to_numpy(), abs=1e-9
+        ), col
+    assert res["sign"].tolist() == base["sign"].tolist()

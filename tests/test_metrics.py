@@ -139,3 +139,117 @@ def test_a_group_without_scores_gets_nan_not_an_error():
     assert out.loc["b", "n"] == 0 and np.isnan(out.loc["b", "top_box"])
     assert out.loc["a", "top_box"] == 100.0
     assert 1 <= out.loc["a", "mean_low"] <= out.loc["a", "mean_high"] <= 5  # clipped to scale
+
+
+def test_weighted_bootstrap_finds_the_group_with_a_null_key():
+    # D3: the cell table of a group whose key is NULL was matched with ``==`` and came
+    # back empty (NaN). Relabelling NULL as "z" (also sorted last) must give the same row.
+    rng = np.random.default_rng(5)
+    df = pd.DataFrame(
+        {
+            "ltr": rng.integers(0, 11, 120),
+            "g": rng.choice(np.array(["a", "b", None], dtype=object), 120),
+            "h": rng.choice(np.array(["x", None], dtype=object), 120),
+            "w": rng.uniform(0.5, 2.0, 120),
+        }
+    )
+    kw = {"weight": "w", "method": "bootstrap", "n_boot": 300, "seed": 3}
+    for by in ("g", ["g", "h"]):
+        got = cxlab.nps(df, "ltr", by=by, **kw)
+        ref = cxlab.nps(df.fillna({"g": "z", "h": "z"}), "ltr", by=by, **kw)
+        assert got[["nps", "low", "high"]].notna().all().all()
+        cols = ["n", "nps", "se", "low", "high", "n_eff"]
+        pd.testing.assert_frame_equal(got[cols], ref[cols])
+
+
+def test_empty_and_zero_weight_groups_are_nan_and_flagged_alike():
+    # D4/D5, one rule for nps, csat and ces: a group with no scored response or zero
+    # total weight has no estimate -- NaN, flag "empty" -- next to groups that have one.
+    df = pd.DataFrame(
+        {
+            "ltr": [10, 9, 3, 7, 10, 2, None, 8],
+            "csat": [5, 4, 1, 3, 5, 2, None, 4],
+            "ces": [7, 5, 1, 4, 7, 2, None, 6],
+            "g": list("aaabbbcc"),
+            "w": [1.0, 2.0, 1.0, 0.0, 0.0, 0.0, 1.0, 0.0],
+        }
+    )
+    outs = {
+        "nps": cxlab.nps(df, "ltr", by="g", weight="w").set_index("g"),
+        "csat": cxlab.csat(df, by="g", weight="w").set_index("g"),
+        "ces": cxlab.ces(df, by="g", weight="w").set_index("g"),
+    }
+    for name, out in outs.items():
+        est = "nps" if name == "nps" else "top_box"
+        assert out["flag"].tolist() == ["unreliable", "empty", "empty"], name
+        assert out[est].isna().tolist() == [False, True, True], name
+        assert out["n"].tolist() == [3, 3, 1]  # respondents are still counted
+        assert out.loc[["b", "c"], "n_eff"].tolist() == [0.0, 0.0]
+    # without weights, a group whose scores are all missing is empty the same way
+    un = cxlab.csat(df.assign(csat=[5, 4, 1, None, None, None, None, None]), by="g")
+    assert un["flag"].tolist() == ["unreliable", "empty", "empty"]
+    assert un["top_box"].isna().tolist() == [False, True, True]
+
+
+@pytest.mark.parametrize("factor", [1e155, 1e-155, 1e-170])
+def test_extreme_weights_give_the_same_answer_as_ordinary_ones(factor):
+    # D7: weights near 1e155 made the squared weights overflow and nps() failed with
+    # "'n_eff' must be a finite count", an argument the caller never passed.
+    rng = np.random.default_rng(8)
+    df = pd.DataFrame(
+        {
+            "ltr": rng.integers(0, 11, 150),
+            "csat": rng.integers(1, 6, 150),
+            "g": rng.choice(list("ab"), 150),
+            "w": rng.uniform(0.2, 3.0, 150),
+        }
+    )
+    big = df.assign(w=df["w"] * factor)
+    for fn, kw in (
+        (cxlab.nps, {"score": "ltr"}),
+        (cxlab.nps, {"score": "ltr", "method": "bootstrap", "n_boot": 200}),
+        (cxlab.csat, {}),
+    ):
+        ref = fn(df, by="g", weight="w", **kw)
+        got = fn(big, by="g", weight="w", **kw)
+        for c in ("nps", "se", "low", "high", "top_box", "top_box_low", "mean", "mean_se"):
+            if c in ref:
+                assert got[c].to_numpy() == pytest.approx(ref[c].to_numpy(), rel=1e-9), c
+        assert got["n_eff"].to_numpy() == pytest.approx(ref["n_eff"].to_numpy(), rel=1e-9)
+        assert got["flag"].tolist() == ref["flag"].tolist()
+    tot = cxlab.nps(big, "ltr", weight="w").iloc[0]
+    assert tot["promoters"] == pytest.approx(big.loc[big.ltr >= 9, "w"].sum(), rel=1e-12)
+
+
+@pytest.mark.parametrize("bad", [np.inf, -np.inf, np.nan])
+def test_non_finite_weights_are_refused_naming_the_column(bad, tmp_path):
+    df = pd.DataFrame({"ltr": [10, 9, 3, 7], "csat": [5, 4, 1, 3], "w": [1.0, bad, 1.0, 2.0]})
+    path = tmp_path / "w.duckdb"
+    with duckdb.connect(str(path)) as con:  # a real file keeps NaN distinct from NULL
+        con.register("src", df)
+        con.execute("CREATE TABLE r AS SELECT * FROM src")
+        if np.isnan(bad):
+            con.execute("UPDATE r SET w = 'NaN'::DOUBLE WHERE ltr = 9")
+    con = ibis.duckdb.connect(str(path), read_only=True)
+    cases = [(con.table("r"), "infinite or NaN")]
+    if not np.isnan(bad):  # pandas NaN is a missing weight, refused as such
+        cases.append((df, "infinite or NaN"))
+    for data, rule in cases:
+        for call in (
+            lambda d: cxlab.nps(d, "ltr", weight="w"),
+            lambda d: cxlab.nps(d, "ltr", weight="w", method="bootstrap", n_boot=50),
+            lambda d: cxlab.csat(d, weight="w"),
+        ):
+            with pytest.raises(CxlabError, match=r"column 'w'.*finite and >= 0") as err:
+                call(data)
+            assert "1 infinite or NaN" in str(err.value) and rule in str(err.value)
+            assert "n_eff" not in str(err.value)
+    con.disconnect()
+
+
+def test_bayes_prior_is_passed_through_and_checked(small):
+    r = cxlab.nps(small, "ltr", method="bayes", prior="jeffreys", n_boot=500).iloc[0]
+    ref = cxlab.nps_counts(3, 2, 5, method="bayes", prior="jeffreys", n_boot=500, seed=0)
+    assert [r["low"], r["high"]] == [ref["low"], ref["high"]]
+    with pytest.raises(CxlabError, match="applies to method='bayes' only"):
+        cxlab.nps(small, "ltr", weight="w", method="bootstrap", prior="jeffreys")

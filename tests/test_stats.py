@@ -103,10 +103,14 @@ def test_zero_n_gives_nan(method):
     assert all(math.isnan(r[c]) for c in ("nps", "se", "low", "high"))
     df = nps_counts([0, 10], [0, 10], [0, 10], method=method, seed=1, n_boot=200)
     assert df["nps"].isna().tolist() == [True, False]
-    # A zero effective n keeps the observed estimate but gives no interval.
-    w = nps_counts([2, 2], [2, 2], [4, 4], n_eff=[0, 8], method=method, seed=1, n_boot=200)
-    assert w["nps"].tolist() == [25.0, 25.0]
-    assert np.isnan(w.loc[0, "low"]) and w.loc[1, "low"] < 25 < w.loc[1, "high"]
+    # An empty weighted group (zero totals, Kish n 0) is NaN like an empty count.
+    w = nps_counts([0, 2], [0, 2], [0, 4], n_eff=[0, 8], method=method, seed=1, n_boot=200)
+    assert np.isnan(w.loc[0, "nps"]) and np.isnan(w.loc[0, "low"])
+    assert w.loc[1, "low"] < 25 < w.loc[1, "high"]
+    # D6: a zero effective n with responses used to give NaN silently; it cannot come
+    # from Kish's formula ((sum w)^2 / sum w^2 >= 1 for any positive weight).
+    with pytest.raises(CxlabError, match=r"'n_eff' must be > 0 where there are responses"):
+        nps_counts([2, 2], [2, 2], [4, 4], n_eff=[0, 8], method=method)
 
 
 # ------------------------------------------------------------ score interval
@@ -553,3 +557,142 @@ def test_nps_diff_uses_effective_counts_for_weighted_results():
     ref = nps_diff(nps_counts(20, 30, 50), nps_counts(30, 30, 40))
     for col in ("diff", "se", "low", "high", "p"):
         assert r[col] == pytest.approx(ref[col], abs=1e-9)
+
+
+# ------------------------------------------------- empty groups and effective n
+
+
+@pytest.mark.parametrize("method", ["adjusted-wald", "wald", "score"])
+def test_nps_diff_with_an_empty_group_is_nan_and_flagged(method):
+    # D4: the adjusted-Wald pseudo-counts gave an empty group an SE, an interval and
+    # p = 1.0. No responses -> no NPS -> no difference, whichever side is empty.
+    full = nps_counts(10, 10, 10, method=method)
+    for a, b in ((nps_counts(0, 0, 0, method=method), full), (full, nps_counts(0, 0, 0))):
+        r = nps_diff(a, b)
+        assert all(math.isnan(r[c]) for c in ("diff", "se", "low", "high", "z", "p"))
+        assert r["flag"] == "empty"
+    ok = nps_diff(full, nps_counts(5, 10, 15, method=method))
+    assert ok["flag"] == "" and 0 < ok["p"] < 1
+    rows = nps_diff(
+        pd.DataFrame({"detractors": [0, 20], "passives": [0, 30], "promoters": [0, 50]}),
+        pd.DataFrame({"detractors": [10, 30], "passives": [10, 30], "promoters": [10, 40]}),
+    )
+    assert rows["flag"].tolist() == ["empty", ""]
+    assert rows["se"].isna().tolist() == [True, False]
+    assert rows.loc[1, "se"] == pytest.approx(11.208916, abs=1e-6)  # unchanged hand value
+    # a zero-weight group (totals 0, Kish n 0) is empty too
+    z = {"detractors": 0.0, "passives": 0.0, "promoters": 0.0, "n_eff": 0.0}
+    assert nps_diff(z, full)["flag"] == "empty"
+
+
+def test_n_eff_must_lie_between_zero_and_the_number_of_respondents():
+    # D6: n_eff = 100 for 8 respondents was accepted (a narrower interval than 8
+    # responses allow); Kish's n of k positive weights lies in [1, k].
+    with pytest.raises(CxlabError, match=r"'n_eff' cannot exceed n.*\[100\.0\] > \[8\.0\]"):
+        nps_counts(1, 3, 4, n_eff=100)
+    with pytest.raises(CxlabError, match=r"'n_eff' must be > 0 where there are responses"):
+        nps_counts(1, 3, 4, n_eff=0)
+    with pytest.raises(CxlabError, match=r"'n_eff' must be 0 where there are no responses"):
+        nps_counts(0, 0, 0, n_eff=3)
+    with pytest.raises(CxlabError, match=r"position\(s\) \[1\]"):
+        nps_counts([1, 1], [3, 3], [4, 4], n_eff=[8, 9])
+    # float noise from the engine is tolerated; n_eff == n is the unweighted case
+    assert nps_counts(1, 3, 4, n_eff=8 * (1 + 1e-12))["n_eff"] == pytest.approx(8)
+    # normalised weights (summing to 1 over 100 respondents): say how many respondents
+    r = nps_counts(0.2, 0.3, 0.5, n_eff=87.0, n_rows=100)
+    ref = nps_counts(0.2 * 87, 0.3 * 87, 0.5 * 87)
+    for c in ("nps", "se", "low", "high"):
+        assert r[c] == pytest.approx(ref[c], abs=1e-9)
+    with pytest.raises(CxlabError, match=r"cannot exceed 'n_rows'"):
+        nps_counts(0.2, 0.3, 0.5, n_eff=87.0, n_rows=50)
+
+
+def test_kish_n_and_bootstrap_cells_survive_extreme_weights():
+    # D7: squares of weights near 1e155 overflow; the effective n must not.
+    assert kish_n(1e200, 1e250) == pytest.approx(1e150, rel=1e-12)
+    base = nps_bootstrap_cells([-1, 0, 1], [1.0, 1.0, 2.0], [3, 4, 5], n_boot=200, seed=1)
+    for f in (1e155, 1e-160):
+        big = nps_bootstrap_cells([-1, 0, 1], [f, f, 2 * f], [3, 4, 5], n_boot=200, seed=1)
+        assert big["n_eff"] == pytest.approx(base["n_eff"], rel=1e-12)
+        for c in ("nps", "se", "low", "high"):
+            assert big[c] == pytest.approx(base[c], rel=1e-12)
+        assert big["promoters"] == pytest.approx(10 * f, rel=1e-12)
+
+
+# ------------------------------------------------ exact coverage (benchmark core)
+
+
+def _coverage_module():
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / "nps_coverage.py"
+    spec = importlib.util.spec_from_file_location("nps_coverage", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def _coverage_by_hand(n: int, pp: float, dd: float, **kw) -> float:
+    """Enumerate every (d, a, p) with loops and factorials; one scalar call each."""
+    truth = 100 * (pp - dd)
+    total = 0.0
+    for d in range(n + 1):
+        for p in range(n + 1 - d):
+            a = n - d - p
+            prob = (
+                math.factorial(n)
+                / (math.factorial(d) * math.factorial(a) * math.factorial(p))
+                * dd**d
+                * (1 - pp - dd) ** a
+                * pp**p
+            )
+            r = nps_counts(d, a, p, **kw)
+            total += prob * (r["low"] <= truth <= r["high"])
+    return total
+
+
+def test_exact_coverage_agrees_with_a_hand_enumeration():
+    cov = _coverage_module()
+    assert len(cov.outcomes(10)) == 66 and (cov.outcomes(10).sum(axis=1) == 10).all()
+    got = cov.exact_coverage(10, [(0.98, 0.01), (0.5, 0.2)], method="wald")
+    ref = [
+        _coverage_by_hand(10, 0.98, 0.01, method="wald"),
+        _coverage_by_hand(10, 0.5, 0.2, method="wald"),
+    ]
+    assert got == pytest.approx(ref, abs=1e-12)
+    # Wald at n = 10, 98% promoters: all ten promoters (0.98^10 = 81.7%) gives the
+    # zero-width interval [100, 100], which misses NPS 97 -> coverage <= 18.3%.
+    assert got[0] <= 1 - 0.98**10 + 1e-12 and got[0] < 0.25
+    aw = cov.exact_coverage(12, [(0.9, 0.05)], method="adjusted-wald")
+    assert aw[0] == pytest.approx(_coverage_by_hand(12, 0.9, 0.05), abs=1e-12)
+
+
+def test_exact_coverage_headlines():
+    cov = _coverage_module()
+    centre = cov.exact_coverage(100, [(0.34, 0.33), (0.5, 0.2)], method="adjusted-wald")
+    assert (0.935 <= centre).all() and (centre <= 0.965).all()
+    edge = [(0.98, 0.01), (0.01, 0.98)]
+    # The audit's finding at n = 30: the uniform Dirichlet prior under-covers at the
+    # edge (about 71%); the Jeffreys prior does not. (At n = 10 the uniform prior's
+    # figure is a knife edge: for ten promoters of ten P(NPS > 97) = 0.0256 under
+    # Dirichlet(1, 1, 11), so the Monte-Carlo bound falls either side of 97.)
+    assert (cov.exact_coverage(30, edge, method="bayes") < 0.8).all()
+    for n in (10, 30):
+        assert (cov.exact_coverage(n, edge, method="bayes", prior="jeffreys") > 0.9).all()
+        # the bootstrap, like Wald, cannot leave an all-promoter sample
+        assert (cov.exact_coverage(n, edge, method="bootstrap") < 0.5).all()
+
+
+def test_bayes_prior_option():
+    a = nps_counts(3, 2, 40, method="bayes", seed=4)
+    assert a.equals(nps_counts(3, 2, 40, method="bayes", seed=4, prior="uniform"))
+    assert a.equals(nps_counts(3, 2, 40, method="bayes", seed=4, prior=1))
+    j = nps_counts(3, 2, 40, method="bayes", seed=4, prior="jeffreys")
+    assert j.equals(nps_counts(3, 2, 40, method="bayes", seed=4, prior=0.5))
+    assert j["high"] > a["high"]  # less pull towards the centre
+    for bad in ("flat", 0, -1, float("nan"), True):
+        with pytest.raises(CxlabError, match="prior"):
+            nps_counts(3, 2, 40, method="bayes", prior=bad)
+    with pytest.raises(CxlabError, match="applies to method='bayes' only"):
+        nps_counts(3, 2, 40, prior="jeffreys")
