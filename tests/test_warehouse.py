@@ -408,8 +408,8 @@ def test_unreadable_inputs(tmp_path: Path, db: Path) -> None:
     with pytest.raises(CxlabError, match="unsupported file type '.json'"):
         warehouse.ingest("responses", tmp_path / "r.json", db=db)
     bad = tmp_path / "ragged.csv"
-    bad.write_text("response_id,customer_id\nR1,C1,extra\n")
-    with pytest.raises(CxlabError, match="cannot read it as CSV"):
+    bad.write_text("response_id,unit,survey_date,ltr\nR1,N,2025-01-01,7\nR2,N,2025-01-01,7,extra\n")
+    with pytest.raises(CxlabError, match="cannot read it as CSV.*Line: 3.*Expected Number of"):
         warehouse.ingest("responses", bad, db=db)
 
 

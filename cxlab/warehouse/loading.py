@@ -37,7 +37,7 @@ from typing import Any
 
 from cxlab.errors import CxlabError, ValidationError
 from cxlab.schema import TABLES, VOCABULARY_COLUMNS, Table
-from cxlab.warehouse.readers import open_source
+from cxlab.warehouse.readers import Renumber, open_source
 from cxlab.warehouse.spec import LoadSpec
 from cxlab.warehouse.store import (
     DEFAULT_DB,
@@ -212,32 +212,66 @@ def ingest(
             mapping=[f"{s}={tgt}" for s, tgt in mapping.items()], base=spec
         )
     with writing(db) as (con, staging):
-        src = open_source(con, path, spec, staging)
-        p = plan(t, src, spec)
-        sql, typed = typed_sql(p)
-        con.execute(sql)
-        check(con, p, typed, src.row_note)
-        rows_read = int(con.execute("SELECT count(*) FROM __typed").fetchone()[0])
-        skipped = dict(
-            con.execute(
-                "SELECT __skip, count(*) FROM __typed WHERE __skip IS NOT NULL GROUP BY 1 ORDER BY 1 DESC"
-            ).fetchall()
-        )
-        if skipped:
-            con.execute("DELETE FROM __typed WHERE __skip IS NOT NULL")
-        final_view(con, t)
-        options = spec.to_dict() | ({"update": True} if update else {})
         try:
-            con.execute("BEGIN TRANSACTION")
-            ensure_layout(con, db, created_by=created_by)
-            result = _write(con, t, p, update, src, str(p.where))
-            load_id = None
-            if result["added"] or result["updated"]:
-                load_id = _finish_load(con, t, result, src, rows_read, options, update)
-            con.execute("COMMIT")
-        except BaseException:
-            con.execute("ROLLBACK")
+            return _ingest(con, staging, t, path, db, spec, update, created_by, numbered=False)
+        except Renumber:  # a message must name rows: read again, numbered
+            for obj in (
+                "VIEW __final",
+                "TABLE __quarters",
+                "TABLE __canon",
+                "TABLE __typed",
+                "VIEW __src",
+                "TABLE __raw",
+            ):
+                con.execute(f"DROP {obj.split()[0]} IF EXISTS {obj.split()[1]}")
+            return _ingest(con, staging, t, path, db, spec, update, created_by, numbered=True)
+
+
+def _ingest(
+    con: Any,
+    staging: Path,
+    t: Table,
+    path: Path,
+    db: Path,
+    spec: LoadSpec,
+    update: bool,
+    created_by: str | None,
+    *,
+    numbered: bool,
+) -> IngestReport:
+    import duckdb
+
+    src = open_source(con, path, spec, staging, numbered=numbered)
+    p = plan(t, src, spec)
+    sql, typed = typed_sql(p)
+    try:
+        con.execute(sql)
+    except duckdb.Error:
+        if numbered:
             raise
+        raise Renumber from None  # e.g. a ragged line: the numbered read names it
+    check(con, p, typed, src.row_note)
+    rows_read = int(con.execute("SELECT count(*) FROM __typed").fetchone()[0])
+    skipped = dict(
+        con.execute(
+            "SELECT __skip, count(*) FROM __typed WHERE __skip IS NOT NULL GROUP BY 1 ORDER BY 1 DESC"
+        ).fetchall()
+    )
+    if skipped:
+        con.execute("DELETE FROM __typed WHERE __skip IS NOT NULL")
+    final_view(con, t)
+    options = spec.to_dict() | ({"update": True} if update else {})
+    try:
+        con.execute("BEGIN TRANSACTION")
+        ensure_layout(con, db, created_by=created_by)
+        result = _write(con, t, p, update, src, str(p.where))
+        load_id = None
+        if result["added"] or result["updated"]:
+            load_id = _finish_load(con, t, result, src, rows_read, options, update)
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
     return IngestReport(
         file=path,
         table=t.name,
@@ -269,7 +303,7 @@ def _finish_load(
         kind="update" if update else "ingest",
         table=t.name,
         file=str(src.path),
-        sha256=src.sha256,
+        sha256=src.sha(),
         rows_read=rows_read,
         rows_added=result["added"],
         rows_updated=result["updated"],
@@ -336,6 +370,8 @@ def _write(con: Any, t: Table, p: Any, update: bool, src: Any, shown: str) -> di
     n_changed = int(counts[0])
     changed = {c: int(k) for c, k in zip(others, counts[1:], strict=False) if k}
     if n_changed and not update:
+        if not src.numbered:
+            raise Renumber
         _conflict_message(con, t, shown, src, join, differ, n_changed, list(changed), others)
     load_id = int(
         con.execute("SELECT coalesce(max(load_id), 0) + 1 FROM cxlab_meta.loads").fetchone()[0]
@@ -387,6 +423,8 @@ def _check_duplicates(con: Any, t: Table, shown: str, src: Any) -> None:
     ).fetchall()
     if not rows:
         return
+    if not src.numbered:
+        raise Renumber
     k = len(t.key)
     n_keys, n_rows = rows[0][-2], int(rows[0][-1])
     lines = [

@@ -39,7 +39,7 @@ from cxlab.errors import CxlabError
 from cxlab.warehouse.spec import LoadSpec
 from cxlab.warehouse.store import file_sha256, lit, q
 
-__all__ = ["Source", "detect_format", "open_source"]
+__all__ = ["Renumber", "Source", "detect_format", "open_source"]
 
 NULL_STRINGS = ("", "NA", "N/A", "n/a", "null", "NULL", "NaN", "nan", "#N/A", "None")
 _IMPORT_ID = re.compile(r'^\s*\{\s*"ImportId"')
@@ -55,12 +55,19 @@ class Source:
     columns: list[str]  # display names, in file order (c0, c1, ...)
     types: list[str]  # DuckDB type of each staged column
     row_note: str
-    sha256: str
+    sha256: Any  # the file's SHA-256, or a Future of it (hashed while DuckDB reads)
     aliases: dict[str, str] = field(default_factory=dict)  # question text -> column name
     value_labels: dict[str, dict[Any, str]] = field(default_factory=dict)  # SPSS
     sheet: str | None = None
     sheets: list[str] = field(default_factory=list)
     parts: list[tuple[int, str]] = field(default_factory=list)  # (global offset, part name)
+    numbered: bool = True  # False: __row is NULL (the fast path; see open_source)
+
+    def sha(self) -> str:
+        """The file's SHA-256 (waits for the background hash)."""
+        if not isinstance(self.sha256, str):
+            self.sha256 = self.sha256.result()
+        return self.sha256
 
     def sql(self, name: str) -> str:
         """The staged SQL column of display column ``name``."""
@@ -260,7 +267,9 @@ def _to_utf8(path: Path, encoding: str, staging: Path) -> Path:
     return out
 
 
-def _read_csv(con: Any, path: Path, fmt: str, spec: LoadSpec, staging: Path) -> Source:
+def _read_csv(
+    con: Any, path: Path, fmt: str, spec: LoadSpec, staging: Path, numbered: bool
+) -> Source:
     encoding, delimiter = _sniff(path, spec)
     head = _csv_head(path, encoding, delimiter, spec.skip_rows)
     names, n_header, aliases = _names(fmt, head, path)
@@ -268,13 +277,34 @@ def _read_csv(con: Any, path: Path, fmt: str, spec: LoadSpec, staging: Path) -> 
     data = data or _to_utf8(path, encoding, staging)
     columns = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(len(names))) + "}"
     nulls = "[" + ", ".join(lit(v) for v in NULL_STRINGS) + "]"
-    try:
-        con.execute(
-            f"CREATE TEMP TABLE __raw AS SELECT * FROM read_csv({lit(data)}, header = false, "
-            f"skip = {spec.skip_rows}, delim = {lit(delimiter)}, quote = '\"', escape = '\"', "
-            f"columns = {columns}, nullstr = {nulls}, max_line_size = 16777216, "
-            "auto_detect = false)"
+    cols = ", ".join(f"c{i}" for i in range(len(names)))
+    note = (
+        "Row numbers count data rows from 1 under the header"
+        + (f" rows ({n_header} of them)" if n_header > 1 else "")
+        + f": row N is line N+{n_header + spec.skip_rows} of the file "
+        "(unless a quoted field spans several lines)."
+    )
+    sha = _hash_in_background(path)
+
+    def read(header: bool) -> str:
+        return (
+            f"read_csv({lit(data)}, header = {str(header).lower()}, skip = {spec.skip_rows}, "
+            f"delim = {lit(delimiter)}, quote = '\"', escape = '\"', columns = {columns}, "
+            f"nullstr = {nulls}, max_line_size = 16777216, auto_detect = false)"
         )
+
+    if not numbered and n_header == 1:
+        # fast path: rows stream from the file into the checks, with no numbers; a
+        # problem makes the caller read again with numbers to name the rows
+        con.execute(
+            f"CREATE TEMP VIEW __src AS SELECT CAST(NULL AS BIGINT) AS __row, {cols} "
+            f"FROM {read(True)}"
+        )
+        src = Source(path, fmt, names, ["VARCHAR"] * len(names), note, sha, aliases)
+        src.numbered = False
+        return src
+    try:
+        con.execute(f"CREATE TEMP TABLE __raw AS SELECT * FROM {read(False)}")
     except Exception as exc:  # duckdb.Error: ragged rows, broken quoting...
         lines = [ln.strip() for ln in str(exc).strip().splitlines() if ln.strip()]
         first = "; ".join(
@@ -285,18 +315,11 @@ def _read_csv(con: Any, path: Path, fmt: str, spec: LoadSpec, staging: Path) -> 
             f"row(s): {first}. Check --delimiter, --encoding and --skip-rows; every line must "
             f"have the header's {len(names)} fields."
         ) from None
-    cols = ", ".join(f"c{i}" for i in range(len(names)))
     con.execute(
         f"CREATE TEMP VIEW __src AS SELECT rowid - {n_header - 1} AS __row, {cols} "
         f"FROM __raw WHERE rowid >= {n_header}"
     )
-    note = (
-        "Row numbers count data rows from 1 under the header"
-        + (f" rows ({n_header} of them)" if n_header > 1 else "")
-        + f": row N is line N+{n_header + spec.skip_rows} of the file "
-        "(unless a quoted field spans several lines)."
-    )
-    return Source(path, fmt, names, ["VARCHAR"] * len(names), note, file_sha256(path), aliases)
+    return Source(path, fmt, names, ["VARCHAR"] * len(names), note, sha, aliases)
 
 
 # --------------------------------------------------------------------------- #
@@ -484,8 +507,29 @@ def _read_parquet(con: Any, path: Path) -> Source:
     return src
 
 
-def open_source(con: Any, path: Path, spec: LoadSpec, staging: Path) -> Source:
-    """Read ``path`` into the view ``__src`` of ``con`` (see the module docstring)."""
+def _hash_in_background(path: Path) -> Any:
+    """Hash ``path`` in a thread (hashlib releases the GIL) while DuckDB reads it."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    pool = ThreadPoolExecutor(max_workers=1)
+    future = pool.submit(file_sha256, path)
+    pool.shutdown(wait=False)
+    return future
+
+
+class Renumber(Exception):
+    """Raised on the fast path when a message needs row numbers: read again, numbered."""
+
+
+def open_source(
+    con: Any, path: Path, spec: LoadSpec, staging: Path, *, numbered: bool = True
+) -> Source:
+    """Read ``path`` into the view ``__src`` of ``con`` (see the module docstring).
+
+    With ``numbered=False`` a plain CSV file is not copied first: the checks read
+    it as it streams, and ``__row`` is NULL. Whatever finds a problem then raises
+    :class:`Renumber`, and the caller reads the file again with numbers.
+    """
     path = Path(path)
     if not path.exists():
         raise CxlabError(f"{path}: no such file or folder.")
@@ -496,7 +540,7 @@ def open_source(con: Any, path: Path, spec: LoadSpec, staging: Path) -> Source:
         return _read_spss(con, path, spec)
     if fmt == "excel" or path.suffix.lower() in _EXCEL_SUFFIXES:
         return _read_excel(con, path, fmt, spec)
-    return _read_csv(con, path, fmt, spec, staging)
+    return _read_csv(con, path, fmt, spec, staging, numbered)
 
 
 #: Type of a callable that names rows for messages.

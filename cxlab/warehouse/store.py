@@ -24,6 +24,7 @@ import errno
 import hashlib
 import os
 import shutil
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -273,6 +274,9 @@ def writing(db: Path) -> Iterator[Any]:
         con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
         con.execute("SET preserve_insertion_order = true")
         con.execute("SET TimeZone = 'UTC'")
+        if sys.stdout.isatty():  # DuckDB's own progress bar for queries over two seconds
+            con.execute("SET enable_progress_bar = true")
+            con.execute("SET enable_progress_bar_print = true")
         check_version(db, schema_version(con))
         yield con, staging
         ok = True

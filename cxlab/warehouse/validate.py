@@ -33,7 +33,7 @@ from typing import Any
 
 from cxlab.errors import ValidationError
 from cxlab.schema import SCALES, SCORES, STAGES, Column, Table
-from cxlab.warehouse.readers import Source
+from cxlab.warehouse.readers import Renumber, Source
 from cxlab.warehouse.spec import LoadSpec
 from cxlab.warehouse.store import lit, q
 
@@ -412,6 +412,8 @@ def check(con: Any, p: Plan, typed: Typed, note: str) -> None:
     broken = [(item, int(n)) for item, n in zip(items, counts, strict=True) if n]
     if not broken:
         return
+    if not p.source.numbered:
+        raise Renumber
     lines = []
     first_rows = []
     hints: set[str] = set()
