@@ -279,9 +279,11 @@ def test_a_killed_ingest_leaves_the_warehouse_unchanged(tmp_path: Path) -> None:
         db, "SELECT count(*) FROM responses"
     ) == [(5,)]
     assert table(db, "SELECT count(*) FROM responses") == [(5,)]
+    left = leftovers(tmp_path)
     rep = warehouse.ingest("responses", write(responses(2, 6), tmp_path / "b.csv"), db=db)
     assert rep.rows_added == 2
-    assert leftovers(tmp_path) == []  # the next run cleaned up
+    assert leftovers(tmp_path) == []  # the next run cleaned up, and said so
+    assert f"removed what an interrupted run left behind: {', '.join(left)}" in rep.summary()
 
 
 @pytest.mark.skipif(not shutil.which("unshare"), reason="util-linux unshare missing")

@@ -28,6 +28,7 @@ functions enforce key uniqueness. Write to the tables through them only.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import shutil
@@ -42,6 +43,7 @@ from cxlab.warehouse.spec import LoadSpec
 from cxlab.warehouse.store import (
     DEFAULT_DB,
     LOAD_ID,
+    clean_stale_staging,
     describe_error,
     duckdb_connect,
     ensure_layout,
@@ -211,9 +213,10 @@ def ingest(
         spec = LoadSpec.from_options(
             mapping=[f"{s}={tgt}" for s, tgt in mapping.items()], base=spec
         )
+    stale = clean_stale_staging(db)
     with writing(db) as (con, staging):
         try:
-            return _ingest(con, staging, t, path, db, spec, update, created_by, numbered=False)
+            report = _ingest(con, staging, t, path, db, spec, update, created_by, numbered=False)
         except Renumber:  # a message must name rows: read again, numbered
             for obj in (
                 "VIEW __final",
@@ -224,7 +227,11 @@ def ingest(
                 "TABLE __raw",
             ):
                 con.execute(f"DROP {obj.split()[0]} IF EXISTS {obj.split()[1]}")
-            return _ingest(con, staging, t, path, db, spec, update, created_by, numbered=True)
+            report = _ingest(con, staging, t, path, db, spec, update, created_by, numbered=True)
+    if stale:
+        note = "removed what an interrupted run left behind: " + ", ".join(p.name for p in stale)
+        report = dataclasses.replace(report, notes=(*report.notes, note))
+    return report
 
 
 def _ingest(
