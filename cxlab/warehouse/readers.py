@@ -303,9 +303,11 @@ def _read_csv(
         src = Source(path, fmt, names, ["VARCHAR"] * len(names), note, sha, aliases)
         src.numbered = False
         return src
+    import duckdb
+
     try:
         con.execute(f"CREATE TEMP TABLE __raw AS SELECT * FROM {read(False)}")
-    except Exception as exc:  # duckdb.Error: ragged rows, broken quoting...
+    except (duckdb.InvalidInputException, duckdb.ConversionException) as exc:  # ragged...
         lines = [ln.strip() for ln in str(exc).strip().splitlines() if ln.strip()]
         first = "; ".join(
             ln for ln in lines[:4] if not ln.startswith(("Possible fixes", "*", "Original Line"))
