@@ -362,20 +362,18 @@ def _write(con: Any, t: Table, p: Any, update: bool, src: Any, shown: str) -> di
             con.execute(f"UPDATE __typed SET {sets} FROM {q(t.name)} w WHERE {on}")
     differ = " OR ".join(f"(s.{q(c)} IS DISTINCT FROM w.{q(c)})" for c in others) or "false"
     join = f"FROM __final s JOIN {q(t.name)} w USING ({keys})"
-    n_present = con.execute(f"SELECT count(*) FROM (SELECT 1 FROM {q(t.name)} LIMIT 1)").fetchone()[
-        0
-    ]
-    n_same = (
-        con.execute(f"SELECT count(*) {join} WHERE NOT ({differ})").fetchone()[0]
-        if n_present
-        else 0
-    )
-    counts = con.execute(
-        f"SELECT count(*), {', '.join(f'count(*) FILTER (WHERE s.{q(c)} IS DISTINCT FROM w.{q(c)})' for c in others) or '0'} "
-        f"{join} WHERE {differ}"
-    ).fetchone()
-    n_changed = int(counts[0])
-    changed = {c: int(k) for c, k in zip(others, counts[1:], strict=False) if k}
+    present = con.execute(f"SELECT count(*) FROM (SELECT 1 FROM {q(t.name)} LIMIT 1)").fetchone()
+    n_same, n_changed, changed = 0, 0, {}
+    if present[0]:  # compare with the rows already there (nothing to compare on a first load)
+        n_same = con.execute(f"SELECT count(*) {join} WHERE NOT ({differ})").fetchone()[0]
+        per_column = ", ".join(
+            f"count(*) FILTER (WHERE s.{q(c)} IS DISTINCT FROM w.{q(c)})" for c in others
+        )
+        counts = con.execute(
+            f"SELECT count(*), {per_column or '0'} {join} WHERE {differ}"
+        ).fetchone()
+        n_changed = int(counts[0])
+        changed = {c: int(k) for c, k in zip(others, counts[1:], strict=False) if k}
     if n_changed and not update:
         if not src.numbered:
             raise Renumber
@@ -396,7 +394,7 @@ def _write(con: Any, t: Table, p: Any, update: bool, src: Any, shown: str) -> di
             + ")"
         )
     con.execute("SET preserve_insertion_order = false")
-    anti = f"ANTI JOIN {q(t.name)} USING ({keys})" if n_present else ""
+    anti = f"ANTI JOIN {q(t.name)} USING ({keys})" if present[0] else ""
     added = con.execute(
         f"INSERT INTO {q(t.name)} ({cols}, {LOAD_ID}) SELECT {cols}, {load_id} FROM __final " + anti
     ).fetchone()[0]
