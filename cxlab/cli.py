@@ -195,6 +195,34 @@ def synth(
 
 
 @app.command()
+def pack(
+    db: Annotated[Path, typer.Option(help="DuckDB warehouse file.")] = DEFAULT_DB,
+    quarter: Annotated[str, typer.Option(help="'YYYYQn' or 'latest'.")] = "latest",
+    units: Annotated[
+        list[str] | None,
+        typer.Option("--units", help="Units to report on (repeatable; default: all)."),
+    ] = None,
+    out: Annotated[Path, typer.Option(help="Output folder.")] = Path("reports"),
+    jobs: Annotated[int, typer.Option(help="Reports rendered at once.")] = 2,
+    level: Annotated[float, typer.Option(help="Confidence level, e.g. 0.95.")] = 0.95,
+    pdf: Annotated[bool, typer.Option(help="Also print each report to PDF (Chromium).")] = False,
+) -> None:
+    """Render the report pack of a warehouse: company and unit reports, analyses, index.
+
+    Analyses whose tables are empty are left out, and the index says which table to
+    load to get them (e.g. "outcomes table is empty: cxlab ingest outcomes FILE").
+    """
+    from cxlab import pack as _pack
+
+    if jobs < 1:
+        raise CxlabError(f"--jobs must be at least 1, not {jobs}.")
+    index = _pack.pack(
+        db, quarter=quarter, units=units, out_dir=out, jobs=jobs, level=level, pdf=pdf
+    )
+    typer.echo(f"Reports are in {index.resolve()}")
+
+
+@app.command()
 def demo(
     db: Annotated[
         Path, typer.Option(help="Warehouse the demo builds (its own, not the ingest default).")

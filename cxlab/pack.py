@@ -1,0 +1,494 @@
+"""``cxlab pack``: the report pack of any warehouse, with an index page.
+
+:func:`pack` renders, for one quarter, the company's and each unit's quarterly
+report and every analysis (:data:`ANALYSES`) whose tables hold data, a few at a
+time, each in its own kernel; it then writes ``index.html``: per unit the NPS
+with its interval, the change from the previous quarter and whether it is
+significant, a 12-quarter sparkline and the base flag; links to the analyses;
+and, for every analysis it could not run, the reason and the command that would
+fix it. ``cxlab demo`` is :func:`cxlab.demo.build` followed by :func:`pack`.
+
+Every value on the index is HTML-escaped; the page loads nothing (the
+sparklines are inline SVG).
+"""
+
+from __future__ import annotations
+
+import os
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass
+from html import escape
+from pathlib import Path
+from typing import Any
+
+from cxlab.errors import CxlabError
+
+__all__ = ["ANALYSES", "Analysis", "pack", "slug", "sparkline_svg", "write_index"]
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOKS = ROOT / "notebooks"
+QUARTERLY = NOTEBOOKS / "quarterly_report.ipynb"
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """A company-wide analysis of the pack and the tables it needs."""
+
+    notebook: str
+    stem: str
+    title: str
+    blurb: str
+    needs: tuple[str, ...]
+
+
+ANALYSES = (
+    Analysis(
+        "nps_outcomes.ipynb",
+        "nps-outcomes",
+        "Does NPS move the business?",
+        "CX metrics against new customers, revenue, margin and market share: lagged "
+        "correlations, fixed-effects panel regression, Granger tests, a horse race of "
+        "metrics, and what customers did after they answered.",
+        ("outcomes", "customers", "transactions"),
+    ),
+    Analysis(
+        "drivers.ipynb",
+        "drivers",
+        "What drives the experience",
+        "Key driver analysis of the relationship battery (relative weights, Shapley) "
+        "with bootstrap intervals, and the importance-performance chart.",
+        ("attribute_ratings",),
+    ),
+    Analysis(
+        "journey_case_study.ipynb",
+        "journey-product-launch",
+        "Journey case study: a product launch",
+        "Touch points scored on their operational and relationship goals, how the "
+        "aggregate masks the weak ones, path analysis and channel consistency.",
+        ("interactions", "touchpoints", "customers"),
+    ),
+)
+
+
+def slug(text: str) -> str:
+    """File-name-safe form of a unit name: ``'UK & Ireland'`` -> ``'uk-ireland'``.
+
+    Examples
+    --------
+    >>> slug("UK & Ireland")
+    'uk-ireland'
+    """
+    out = "".join(ch.lower() if ch.isalnum() else "-" for ch in text)
+    return "-".join(part for part in out.split("-") if part) or "unit"
+
+
+def sparkline_svg(values: list[float | None], *, width: int = 120, height: int = 26) -> str:
+    """An inline SVG line of NPS values (``None`` = no responses: a gap).
+
+    Examples
+    --------
+    >>> svg = sparkline_svg([10.0, None, 20.0, 15.0])
+    >>> svg.startswith("<svg") and svg.count("<polyline") == 2
+    True
+    """
+    known = [v for v in values if v is not None]
+    if not known:
+        return ""
+    lo, hi = min(known), max(known)
+    span = max(hi - lo, 10.0)  # a flat line for a flat series, not noise blown up
+    mid = (lo + hi) / 2
+    step = (width - 4) / max(len(values) - 1, 1)
+
+    def y(v: float) -> float:
+        return round(height / 2 - (v - mid) / span * (height - 6), 1)
+
+    runs: list[list[str]] = [[]]
+    for i, v in enumerate(values):
+        if v is None:
+            runs.append([])
+        else:
+            runs[-1].append(f"{round(2 + i * step, 1)},{y(v)}")
+    lines = "".join(
+        f'<polyline points="{" ".join(r)}" fill="none" stroke="#1f5fa8" stroke-width="1.5"/>'
+        for r in runs
+        if len(r) > 1
+    )
+    dots = "".join(
+        f'<circle cx="{r[0].split(",")[0]}" cy="{r[0].split(",")[1]}" r="1.8" fill="#1f5fa8"/>'
+        for r in runs
+        if len(r) == 1
+    )
+    last = known[-1]
+    label = f"NPS over the last {len(values)} quarters, from {known[0]:+.0f} to {last:+.0f}"
+    return (
+        f'<svg class="spark" width="{width}" height="{height}" viewBox="0 0 {width} {height}" '
+        f'role="img" aria-label="{escape(label)}">{lines}{dots}</svg>'
+    )
+
+
+def _fmt(x: float) -> str:
+    from cxlab.report import fmt_nps
+
+    return fmt_nps(x)
+
+
+def write_index(
+    out_dir: Path,
+    quarter: str,
+    rows: list[dict],
+    analyses: list[dict] | None = None,
+    skipped: list[dict] | None = None,
+    *,
+    level: float = 0.95,
+) -> Path:
+    """Write ``index.html`` atomically and return its path.
+
+    ``rows`` hold ``label, href, nps, low, high, n, flag`` and optionally
+    ``diff, diff_low, diff_high, significant, previous, spark`` (the change from
+    the previous quarter and an inline SVG); ``analyses`` hold ``title, href,
+    blurb``; ``skipped`` hold ``title, reason, fix``. Every value is escaped.
+    """
+    items = []
+    for r in rows:
+        flag = r["flag"]
+        base = "" if flag == "reportable" else f"<em>{escape(str(flag))}</em>"
+        if r.get("diff") is None:
+            change = '<span class="muted">no previous quarter</span>'
+        else:
+            sig = "significant" if r["significant"] else "not significant"
+            change = (
+                f'{escape(_fmt(r["diff"]))} <span class="muted">({escape(_fmt(r["diff_low"]))}'
+                f" to {escape(_fmt(r['diff_high']))}; {sig})</span>"
+            )
+        items.append(
+            f'<tr><td><a href="{escape(r["href"])}">{escape(r["label"])}</a></td>'
+            f'<td class="num">{escape(_fmt(r["nps"]))}</td>'
+            f'<td class="num">{escape(_fmt(r["low"]))} to {escape(_fmt(r["high"]))}</td>'
+            f'<td class="num">{int(r["n"]):,}</td>'
+            f'<td class="num">{change}</td>'
+            f"<td>{r.get('spark', '')}</td><td>{base}</td></tr>"
+        )
+    extra = "".join(
+        f'<li><a href="{escape(a["href"])}">{escape(a["title"])}</a>: {escape(a["blurb"])}</li>'
+        for a in analyses or []
+    )
+    analyses_html = f"<h2>Analyses</h2>\n<ul>{extra}</ul>" if extra else ""
+    if skipped:
+        notes = "".join(
+            f"<li><strong>{escape(s['title'])}</strong>: {escape(s['reason'])}"
+            + (f" <code>{escape(s['fix'])}</code>" if s.get("fix") else "")
+            + "</li>"
+            for s in skipped
+        )
+        analyses_html += f"\n<h2>Not in this pack</h2>\n<ul>{notes}</ul>"
+    pct = f"{level:.0%}"
+    html = f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8">
+<title>Customer experience reports, {escape(quarter)}</title>
+<style>
+body {{ font-family: system-ui, sans-serif; margin: 2rem auto; max-width: 60rem; color: #222;
+       padding: 0 1rem; }}
+table {{ border-collapse: collapse; width: 100%; }}
+td:first-child {{ white-space: nowrap; }}
+th, td {{ padding: .4rem .6rem; border-bottom: 1px solid #ddd; text-align: left;
+          vertical-align: middle; }}
+th.num, td.num {{ text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }}
+.muted {{ color: #666; font-size: .9em; }}
+code {{ background: #f3f3f3; padding: 0 .25rem; }}
+@media (max-width: 40rem) {{ td:nth-child(6), th:nth-child(6) {{ display: none; }} }}
+</style></head>
+<body>
+<h1>Customer experience reports, {escape(quarter)}</h1>
+<p>Headline NPS with its {pct} interval (adjusted Wald), the change from the previous
+quarter with its {pct} interval, and the last twelve quarters. Open a report for the
+touch points, channels and segments behind the number, and CSAT and CES.</p>
+<table><thead><tr><th>Report</th><th class="num">NPS</th><th class="num">{pct} interval</th>
+<th class="num">Responses</th><th class="num">Change from last quarter</th>
+<th>12 quarters</th><th>Base</th></tr></thead><tbody>
+{chr(10).join(items)}
+</tbody></table>
+{analyses_html}
+</body></html>
+"""
+    path = Path(out_dir) / "index.html"
+    tmp = path.with_suffix(".html.tmp")
+    try:
+        tmp.write_text(html, encoding="utf-8")
+        os.replace(tmp, path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise CxlabError(f"{path}: cannot write the index: {exc.strerror}.") from None
+    return path
+
+
+def _render_one(job: dict, out_dir: Path) -> Path:
+    from cxlab import render
+
+    return render.render(job["notebook"], job["params"], out_dir=out_dir, name=job["name"])
+
+
+def _table_counts(con: Any) -> dict[str, int]:
+    from cxlab.schema import TABLES
+
+    out = {}
+    for name in TABLES:
+        try:
+            out[name] = int(con.table(name).count().execute())
+        except Exception:  # a table the warehouse does not have
+            out[name] = 0
+    return out
+
+
+def _unit_rows(con: Any, quarter: str, units: list[str], level: float) -> list[dict]:
+    """Headline, change and 12-quarter trend per unit (and the company)."""
+    import cxlab
+    from cxlab import report
+
+    responses = con.table("responses")
+    window = report.quarters_up_to(quarter, 12)
+    recent = responses.filter(responses.quarter.isin(window))
+    previous = report.shift_quarter(quarter, -1)
+    by_unit = cxlab.nps(recent, "ltr", by=["unit", "quarter"], level=level)
+    company = cxlab.nps(recent, "ltr", by="quarter", level=level).assign(unit=None)
+    rows = []
+    for unit in [None, *units]:
+        trend = company if unit is None else by_unit[by_unit["unit"] == unit]
+        trend = trend.set_index("quarter")
+        if quarter not in trend.index or trend.loc[quarter, "n"] == 0:
+            continue
+        now = trend.loc[quarter]
+        spark = [
+            float(trend.loc[q, "nps"]) if q in trend.index and trend.loc[q, "n"] > 0 else None
+            for q in window
+        ]
+        row = {
+            "unit": unit,
+            "label": "Company (all units)" if unit is None else unit,
+            "nps": now["nps"],
+            "low": now["low"],
+            "high": now["high"],
+            "n": int(now["n"]),
+            "flag": now["flag"],
+            "spark": sparkline_svg(spark),
+            "diff": None,
+        }
+        if previous in trend.index and trend.loc[previous, "n"] > 0:
+            data = responses if unit is None else responses.filter(responses.unit == unit)
+            change = report.compare_periods(
+                data, "ltr", period="quarter", current=quarter, previous=previous, level=level
+            )
+            row |= {
+                "diff": change["diff"],
+                "diff_low": change["low"],
+                "diff_high": change["high"],
+                "significant": bool(change["significant"]),
+            }
+        rows.append(row)
+    return rows
+
+
+def pack(
+    db: Path | str,
+    *,
+    quarter: str = "latest",
+    units: list[str] | None = None,
+    out_dir: Path | str = "reports",
+    jobs: int = 2,
+    level: float = 0.95,
+    pdf: bool = False,
+    progress: bool = True,
+) -> Path:
+    """Render the report pack of warehouse ``db`` and write ``index.html``; return its path.
+
+    Parameters
+    ----------
+    db : path
+        The warehouse.
+    quarter : str
+        ``'YYYYQn'`` or ``"latest"`` (the warehouse's most recent quarter).
+    units : list of str, optional
+        Units to report on (default: every unit with responses that quarter).
+    out_dir : path
+        Where the reports and the index go (created; checked writable first).
+    jobs : int
+        Reports rendered at once, each in its own process and kernel.
+    level : float
+        Confidence level of every interval and test.
+    pdf : bool
+        Also print each report to PDF with headless Chromium.
+    progress : bool
+        Show a progress bar that advances as reports finish.
+
+    Raises
+    ------
+    CxlabError
+        Unknown quarter or unit, no responses, an unwritable ``out_dir``, or a
+        report that failed to render (the others are still written).
+    """
+    from tqdm.auto import tqdm
+
+    from cxlab import report, warehouse
+
+    given = str(db)
+    db = Path(db).resolve()
+    out_dir = Path(out_dir)
+    _check_writable(out_dir)
+    if not 0 < level < 1:
+        raise CxlabError(f"level must be between 0 and 1 (e.g. 0.95), not {level!r}.")
+    con = warehouse.connect(db)
+    try:
+        counts = _table_counts(con)
+        if not counts["responses"]:
+            raise CxlabError(
+                f"{db}: the responses table is empty, so there is nothing to report. Load a "
+                "survey export first: cxlab ingest responses FILE --db " + str(db)
+            )
+        responses = con.table("responses")
+        known = sorted(responses.select("quarter").distinct().to_pandas()["quarter"])
+        if quarter == "latest":
+            quarter = report.latest_quarter(responses)
+        elif quarter not in known:
+            raise CxlabError(
+                f"quarter {quarter!r} has no responses in {db.name}; quarters there: "
+                f"{', '.join(reversed(known[-12:]))}."
+            )
+        present = sorted(
+            responses.filter(responses.quarter == quarter)
+            .select("unit")
+            .distinct()
+            .to_pandas()["unit"]
+        )
+        if units:
+            unknown = [u for u in units if u not in present]
+            if unknown:
+                import difflib
+
+                hints = [
+                    f"{u!r} (did you mean {m[0]!r}?)"
+                    if (m := difflib.get_close_matches(u, present, 1))
+                    else repr(u)
+                    for u in unknown
+                ]
+                raise CxlabError(
+                    f"unit(s) {', '.join(hints)} have no responses in {quarter}; units there: "
+                    f"{', '.join(present)}."
+                )
+        chosen = list(units) if units else present
+        unit_rows = _unit_rows(con, quarter, chosen, level)
+    finally:
+        con.disconnect()
+
+    jobs_list = []
+    for unit in ["ALL", *chosen]:
+        name = f"quarterly-{'company' if unit == 'ALL' else slug(unit)}-{quarter}"
+        params = {"quarter": quarter, "unit": unit, "warehouse": str(db), "level": level}
+        jobs_list.append({"notebook": QUARTERLY, "params": params, "name": name, "unit": unit})
+    skipped = []
+    for a in ANALYSES:
+        empty = [t for t in a.needs if not counts.get(t)]
+        if empty:
+            names = empty[0] if len(empty) == 1 else ", ".join(empty[:-1]) + " and " + empty[-1]
+            skipped.append(
+                {
+                    "title": a.title,
+                    "reason": f"the {names} table{'s are' if len(empty) > 1 else ' is'} empty, "
+                    "so this analysis cannot run; load "
+                    + ("it" if len(empty) == 1 else "them")
+                    + " with",
+                    "fix": "; ".join(f"cxlab ingest {t} FILE --db {given}" for t in empty),
+                }
+            )
+            continue
+        jobs_list.append(
+            {
+                "notebook": NOTEBOOKS / a.notebook,
+                "params": {"warehouse": str(db), "level": level},
+                "name": f"{a.stem}-{quarter}",
+                "analysis": a,
+            }
+        )
+    paths: dict[int, Path] = {}
+    failed: list[tuple[dict, str]] = []
+    order = sorted(range(len(jobs_list)), key=lambda i: "unit" in jobs_list[i])  # slow ones first
+    with ProcessPoolExecutor(max_workers=max(1, jobs)) as pool:
+        futures = {pool.submit(_render_one, jobs_list[i], out_dir): i for i in order}
+        bar = tqdm(total=len(futures), desc="reports", unit="report", disable=not progress)
+        for fut in as_completed(futures):
+            i = futures[fut]
+            try:
+                paths[i] = fut.result()
+            except CxlabError as exc:
+                failed.append((jobs_list[i], str(exc)))
+            bar.update(1)
+        bar.close()
+    if pdf:
+        for path in paths.values():
+            print_pdf(path)
+
+    rows, analyses = [], []
+    by_unit = {r["unit"]: r for r in unit_rows}
+    for i, job in enumerate(jobs_list):
+        if i not in paths:
+            continue
+        if "analysis" in job:
+            a = job["analysis"]
+            analyses.append({"title": a.title, "href": paths[i].name, "blurb": a.blurb})
+        elif (key := None if job["unit"] == "ALL" else job["unit"]) in by_unit:
+            rows.append(by_unit[key] | {"href": paths[i].name})
+    for job, why in failed:
+        title = job["analysis"].title if "analysis" in job else f"Quarterly report, {job['unit']}"
+        skipped.append({"title": title, "reason": f"failed to render: {why}", "fix": ""})
+    index = write_index(out_dir, quarter, rows, analyses, skipped, level=level)
+    if failed:
+        names = ", ".join(j["name"] for j, _ in failed)
+        raise CxlabError(
+            f"{len(failed)} report(s) failed ({names}); the others and {index} were written. "
+            + failed[0][1]
+        )
+    return index
+
+
+def _check_writable(out_dir: Path) -> None:
+    if out_dir.exists() and not out_dir.is_dir():
+        raise CxlabError(f"--out {out_dir}: this is a file, not a folder; give a folder.")
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        probe = out_dir / f".cxlab-write-test-{os.getpid()}"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as exc:
+        raise CxlabError(
+            f"--out {out_dir}: cannot write reports there ({exc.strerror.lower()}); give a "
+            "folder you can write to."
+        ) from None
+
+
+def print_pdf(html: Path) -> Path:
+    """Print a report to PDF beside it with headless Chromium (print CSS applies)."""
+    import shutil
+    import subprocess
+    import tempfile
+
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    if chromium is None:
+        raise CxlabError("--pdf needs Chromium (Debian: apt-get install chromium).")
+    out = html.with_suffix(".pdf")
+    with tempfile.TemporaryDirectory() as profile:
+        cmd = [
+            chromium,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--no-first-run",
+            "--host-resolver-rules=MAP * ~NOTFOUND",
+            f"--user-data-dir={profile}",
+            "--no-pdf-header-footer",
+            f"--print-to-pdf={out}",
+            html.resolve().as_uri(),
+        ]
+        res = subprocess.run(cmd, capture_output=True, text=True, timeout=300, check=False)
+    if res.returncode != 0 or not out.exists():
+        raise CxlabError(f"{html}: printing to PDF failed: {res.stderr.strip()[-500:]}")
+    return out

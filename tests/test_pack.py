@@ -1,0 +1,121 @@
+"""``cxlab pack`` for any warehouse: what it renders, what it leaves out and why."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+from html import unescape
+from pathlib import Path
+
+import pytest
+
+from cxlab import pack, warehouse
+from cxlab.errors import CxlabError
+from cxlab.warehouse import LoadSpec
+
+EXPORTS = Path(__file__).parent / "data" / "exports"
+CXLAB = Path(sys.executable).parent / "cxlab"
+LTR_Q = "How likely are you to recommend Elektro to a friend or colleague?"
+
+
+@pytest.fixture
+def qualtrics_only(tmp_path: Path) -> Path:
+    """A warehouse built from one Qualtrics export and nothing else."""
+    db = tmp_path / "data" / "cxlab.duckdb"
+    spec = LoadSpec.from_options(mapping=[f"{LTR_Q}=ltr", "Q2=csat", "Store=unit"])
+    warehouse.ingest("responses", EXPORTS / "qualtrics_values.csv", db=db, spec=spec)
+    return db
+
+
+def test_sparkline_draws_runs_and_gaps() -> None:
+    svg = pack.sparkline_svg([10.0, 12.0, None, 20.0, 25.0, None, 5.0])
+    assert svg.count("<polyline") == 2 and svg.count("<circle") == 1  # 5.0 stands alone
+    assert 'aria-label="NPS over the last 7 quarters, from +10 to +5"' in svg
+    assert pack.sparkline_svg([None, None]) == ""
+    flat = pack.sparkline_svg([30.0, 30.0])
+    ys = {p.split(",")[1] for p in re.findall(r'points="([^"]+)"', flat)[0].split()}
+    assert ys == {"13.0"}  # a flat series is a flat line in the middle
+
+
+def test_index_escapes_every_value(tmp_path: Path) -> None:
+    evil = '<img src=x onerror="alert(1)">'
+    row = {
+        "label": evil,
+        "href": 'x.html" onmouseover="alert(2)',
+        "nps": 10.0,
+        "low": 1.0,
+        "high": 19.0,
+        "n": 40,
+        "flag": evil,
+        "diff": None,
+        "spark": "",
+    }
+    page = pack.write_index(
+        tmp_path,
+        "2026Q3",
+        [row],
+        [{"title": evil, "href": "a.html", "blurb": evil}],
+        [{"title": evil, "reason": evil, "fix": evil}],
+    ).read_text(encoding="utf-8")
+    assert "<img" not in page and 'onmouseover="' not in page
+    assert page.count("&lt;img src=x onerror=&quot;alert(1)&quot;&gt;") == 7
+
+
+def test_bad_arguments_are_refused_before_any_report(qualtrics_only: Path, tmp_path: Path) -> None:
+    out = tmp_path / "reports"
+    with pytest.raises(
+        CxlabError, match=r"quarter '2027Q1' has no responses .* quarters there: 2026Q3"
+    ):
+        pack.pack(qualtrics_only, quarter="2027Q1", out_dir=out, progress=False)
+    with pytest.raises(CxlabError, match=r"'Oslp' \(did you mean 'Oslo'\?\)"):
+        pack.pack(qualtrics_only, units=["Oslp"], out_dir=out, progress=False)
+    with pytest.raises(CxlabError, match="between 0 and 1"):
+        pack.pack(qualtrics_only, level=95, out_dir=out, progress=False)
+    (tmp_path / "afile").write_text("x")
+    with pytest.raises(CxlabError, match="this is a file, not a folder"):
+        pack.pack(qualtrics_only, out_dir=tmp_path / "afile", progress=False)
+    assert not list(out.glob("*.html"))
+
+
+@pytest.mark.slow
+def test_pack_of_a_survey_only_warehouse(
+    qualtrics_only: Path, tmp_path: Path, open_in_chromium
+) -> None:
+    out = tmp_path / "reports"
+    res = subprocess.run(
+        [str(CXLAB), "pack", "--db", str(qualtrics_only), "--out", str(out), "--units", "Oslo"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert res.returncode == 0, res.stderr[-3000:]
+    index = out / "index.html"
+    assert res.stdout.strip() == f"Reports are in {index.resolve()}"
+    page = unescape(index.read_text(encoding="utf-8"))
+    links = re.findall(r'<a href="([^"]+)">([^<]+)</a>', page)
+    assert links == [
+        ("quarterly-company-2026Q3.html", "Company (all units)"),
+        ("quarterly-oslo-2026Q3.html", "Oslo"),
+    ]
+    for href, _ in links:
+        assert (out / href).is_file()
+    text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", page))
+    assert "the attribute_ratings table is empty, so this analysis cannot run" in text
+    assert f"cxlab ingest attribute_ratings FILE --db {qualtrics_only}" in text
+    assert "the outcomes, customers and transactions tables are empty" in text
+    assert "no previous quarter" in text
+    dom, requests = open_in_chromium(index.resolve().as_uri(), tmp_path)
+    assert "Customer experience reports, 2026Q3" in dom
+    assert requests == []
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(shutil.which("chromium") is None, reason="needs chromium")
+def test_pdf_copies(qualtrics_only: Path, tmp_path: Path) -> None:
+    out = tmp_path / "reports"
+    pack.pack(qualtrics_only, units=["Bergen"], out_dir=out, pdf=True, progress=False)
+    pdfs = sorted(p.name for p in out.glob("*.pdf"))
+    assert pdfs == ["quarterly-bergen-2026Q3.pdf", "quarterly-company-2026Q3.pdf"]
+    assert all((out / p).read_bytes().startswith(b"%PDF") for p in pdfs)
