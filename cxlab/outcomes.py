@@ -49,6 +49,7 @@ from statsmodels.stats.multitest import multipletests
 from cxlab import stats as cxstats
 from cxlab.errors import CxlabError
 from cxlab.metrics import _check_columns, as_table
+from cxlab.plots import literal_plot
 from cxlab.report import _parse_quarter
 
 __all__ = [
@@ -1577,6 +1578,7 @@ def migration(
 # ----------------------------------------------------------------------------- plots
 
 
+@literal_plot
 def plot_scatter(
     panel: pd.DataFrame,
     metric: str = "nps",
@@ -1635,6 +1637,7 @@ def plot_scatter(
     return ax
 
 
+@literal_plot
 def plot_correlogram(result: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
     """Bars of r by lag with their intervals; the best lag highlighted.
 
@@ -1660,6 +1663,7 @@ def plot_correlogram(result: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
     return ax
 
 
+@literal_plot
 def plot_coefficients(
     result: pd.DataFrame,
     *,
@@ -1709,6 +1713,7 @@ def plot_coefficients(
     return ax
 
 
+@literal_plot
 def plot_migration(result: pd.DataFrame, *, value: str = "share", ax: Axes | None = None) -> Axes:
     """Heat map of the 3 x 3 migration table (rows: first survey, columns: next).
 
