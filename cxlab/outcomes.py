@@ -47,6 +47,7 @@ from scipy import stats as sps
 from statsmodels.stats.multitest import multipletests
 
 from cxlab import stats as cxstats
+from cxlab._html import md_escape
 from cxlab.errors import CxlabError
 from cxlab.metrics import _check_columns, as_table
 from cxlab.plots import literal_plot
@@ -978,7 +979,7 @@ def conclusion(
     sig = f["low"] > 0 or f["high"] < 0
     fl = int(f["lag"])
     if not np.isfinite(f.get("coef", np.nan)):
-        parts.append(f"The fixed-effects model could not be estimated: {f['caution']}")
+        parts.append(f"The fixed-effects model could not be estimated: {md_escape(f['caution'])}")
     else:
         parts.append(
             f"In the fixed-effects model (NPS {fl} quarter{'s' if fl != 1 else ''} earlier), a unit "
@@ -992,7 +993,7 @@ def conclusion(
             )
         )
     if f["caution"] and np.isfinite(f.get("coef", np.nan)):
-        parts.append(f"Caution: {f['caution']}.")
+        parts.append(f"Caution: {md_escape(f['caution'])}.")
     top = race.iloc[0]
     name = (
         "no CX metric (unit averages)"

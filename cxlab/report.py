@@ -26,6 +26,7 @@ __all__ = [
     "compare_periods",
     "describe",
     "fmt_nps",
+    "base_caption",
     "interval_note",
     "latest_quarter",
     "md_escape",
@@ -322,6 +323,32 @@ def summarize(
             f"mean {ces_row['mean']:.2f}."
         )
     return "\n".join(lines)
+
+
+def base_caption(bands: tuple[float, float] = stats.BASE_BANDS) -> str:
+    """One Markdown sentence explaining the base-size marks of charts and text.
+
+    Examples
+    --------
+    The Markdown renders as: "Base sizes: * marks an indicative base (n 30-99;
+    hollow dot in the charts), ** an unreliable one (n < 30; cross); read their
+    intervals rather than their points."
+
+    >>> base_caption().startswith("Base sizes: \\\\* marks an indicative base")
+    True
+    """
+    legend = stats.base_legend(bands)
+
+    def words(flag: str) -> str:
+        text = legend[flag][: legend[flag].rindex(" ")]
+        return md_escape(text[text.index("(") :])
+
+    return (
+        f"Base sizes: {md_escape(stats.BASE_MARKS['indicative'])} marks an indicative base "
+        f"{words('indicative')[:-2]}; hollow dot in the charts), "
+        f"{md_escape(stats.BASE_MARKS['unreliable'])} an unreliable one "
+        f"{words('unreliable')[:-2]}; cross); read their intervals rather than their points."
+    )
 
 
 def interval_note(

@@ -128,6 +128,15 @@ def test_interval_note_explains_an_interval_that_misses_its_estimate():
     assert "No responses for one <b>" in _visible(_md(report.interval_note(empty)))
 
 
+def test_base_caption_states_the_bands_and_marks():
+    seen = _visible(_md(report.base_caption()))
+    assert seen == (
+        "Base sizes: * marks an indicative base (n 30-99; hollow dot in the charts), "
+        "** an unreliable one (n < 30; cross); read their intervals rather than their points."
+    )
+    assert "(n 20-199;" in _visible(_md(report.base_caption((20, 200))))
+
+
 # ------------------------------------------------------------------ mathtext in charts
 def _draw(fig) -> None:
     fig.canvas.draw()  # mathtext is parsed at draw time
