@@ -168,6 +168,8 @@ def draw_intervals(
 
 def _label(frame: pd.DataFrame, by: str | Sequence[str]) -> pd.Series:
     cols = [by] if isinstance(by, str) else list(by)
+    if frame.empty:
+        return pd.Series([], index=frame.index, dtype=object)
     return frame[cols].astype(str).agg(" / ".join, axis=1)
 
 
@@ -242,10 +244,12 @@ def plot_intervals(
     )
     draw_intervals(ax, y, frame[low].to_numpy(float), frame[high].to_numpy(float))
     legend = stats.base_legend(bands)
+    drawn = []
     for flag, style in _MARKERS.items():
-        sel = flags == flag
+        sel = (flags == flag) & np.isfinite(est)  # a group without responses has no point
         if sel.any():
             ax.scatter(est[sel], y[sel], zorder=3, label=legend[flag], **style)
+            drawn.append(flag)
     ns = frame["n_eff"] if "n_eff" in frame else frame["n"] if "n" in frame else None
     ticklabels = [
         (f"{lab}  (n={_fmt_n(n)})" if ns is not None else str(lab)) + stats.BASE_MARKS.get(f, "")
@@ -256,7 +260,7 @@ def plot_intervals(
         ax.axvline(reference, color="0.4", linestyle="--", linewidth=1)
     ax.axvline(0, color="0.8", linewidth=0.8, zorder=0)
     ax.set_xlabel(xlabel)
-    if (flags != "reportable").any():
+    if any(f != "reportable" for f in drawn):
         ax.legend(loc="lower right", fontsize="small", frameon=False)
     return ax
 
