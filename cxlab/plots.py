@@ -261,7 +261,8 @@ def plot_intervals(
     ax.axvline(0, color="0.8", linewidth=0.8, zorder=0)
     ax.set_xlabel(xlabel)
     if any(f != "reportable" for f in drawn):
-        ax.legend(loc="lower right", fontsize="small", frameon=False)
+        # beside the chart: inside it, the legend would hide rows
+        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small", frameon=False)
     return ax
 
 

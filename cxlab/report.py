@@ -300,7 +300,7 @@ def summarize(
             lines.append(f"- {e(dim)}: no group differs clearly from the rest.")
         flags = table["flag"].astype(str) if "flag" in table else pd.Series(dtype=str)
         low = [
-            f"{int((flags == f).sum())} {e(legend[f][: legend[f].rindex(' ')])}, marked "
+            f"{int((flags == f).sum())} with an {e(legend[f][: legend[f].rindex(' ')])}, marked "
             f"{e(stats.BASE_MARKS[f])}"
             for f in ("indicative", "unreliable")
             if (flags == f).any()

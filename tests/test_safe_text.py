@@ -102,8 +102,8 @@ def test_summary_escapes_every_name_and_flags_low_base_groups():
     assert f"{weak} " in below and "n = 28, unreliable base **)" in below
     assert f"{small} (" in above and "n = 60, indicative base *)" in above
     # both low-base bands are counted, by the same rule as the chart markers
-    assert "1 indicative base (n 30-99), marked *" in seen
-    assert "1 unreliable base (n < 30), marked **" in seen
+    assert "1 with an indicative base (n 30-99), marked *" in seen
+    assert "1 with an unreliable base (n < 30), marked **" in seen
 
 
 def test_summary_of_reportable_groups_carries_no_flag():

@@ -187,5 +187,5 @@ def test_quarterly_report_renders_on_a_tiny_warehouse(tiny_warehouse, tmp_path):
     assert "Kiosk" in text and "Survey card" in text and "fax" in text
     assert "for Kiosk (n = 1; NPS +100.0, interval -48.5 to +98.5)" in text
     assert "No responses for Survey card" in text
-    assert "unreliable base (n < 30), marked **" in text
+    assert "with an unreliable base (n < 30), marked **" in text
     assert "Base sizes: * marks an indicative base" in text
