@@ -8,7 +8,7 @@ reportable base, a hollow dot and ``*`` for an indicative one, a cross and
 for a reportable one.
 
 Text from data (group names, labels) is drawn literally: every function here
-runs with matplotlib's mathtext off (:func:`literal_text`), so a segment called
+runs with matplotlib's mathtext off (:func:`literal_plot`), so a segment called
 ``$...$`` is shown as written instead of failing the report in the mathtext
 parser. Notebooks use :data:`STYLE`, which turns mathtext off for their own
 titles and labels too.
