@@ -62,6 +62,7 @@ from matplotlib.axes import Axes
 from cxlab import stats
 from cxlab.errors import CxlabError
 from cxlab.metrics import _check_columns, as_table
+from cxlab.plots import draw_intervals, literal_plot
 from cxlab.schema import STAGES
 
 __all__ = [
@@ -1893,6 +1894,7 @@ def _ax(ax: Axes | None) -> Axes:
     return ax or plt.gca()
 
 
+@literal_plot
 def plot_journey(result: pd.DataFrame, ax: Axes | None = None) -> Axes:
     """Journey chart: touch points in order, their scores, stage bands, weak ones highlighted.
 
@@ -1928,8 +1930,9 @@ def plot_journey(result: pd.DataFrame, ax: Axes | None = None) -> Axes:
     ax.plot(x, y, color="0.6", lw=1.2, zorder=1)
     weak = result["weak"].to_numpy(bool)
     if result["score_low"].notna().any():
-        err = np.vstack([y - result["score_low"], result["score_high"] - y])
-        ax.errorbar(x, y, yerr=err, fmt="none", ecolor="0.45", capsize=3, zorder=2)
+        # the interval itself, low to high: at a tiny base it need not contain the score
+        lo, hi = result["score_low"].to_numpy(float), result["score_high"].to_numpy(float)
+        draw_intervals(ax, x, lo, hi, vertical=True, color="0.45", linewidth=1.2)
     ax.scatter(x[~weak], y[~weak], s=70, color=_OK, zorder=3, label="touch point")
     ax.scatter(x[weak], y[weak], s=90, color=_WEAK, marker="v", zorder=3, label="weak touch point")
     for xi, yi in zip(x, y, strict=True):
@@ -1956,6 +1959,7 @@ def plot_journey(result: pd.DataFrame, ax: Axes | None = None) -> Axes:
     return ax
 
 
+@literal_plot
 def plot_transitions(matrix: pd.DataFrame, ax: Axes | None = None, *, annot: bool = True) -> Axes:
     """Heat map of a :func:`transition_matrix` (probabilities), absorbing rows dropped.
 
@@ -1992,6 +1996,7 @@ def plot_transitions(matrix: pd.DataFrame, ax: Axes | None = None, *, annot: boo
     return ax
 
 
+@literal_plot
 def plot_removal_effects(result: pd.DataFrame, ax: Axes | None = None) -> Axes:
     """Conversion of journeys through each touch point against the rest, with intervals.
 
@@ -2011,10 +2016,10 @@ def plot_removal_effects(result: pd.DataFrame, ax: Axes | None = None) -> Axes:
     f = result.sort_values("diff", ascending=False, na_position="first")
     y = np.arange(len(f))
     d = f["diff"].to_numpy(float)
-    err = np.vstack([d - f["diff_low"].to_numpy(float), f["diff_high"].to_numpy(float) - d])
-    err = np.where(np.isnan(err), 0.0, np.clip(err, 0.0, None))
     bad = (f["verdict"] == "loses customers").to_numpy()
-    ax.errorbar(d, y, xerr=err, fmt="none", ecolor="0.5", capsize=3)
+    draw_intervals(
+        ax, y, f["diff_low"].to_numpy(float), f["diff_high"].to_numpy(float), color="0.5"
+    )
     ax.scatter(d[~bad], y[~bad], color=_OK, zorder=3, label="no significant loss")
     ax.scatter(d[bad], y[bad], color=_WEAK, marker="v", s=60, zorder=3, label="loses customers")
     ax.axvline(0, color="0.4", lw=0.8)
@@ -2024,6 +2029,7 @@ def plot_removal_effects(result: pd.DataFrame, ax: Axes | None = None) -> Axes:
     return ax
 
 
+@literal_plot
 def plot_dropoff(result: pd.DataFrame, ax: Axes | None = None) -> Axes:
     """Bar chart of a :func:`stage_dropoff` result: journeys reaching each step.
 

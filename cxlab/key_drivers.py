@@ -925,7 +925,18 @@ def plot_importance_performance(
     >>> res = pd.DataFrame({"driver": ["a", "b"], "share": [0.7, 0.3], "mean": [5.0, 8.0]})
     >>> ax = plot_importance_performance(importance_performance(res))
     """
+    from cxlab.plots import literal_plot
+
+    # driver names come from data: drawn as written, never as mathtext
+    return literal_plot(_plot_importance_performance)(table, ax=ax, title=title, percent=percent)
+
+
+def _plot_importance_performance(
+    table: pd.DataFrame, *, ax: Any, title: str | None, percent: bool
+) -> Any:
     import matplotlib.pyplot as plt
+
+    from cxlab.plots import draw_intervals
 
     if ax is None:
         _, ax = plt.subplots(figsize=(8, 6))
@@ -940,8 +951,8 @@ def plot_importance_performance(
     }
     c = [colours[q] for q in table["quadrant"]]
     if "low" in table and table["low"].notna().all():
-        err = np.vstack([y - table["low"] * k, table["high"] * k - y])
-        ax.errorbar(x, y, yerr=np.clip(err, 0, None), fmt="none", ecolor="#999999", lw=1)
+        lo, hi = table["low"].to_numpy(float) * k, table["high"].to_numpy(float) * k
+        draw_intervals(ax, x, lo, hi, vertical=True, color="#999999", linewidth=1)
     ax.scatter(x, y, c=c, s=60, zorder=3)
     ic, pc = (
         table.attrs.get("importance_cut", y.mean() / k) * k,

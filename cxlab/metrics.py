@@ -25,7 +25,7 @@ import pandas as pd
 from cxlab import stats
 from cxlab.errors import CxlabError
 
-DEFAULT_BANDS = (30, 100)
+DEFAULT_BANDS = stats.BASE_BANDS
 
 
 def as_table(data: pd.DataFrame | ir.Table) -> ir.Table:

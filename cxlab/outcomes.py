@@ -47,8 +47,10 @@ from scipy import stats as sps
 from statsmodels.stats.multitest import multipletests
 
 from cxlab import stats as cxstats
+from cxlab._html import md_escape
 from cxlab.errors import CxlabError
 from cxlab.metrics import _check_columns, as_table
+from cxlab.plots import literal_plot
 from cxlab.report import _parse_quarter
 
 __all__ = [
@@ -977,7 +979,7 @@ def conclusion(
     sig = f["low"] > 0 or f["high"] < 0
     fl = int(f["lag"])
     if not np.isfinite(f.get("coef", np.nan)):
-        parts.append(f"The fixed-effects model could not be estimated: {f['caution']}")
+        parts.append(f"The fixed-effects model could not be estimated: {md_escape(f['caution'])}")
     else:
         parts.append(
             f"In the fixed-effects model (NPS {fl} quarter{'s' if fl != 1 else ''} earlier), a unit "
@@ -991,7 +993,7 @@ def conclusion(
             )
         )
     if f["caution"] and np.isfinite(f.get("coef", np.nan)):
-        parts.append(f"Caution: {f['caution']}.")
+        parts.append(f"Caution: {md_escape(f['caution'])}.")
     top = race.iloc[0]
     name = (
         "no CX metric (unit averages)"
@@ -1577,6 +1579,7 @@ def migration(
 # ----------------------------------------------------------------------------- plots
 
 
+@literal_plot
 def plot_scatter(
     panel: pd.DataFrame,
     metric: str = "nps",
@@ -1635,6 +1638,7 @@ def plot_scatter(
     return ax
 
 
+@literal_plot
 def plot_correlogram(result: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
     """Bars of r by lag with their intervals; the best lag highlighted.
 
@@ -1660,6 +1664,7 @@ def plot_correlogram(result: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
     return ax
 
 
+@literal_plot
 def plot_coefficients(
     result: pd.DataFrame,
     *,
@@ -1709,6 +1714,7 @@ def plot_coefficients(
     return ax
 
 
+@literal_plot
 def plot_migration(result: pd.DataFrame, *, value: str = "share", ax: Axes | None = None) -> Axes:
     """Heat map of the 3 x 3 migration table (rows: first survey, columns: next).
 

@@ -1,30 +1,187 @@
 """Axes-level charts of cxlab results, in the manner of seaborn's axes-level functions.
 
 Each function takes a tidy result (from :func:`cxlab.nps`, :func:`cxlab.csat`...),
-draws on ``ax`` (or the current Axes) and returns the Axes. Low-base groups are
-drawn hollow and labelled, so a reader never mistakes a 12-response estimate for
-a reportable one.
+draws on ``ax`` (or the current Axes) and returns the Axes. Groups are marked by
+the one base-size rule of :func:`cxlab.stats.base_flag`: a filled dot for a
+reportable base, a hollow dot and ``*`` for an indicative one, a cross and
+``**`` for an unreliable one, so a reader never mistakes a 12-response estimate
+for a reportable one.
+
+Text from data (group names, labels) is drawn literally: every function here
+runs with matplotlib's mathtext off (:func:`literal_plot`), so a segment called
+``$...$`` is shown as written instead of failing the report in the mathtext
+parser. Notebooks use :data:`STYLE`, which turns mathtext off for their own
+titles and labels too.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import contextlib
+import functools
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any, TypeVar
 
+import matplotlib as mpl
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 
+from cxlab import stats
+
+__all__ = [
+    "ACCENT",
+    "MIX_COLORS",
+    "STYLE",
+    "draw_intervals",
+    "literal_plot",
+    "literal_text",
+    "plot_intervals",
+    "plot_mix",
+    "plot_trend",
+]
+
 #: Colours for detractors, passives and promoters (colour-blind safe, Okabe-Ito).
 MIX_COLORS = ("#D55E00", "#BBBBBB", "#009E73")
 ACCENT = "#0072B2"
 
+#: rcParams of the report notebooks: ``plt.rcParams.update(plots.STYLE)``. Text is
+#: never parsed as mathtext or TeX (names come from data), SVG ids are fixed.
+STYLE: dict[str, object] = {
+    "figure.dpi": 110,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "svg.hashsalt": "cxlab",
+    "text.parse_math": False,
+    "text.usetex": False,
+}
+
+#: Marker of each base flag (see :data:`cxlab.stats.BASE_MARKS`).
+_MARKERS: dict[str, dict[str, object]] = {
+    "reportable": {"marker": "o", "color": ACCENT, "s": 36},
+    "indicative": {"marker": "o", "facecolor": "white", "edgecolor": ACCENT, "s": 36},
+    "unreliable": {"marker": "X", "facecolor": "white", "edgecolor": ACCENT, "s": 52},
+}
+
+
+@contextlib.contextmanager
+def literal_text() -> Iterator[None]:
+    """Context in which new matplotlib text is never parsed as mathtext or TeX.
+
+    A :class:`matplotlib.text.Text` takes ``parse_math`` from rcParams when it is
+    created, so labels, titles and legends created inside keep showing ``$``
+    literally when the figure is drawn later. Tick labels that existed before
+    (an Axes makes its first tick when it is created) are not covered: use
+    :func:`literal_plot` for whole plotting functions.
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> with literal_text():
+    ...     t = plt.figure().text(0, 0, "$\\alpha$")
+    >>> t.get_parse_math()
+    False
+    """
+    with mpl.rc_context({"text.parse_math": False, "text.usetex": False}):
+        yield
+
+
+def _literal_ticks(ax: Any) -> None:
+    """Turn mathtext off on every existing tick label of ``ax``."""
+    axes = ax.ravel() if isinstance(ax, np.ndarray) else [ax]
+    for a in axes:
+        if not isinstance(a, Axes):
+            continue
+        for axis in (a.xaxis, a.yaxis):
+            for tick in [*axis.get_major_ticks(), *axis.get_minor_ticks()]:
+                for label in (tick.label1, tick.label2):
+                    label.set_parse_math(False)
+                    label.set_usetex(False)
+
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def literal_plot(func: _F) -> _F:
+    """Decorate a plotting function that returns its Axes: all its text is literal.
+
+    The function runs inside :func:`literal_text`, and the tick labels of the
+    Axes it returns are made literal too (the first tick of an Axes predates
+    the call). Used by every chart function of cxlab: names from data are drawn
+    as written, never parsed as mathtext (``$...$``) or TeX.
+    """
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        with literal_text():
+            ax = func(*args, **kwargs)
+            _literal_ticks(ax)
+        return ax
+
+    return wrapper  # type: ignore[return-value]
+
+
+def draw_intervals(
+    ax: Axes,
+    pos: Sequence[float] | np.ndarray,
+    low: Sequence[float] | np.ndarray,
+    high: Sequence[float] | np.ndarray,
+    *,
+    vertical: bool = False,
+    color: str = ACCENT,
+    linewidth: float = 1.5,
+    linestyle: str = "solid",
+    zorder: float = 2,
+) -> None:
+    """Draw intervals as lines from ``low`` to ``high`` with end caps.
+
+    Unlike ``errorbar`` (distances from the estimate), this draws the interval
+    itself, so an interval that does not contain its estimate -- e.g. the
+    adjusted-Wald interval of a single response, -48.5 to 98.5 around an
+    observed NPS of 100 -- is drawn where it is instead of raising. Rows with a
+    missing bound are skipped.
+
+    Parameters
+    ----------
+    ax : matplotlib Axes
+    pos : array-like
+        Position of each interval on the other axis (y for horizontal lines).
+    low, high : array-like
+        Bounds; swapped where ``low > high``.
+    vertical : bool
+        Vertical lines at x = ``pos`` (default: horizontal at y = ``pos``).
+    """
+    p, lo, hi = (np.asarray(v, dtype=float).ravel() for v in (pos, low, high))
+    ok = np.isfinite(p) & np.isfinite(lo) & np.isfinite(hi)
+    p, lo, hi = p[ok], np.minimum(lo[ok], hi[ok]), np.maximum(lo[ok], hi[ok])
+    if not len(p):
+        return
+    style = {"color": color, "linewidth": linewidth, "linestyles": linestyle, "zorder": zorder}
+    cap = {"color": color, "linestyle": "none", "markersize": 7, "zorder": zorder}
+    if vertical:
+        ax.vlines(p, lo, hi, **style)
+        ax.plot(np.r_[p, p], np.r_[lo, hi], marker="_", **cap)
+    else:
+        ax.hlines(p, lo, hi, **style)
+        ax.plot(np.r_[lo, hi], np.r_[p, p], marker="|", **cap)
+
 
 def _label(frame: pd.DataFrame, by: str | Sequence[str]) -> pd.Series:
     cols = [by] if isinstance(by, str) else list(by)
+    if frame.empty:
+        return pd.Series([], index=frame.index, dtype=object)
     return frame[cols].astype(str).agg(" / ".join, axis=1)
 
 
+def _fmt_n(n: object) -> str:
+    try:
+        v = float(n)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return "?"
+    return "0" if not np.isfinite(v) else f"{v:,.0f}"
+
+
+@literal_plot
 def plot_intervals(
     result: pd.DataFrame,
     by: str | Sequence[str],
@@ -36,14 +193,22 @@ def plot_intervals(
     sort: bool = True,
     ax: Axes | None = None,
     xlabel: str = "NPS",
+    bands: tuple[float, float] = stats.BASE_BANDS,
 ) -> Axes:
     """Dot-and-whisker chart of an estimate with its interval, one row per group.
+
+    Each interval is drawn from its low to its high bound and the estimate
+    marked on it, also when the interval does not contain the estimate (tiny
+    bases; see :func:`cxlab.report.interval_note`). The marker and the mark after
+    the row label follow the ``flag`` column (:func:`cxlab.stats.base_flag`):
+    filled dot reportable, hollow dot and ``*`` indicative, cross and ``**``
+    unreliable; a legend explains them when any group has a low base.
 
     Parameters
     ----------
     result : pandas.DataFrame
         Output of :func:`cxlab.nps` (or any frame with the estimate, bounds and
-        ``flag`` columns).
+        ``flag`` columns; without ``flag`` every row counts as reportable).
     by : str or list of str
         Group column(s) used as row labels.
     estimate, low, high : str
@@ -53,6 +218,9 @@ def plot_intervals(
     sort : bool
         Order rows by the estimate, lowest at the bottom.
     ax : matplotlib Axes, optional
+    xlabel : str
+    bands : (float, float)
+        The bands the flags were computed with, for the legend text.
 
     Returns
     -------
@@ -67,36 +235,38 @@ def plot_intervals(
     ax = ax or plt.gca()
     frame = result.sort_values(estimate) if sort else result
     labels = _label(frame, by)
-    y = np.arange(len(frame))
+    y = np.arange(len(frame), dtype=float)
     est = frame[estimate].to_numpy(float)
-    err = np.vstack([est - frame[low].to_numpy(float), frame[high].to_numpy(float) - est])
-    flags = frame["flag"] if "flag" in frame else pd.Series("reportable", index=frame.index)
-    solid = (flags == "reportable").to_numpy()
-    ax.errorbar(est, y, xerr=err, fmt="none", ecolor=ACCENT, elinewidth=1.5, capsize=3)
-    ax.scatter(est[solid], y[solid], color=ACCENT, zorder=3, label="reportable base")
-    if (~solid).any():
-        ax.scatter(
-            est[~solid],
-            y[~solid],
-            facecolor="white",
-            edgecolor=ACCENT,
-            zorder=3,
-            label="low base (indicative / unreliable)",
-        )
+    flags = (
+        frame["flag"].astype(str).to_numpy()
+        if "flag" in frame
+        else np.full(len(frame), "reportable", dtype=object)
+    )
+    draw_intervals(ax, y, frame[low].to_numpy(float), frame[high].to_numpy(float))
+    legend = stats.base_legend(bands)
+    drawn = []
+    for flag, style in _MARKERS.items():
+        sel = (flags == flag) & np.isfinite(est)  # a group without responses has no point
+        if sel.any():
+            ax.scatter(est[sel], y[sel], zorder=3, label=legend[flag], **style)
+            drawn.append(flag)
+    ns = frame["n_eff"] if "n_eff" in frame else frame["n"] if "n" in frame else None
     ticklabels = [
-        f"{lab}  (n={n:,.0f}{'*' if f != 'reportable' else ''})"
-        for lab, n, f in zip(labels, frame.get("n_eff", frame.get("n")), flags)
+        (f"{lab}  (n={_fmt_n(n)})" if ns is not None else str(lab)) + stats.BASE_MARKS.get(f, "")
+        for lab, n, f in zip(labels, ns if ns is not None else labels, flags)
     ]
     ax.set_yticks(y, ticklabels)
     if reference is not None:
         ax.axvline(reference, color="0.4", linestyle="--", linewidth=1)
     ax.axvline(0, color="0.8", linewidth=0.8, zorder=0)
     ax.set_xlabel(xlabel)
-    if (~solid).any():
-        ax.legend(loc="lower right", fontsize="small", frameon=False)
+    if any(f != "reportable" for f in drawn):
+        # beside the chart: inside it, the legend would hide rows
+        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small", frameon=False)
     return ax
 
 
+@literal_plot
 def plot_trend(
     result: pd.DataFrame,
     x: str = "quarter",
@@ -128,6 +298,7 @@ def plot_trend(
     return ax
 
 
+@literal_plot
 def plot_mix(
     result: pd.DataFrame,
     by: str | Sequence[str],
@@ -144,11 +315,13 @@ def plot_mix(
     """
     ax = ax or plt.gca()
     labels = _label(result, by)
+    pos = np.arange(len(result))
     left = np.zeros(len(result))
     names = ("detractors", "passives", "promoters")
     for name, color in zip(names, MIX_COLORS):
-        width = result[f"pct_{name}"].to_numpy(float)
-        bars = ax.barh(labels, width, left=left, color=color, label=name.capitalize())
+        # a group without responses has no mix: an empty bar, not NaN widths
+        width = np.nan_to_num(result[f"pct_{name}"].to_numpy(float))
+        bars = ax.barh(pos, width, left=left, color=color, label=name.capitalize())
         for rect, w in zip(bars, width):
             if w >= 7:
                 ax.text(
@@ -161,6 +334,7 @@ def plot_mix(
                     color="white" if name != "passives" else "black",
                 )
         left += width
+    ax.set_yticks(pos, labels)
     ax.set_xlim(0, 100)
     ax.set_xlabel("% of respondents")
     ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), frameon=False)

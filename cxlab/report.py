@@ -17,8 +17,28 @@ import pandas as pd
 from statsmodels.stats.multitest import multipletests
 
 from cxlab import stats
+from cxlab._html import html_escape, md_escape
 from cxlab.errors import CxlabError
 from cxlab.metrics import as_table, nps
+
+__all__ = [
+    "breakdown",
+    "compare_periods",
+    "describe",
+    "fmt_nps",
+    "base_caption",
+    "interval_note",
+    "latest_quarter",
+    "md_escape",
+    "quarters_up_to",
+    "responses_view",
+    "scorecard",
+    "shift_quarter",
+    "snapshot",
+    "summarize",
+    "table_html",
+    "versus_rest",
+]
 
 _QUARTER = re.compile(r"^(\d{4})Q([1-4])$")
 
@@ -194,6 +214,14 @@ def describe(row: pd.Series, level: float | None = None) -> str:
     )
 
 
+def _base_note(row: pd.Series) -> str:
+    """``"; indicative base *"`` for a low-base row, else ``""`` (Markdown-escaped marks)."""
+    flag = str(row.get("flag", "reportable"))
+    if flag not in ("indicative", "unreliable"):
+        return ""
+    return f", {flag} base {md_escape(stats.BASE_MARKS[flag])}"
+
+
 def summarize(
     *,
     scope: str,
@@ -202,8 +230,16 @@ def summarize(
     breakdowns: dict[str, pd.DataFrame],
     csat_row: pd.Series | None = None,
     ces_row: pd.Series | None = None,
+    bands: tuple[float, float] = stats.BASE_BANDS,
 ) -> str:
     """A short plain-language summary (Markdown) generated from the report's numbers.
+
+    Every name in it (scope, dimension, group, quarter) is escaped with
+    :func:`md_escape`, so it is shown as text whatever it contains. A group
+    named as clearly above or below the rest carries its base flag
+    (:func:`cxlab.stats.base_flag`, marked as in the charts: ``*`` indicative,
+    ``**`` unreliable), and low-base groups of each breakdown are counted by
+    the same rule.
 
     Parameters
     ----------
@@ -217,12 +253,16 @@ def summarize(
         Dimension name -> output of :func:`versus_rest`.
     csat_row, ces_row : pandas.Series, optional
         Rows of :func:`cxlab.csat` and :func:`cxlab.ces` for the scope.
+    bands : (float, float)
+        The bands the ``flag`` columns were computed with (for the wording).
     """
+    e = md_escape
     level = float(headline["level"])
-    lines = [f"- **{scope}**: NPS {describe(headline)}."]
+    legend = stats.base_legend(bands)
+    lines = [f"- **{e(scope)}**: NPS {describe(headline)}."]
     if headline["flag"] != "reportable":
         lines.append(
-            f"- Caution: the base is small ({headline['flag']}); treat the headline as a "
+            f"- Caution: the base is small ({e(headline['flag'])}); treat the headline as a "
             "rough indication only."
         )
     if change is not None:
@@ -233,7 +273,7 @@ def summarize(
             else "within what sampling noise alone could produce"
         )
         lines.append(
-            f"- Versus {change['previous']} ({fmt_nps(change['nps_previous'])}): "
+            f"- Versus {e(change['previous'])} ({fmt_nps(change['nps_previous'])}): "
             f"{direction} {abs(change['diff']):.1f} points "
             f"({level:.0%} interval of the change {fmt_nps(change['low'])} to "
             f"{fmt_nps(change['high'])}, p = {change['p']:.3f}), {verdict}."
@@ -243,21 +283,32 @@ def summarize(
         below = table[table["verdict"] == "below"].sort_values("diff_rest")
         above = table[table["verdict"] == "above"].sort_values("diff_rest", ascending=False)
         if len(below):
-            names = "; ".join(f"{r[key]} {describe(r)}" for _, r in below.iterrows())
+            names = "; ".join(
+                f"{e(r[key])} {describe(r)[:-1]}{_base_note(r)})" for _, r in below.iterrows()
+            )
             lines.append(
-                f"- {dim}: clearly below the rest (Holm-adjusted, {level:.0%}): {names}. "
+                f"- {e(dim)}: clearly below the rest (Holm-adjusted, {level:.0%}): {names}. "
                 "The headline hides these."
             )
         if len(above):
-            names = ", ".join(f"{r[key]} ({fmt_nps(r['nps'])})" for _, r in above.iterrows())
-            lines.append(f"- {dim}: clearly above the rest: {names}.")
+            names = ", ".join(
+                f"{e(r[key])} ({fmt_nps(r['nps'])}; n = {r['n']:,.0f}{_base_note(r)})"
+                for _, r in above.iterrows()
+            )
+            lines.append(f"- {e(dim)}: clearly above the rest: {names}.")
         if not len(below) and not len(above):
-            lines.append(f"- {dim}: no group differs clearly from the rest.")
-        thin = table[table["flag"].isin(["unreliable", "empty"])]
-        if len(thin):
+            lines.append(f"- {e(dim)}: no group differs clearly from the rest.")
+        flags = table["flag"].astype(str) if "flag" in table else pd.Series(dtype=str)
+        low = [
+            f"{int((flags == f).sum())} with an {e(legend[f][: legend[f].rindex(' ')])}, marked "
+            f"{e(stats.BASE_MARKS[f])}"
+            for f in ("indicative", "unreliable")
+            if (flags == f).any()
+        ]
+        if low:
             lines.append(
-                f"  ({len(thin)} {dim.lower()} group(s) have fewer responses than the "
-                "reliability threshold and are marked with *.)"
+                f"  (Low-base {e(dim.lower())} groups: {'; '.join(low)}. Their estimates are "
+                "rough: read their intervals rather than their points.)"
             )
     if csat_row is not None and csat_row["n"] > 0:
         lines.append(
@@ -272,6 +323,121 @@ def summarize(
             f"mean {ces_row['mean']:.2f}."
         )
     return "\n".join(lines)
+
+
+def base_caption(bands: tuple[float, float] = stats.BASE_BANDS) -> str:
+    """One Markdown sentence explaining the base-size marks of charts and text.
+
+    Examples
+    --------
+    The Markdown renders as: "Base sizes: * marks an indicative base (n 30-99;
+    hollow dot in the charts), ** an unreliable one (n < 30; cross); read their
+    intervals rather than their points."
+
+    >>> base_caption().startswith("Base sizes: \\\\* marks an indicative base")
+    True
+    """
+    legend = stats.base_legend(bands)
+
+    def words(flag: str) -> str:
+        text = legend[flag][: legend[flag].rindex(" ")]
+        return md_escape(text[text.index("(") :])
+
+    return (
+        f"Base sizes: {md_escape(stats.BASE_MARKS['indicative'])} marks an indicative base "
+        f"{words('indicative')[:-2]}; hollow dot in the charts), "
+        f"{md_escape(stats.BASE_MARKS['unreliable'])} an unreliable one "
+        f"{words('unreliable')[:-2]}; cross); read their intervals rather than their points."
+    )
+
+
+def interval_note(
+    table: pd.DataFrame,
+    by: str | Sequence[str] | None = None,
+    *,
+    estimate: str = "nps",
+    low: str = "low",
+    high: str = "high",
+) -> str:
+    """A footnote (Markdown) for groups whose interval does not contain the estimate.
+
+    At a tiny base the adjusted-Wald NPS interval is centred on the counts plus
+    three pseudo-responses (0.75 detractor, 1.5 passive, 0.75 promoter), not on
+    the observed NPS: one promoter gives NPS +100 with the interval -48.5 to
+    +98.5. Charts draw such an interval where it is and mark the estimate on
+    its own; this sentence tells the reader why. Groups without responses are
+    named too. Empty string when there is nothing to explain.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        A result of :func:`cxlab.nps` (or any frame with the estimate, bounds and
+        ``n``).
+    by : str or list of str, optional
+        Group column(s) naming the rows; default the columns before ``n``.
+    estimate, low, high : str
+        Columns of the estimate and its interval.
+
+    Examples
+    --------
+    >>> import cxlab, pandas as pd
+    >>> df = pd.DataFrame({"ltr": [10] + [9, 3] * 50, "ch": ["Kiosk"] + ["Web"] * 100})
+    >>> print(interval_note(cxlab.nps(df, "ltr", by="ch")))  # doctest: +NORMALIZE_WHITESPACE
+    Note: for Kiosk (n = 1; NPS +100.0, interval -48.5 to +98.5) the interval does not
+    contain the observed NPS. At a base this small the interval is not centred on the
+    observed value (the adjusted-Wald interval adds 3 pseudo-responses), so it says more
+    than the point estimate: a handful of answers cannot pin the NPS down.
+    """
+    if table.empty:
+        return ""
+    cols = [by] if isinstance(by, str) else list(by) if by is not None else None
+    if cols is None:
+        cols = list(table.columns[: table.columns.get_loc("n")]) if "n" in table else []
+    names = (
+        table[cols].astype(str).agg(" / ".join, axis=1)
+        if cols
+        else pd.Series([str(i) for i in table.index], index=table.index)
+    )
+    est = pd.to_numeric(table[estimate], errors="coerce")
+    lo = pd.to_numeric(table[low], errors="coerce")
+    hi = pd.to_numeric(table[high], errors="coerce")
+    n = (
+        pd.to_numeric(table["n"], errors="coerce")
+        if "n" in table
+        else pd.Series(np.nan, table.index)
+    )
+    outside = est.notna() & lo.notna() & hi.notna() & ((est < lo) | (est > hi))
+    empty = n.fillna(0) <= 0
+    parts = []
+    if outside.any():
+        groups = "; ".join(
+            f"{md_escape(names[i])} (n = {n[i]:,.0f}; NPS {fmt_nps(est[i])}, interval "
+            f"{fmt_nps(lo[i])} to {fmt_nps(hi[i])})"
+            if estimate == "nps"
+            else f"{md_escape(names[i])} (n = {n[i]:,.0f}; {est[i]:.1f}, interval "
+            f"{lo[i]:.1f} to {hi[i]:.1f})"
+            for i in table.index[outside]
+        )
+        methods = set(table["method"].astype(str)) if "method" in table else set()
+        why = (
+            "the adjusted-Wald interval adds 3 pseudo-responses"
+            if methods <= {"adjusted-wald"} and methods
+            else "small-sample intervals are not centred on the observed share"
+        )
+        what = "NPS" if estimate == "nps" else "value"
+        parts.append(
+            f"Note: for {groups} the interval does not contain the observed {what}. At a base "
+            f"this small the interval is not centred on the observed value ({why}), so it says "
+            "more than the point estimate: a handful of answers cannot pin the "
+            f"{what} down."
+        )
+    if empty.any():
+        parts.append(
+            "No responses for "
+            + ", ".join(md_escape(names[i]) for i in table.index[empty])
+            + ": no estimate is shown for them."
+        )
+    return " ".join(parts)
 
 
 def _group_col(table: pd.DataFrame) -> str:
@@ -404,8 +570,7 @@ def table_html(frame: pd.DataFrame, columns: dict[str, str], *, digits: int = 1)
     p-values (columns named ``p_*``) three, counts thousands separators; no
     Styler uuids, so renders are reproducible.
     """
-    from html import escape
-
+    escape = html_escape
     head = "".join(f"<th>{escape(h)}</th>" for h in columns.values())
     body = []
     for _, row in frame.iterrows():

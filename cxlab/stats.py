@@ -56,8 +56,11 @@ from scipy import optimize, special, stats
 from cxlab.errors import CxlabError
 
 __all__ = [
+    "BASE_BANDS",
+    "BASE_MARKS",
     "NPS_METHODS",
     "base_flag",
+    "base_legend",
     "kish_n",
     "mean_ci",
     "nps_bootstrap_cells",
@@ -73,6 +76,13 @@ NPS_METHODS: tuple[str, ...] = ("wald", "adjusted-wald", "score", "bootstrap", "
 
 #: Named symmetric Dirichlet priors of ``method="bayes"`` (concentration per category).
 NPS_PRIORS: dict[str, float] = {"uniform": 1.0, "jeffreys": 0.5}
+
+#: Base-size bands (unreliable below the first, indicative below the second): the one
+#: rule behind every ``flag`` column, summary caution, table flag and chart marker.
+BASE_BANDS: tuple[int, int] = (30, 100)
+
+#: How a base flag is marked beside a group's name in charts and text.
+BASE_MARKS: dict[str, str] = {"reportable": "", "indicative": "*", "unreliable": "**"}
 
 #: Pseudo-counts of the adjusted-Wald NPS interval (detractors, passives, promoters).
 ADJUSTED_WALD_PSEUDO: tuple[float, float, float] = (0.75, 1.5, 0.75)
@@ -1125,7 +1135,7 @@ def mean_ci(
 # ------------------------------------------------------------ base size and weights
 
 
-def base_flag(n: Any, bands: tuple[float, float] = (30, 100)) -> str | np.ndarray:
+def base_flag(n: Any, bands: tuple[float, float] = BASE_BANDS) -> str | np.ndarray:
     """Label a base size: "unreliable", "indicative" or "reportable".
 
     ``n < bands[0]`` is unreliable, ``n < bands[1]`` indicative, otherwise reportable.
@@ -1161,6 +1171,25 @@ def base_flag(n: Any, bands: tuple[float, float] = (30, 100)) -> str | np.ndarra
     _check_counts(nn, "n", where)
     out = np.where(nn < lo, "unreliable", np.where(nn < hi, "indicative", "reportable"))
     return str(out) if out.ndim == 0 else out
+
+
+def base_legend(bands: tuple[float, float] = BASE_BANDS) -> dict[str, str]:
+    """What each base flag means, with its mark (see :data:`BASE_MARKS`), for legends.
+
+    Examples
+    --------
+    >>> base_legend()["unreliable"]
+    'unreliable base (n < 30) **'
+    >>> base_legend()["indicative"]
+    'indicative base (n 30-99) *'
+    """
+    lo, hi = (float(b) for b in bands)
+    mid = f"{lo:g}-{hi - 1:g}" if lo.is_integer() and hi.is_integer() else f"{lo:g} to <{hi:g}"
+    return {
+        "reportable": f"reportable base (n >= {hi:g})",
+        "indicative": f"indicative base (n {mid}) {BASE_MARKS['indicative']}",
+        "unreliable": f"unreliable base (n < {lo:g}) {BASE_MARKS['unreliable']}",
+    }
 
 
 def kish_n(sum_w: Any, sum_w2: Any) -> float | np.ndarray:

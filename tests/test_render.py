@@ -227,6 +227,40 @@ def test_find_remote_resources_flags_every_kind():
     assert rd.find_remote_resources('<a href="https://x.org">x</a><img src="data:,">') == []
 
 
+@pytest.mark.parametrize(
+    ("probe", "needle"),
+    [
+        ('<meta http-equiv="refresh" content="0;url=http://example.com">', "refresh"),
+        ("<META HTTP-EQUIV=Refresh CONTENT=3>", "refresh"),
+        ('<base href="http://example.com/">', "<base>"),
+        ('<base href="files/">', "<base>"),
+        ('<img srcset="data:image/png;base64,AA,BB 1x,https://x.example/b.png 2x">', "x.example"),
+        ('<link rel="preload" as="image" imagesrcset="//x.example/i.png 1x">', "x.example"),
+        ("<div style=\"background:url('img/local.png')\"></div>", "local.png"),
+        ("<style>.a { background: url( fonts/f.woff2 ) }</style>", "f.woff2"),
+        ('<style>@import "local.css";</style>', "local.css"),
+        ('<img src="ht&#9;tp://x.example/a.png">', "x.example"),
+        ('<img src="\\\\x.example\\a.png">', "x.example"),
+        ('<iframe srcdoc="&lt;img src=https://x.example/a.png&gt;"></iframe>', "srcdoc"),
+        ('<a href="#top" ping="https://x.example/p">x</a>', "ping"),
+        ('<form action="https://x.example/f"><button formaction="//y.example">', "y.example"),
+    ],
+)
+def test_find_remote_resources_flags_navigation_and_local_files(probe, needle):
+    found = rd.find_remote_resources(probe)
+    assert any(needle in f for f in found), found
+
+
+def test_find_remote_resources_keeps_data_uris_and_in_page_references():
+    ok = (
+        '<style>.a { background: url("data:image/svg+xml;utf8,<svg/>") }</style>'
+        '<svg><rect style="fill: url(#grad)"/><use href="#sym"/></svg>'
+        '<img srcset="data:image/png;base64,AA,BB 1x, data:image/png;base64,CC 2x">'
+        '<meta charset="utf-8"><meta name="viewport" content="width=device-width">'
+    )
+    assert rd.find_remote_resources(ok) == []
+
+
 def test_html_is_self_contained_statically(rendered):
     text = rendered["text"]
     assert rd.find_remote_resources(text) == []
