@@ -37,9 +37,9 @@ format: $(STAMP)
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-## lab: JupyterLab on notebooks/ with the project kernel
+## lab: JupyterLab on notebooks/ with the project kernel (as root too, as in containers)
 lab: $(STAMP)
-	$(BIN)/jupyter lab --notebook-dir=notebooks
+	$(BIN)/jupyter lab --notebook-dir=notebooks $(if $(filter 0,$(shell id -u)),--allow-root)
 
 ## bench: the speed and memory benchmarks (on demand; writes benchmarks/_work)
 bench: $(STAMP)

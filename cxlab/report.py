@@ -201,8 +201,35 @@ def versus_rest(result: pd.DataFrame, *, level: float | None = None) -> pd.DataF
 
 
 def fmt_nps(x: float) -> str:
-    """NPS with an explicit sign, e.g. ``+34.2``, ``-5.0`` (``n/a`` when missing)."""
-    return "n/a" if pd.isna(x) else f"{x:+.1f}"
+    """NPS with an explicit sign, e.g. ``+34.2``, ``-5.0``; ``0.0``, never ``-0.0``.
+
+    Examples
+    --------
+    >>> fmt_nps(34.24), fmt_nps(-0.04), fmt_nps(float("nan"))
+    ('+34.2', '0.0', 'n/a')
+    """
+    if pd.isna(x):
+        return "n/a"
+    return "0.0" if round(float(x), 1) == 0 else f"{x:+.1f}"
+
+
+def fmt_p(p: float) -> str:
+    """A p-value as a reader sees it: ``p = 0.012``, ``p < 0.001`` (``p n/a`` when missing).
+
+    Examples
+    --------
+    >>> fmt_p(0.01234), fmt_p(3e-9), fmt_p(float("nan"))
+    ('p = 0.012', 'p < 0.001', 'p n/a')
+    """
+    if pd.isna(p):
+        return "p n/a"
+    return "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
+
+
+def _fixed(v: float, digits: int) -> str:
+    """``v`` with ``digits`` decimals, never a negative zero."""
+    text = f"{v:,.{digits}f}"
+    return text[1:] if text.startswith("-") and float(text.replace(",", "")) == 0 else text
 
 
 def describe(row: pd.Series, level: float | None = None) -> str:
@@ -276,7 +303,7 @@ def summarize(
             f"- Versus {e(change['previous'])} ({fmt_nps(change['nps_previous'])}): "
             f"{direction} {abs(change['diff']):.1f} points "
             f"({level:.0%} interval of the change {fmt_nps(change['low'])} to "
-            f"{fmt_nps(change['high'])}, p = {change['p']:.3f}), {verdict}."
+            f"{fmt_nps(change['high'])}, {fmt_p(change['p'])}), {verdict}."
         )
     for dim, table in breakdowns.items():
         key = _group_col(table)
@@ -584,7 +611,7 @@ def table_html(frame: pd.DataFrame, columns: dict[str, str], *, digits: int = 1)
             elif isinstance(v, float | np.floating) and c.startswith("p_"):
                 s = "" if np.isnan(v) else ("< 0.001" if v < 0.001 else f"{v:.3f}")
             elif isinstance(v, float | np.floating):
-                s = "" if np.isnan(v) else f"{v:,.{digits}f}"
+                s = "" if np.isnan(v) else _fixed(float(v), digits)
             else:
                 s = str(v)
             cells.append(f"<td>{escape(s)}</td>")

@@ -50,3 +50,13 @@ def test_notebooks_are_committed_without_outputs():
         for cell in nb.cells:
             if cell.cell_type == "code":
                 assert not cell.outputs and cell.execution_count is None, path.name
+
+
+def test_notebooks_declare_the_project_kernel_that_make_env_installs():
+    import nbformat
+
+    makefile = (ROOT / "Makefile").read_text()
+    assert "ipykernel install --sys-prefix --name cxlab" in makefile
+    for path in (ROOT / "notebooks").glob("*.ipynb"):
+        spec = nbformat.read(path, as_version=4).metadata["kernelspec"]
+        assert (spec["name"], spec["display_name"]) == ("cxlab", "Python (cxlab)"), path.name

@@ -59,7 +59,7 @@ def test_readme_walks_a_qualtrics_export_to_a_rendered_report(tmp_path: Path) ->
     assert res.returncode == 0, res.stderr[-3000:]
     page = html.unescape((tmp_path / res.stdout.strip()).read_text(encoding="utf-8"))
     text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", page))
-    assert "All units, 2026Q3 : NPS +0.0" in text and "n = 10" in text
+    assert "All units, 2026Q3 : NPS 0.0" in text and "n = 10" in text
     # breakdowns the export cannot support are named, not shown as one misleading group
     assert (
         "Channel, segment and touch point were not recorded in this data, so the report has "
