@@ -322,19 +322,22 @@ def pack(
     Raises
     ------
     CxlabError
-        Unknown quarter or unit, no responses, an unwritable ``out_dir``, or a
+        Unknown quarter or unit, a level outside (0, 1), no responses, an
+        unwritable ``out_dir`` (the checks of :func:`cxlab.render.check_values`
+        and :func:`cxlab.render.check_out_dir`, before any kernel starts), or a
         report that failed to render (the others are still written).
     """
     from tqdm.auto import tqdm
 
-    from cxlab import report, warehouse
+    from cxlab import render, report, warehouse
 
     given = str(db)
     db = Path(db).resolve()
     out_dir = Path(out_dir)
-    _check_writable(out_dir)
-    if not 0 < level < 1:
-        raise CxlabError(f"level must be between 0 and 1 (e.g. 0.95), not {level!r}.")
+    render.check_out_dir(out_dir)  # the checks every report gets, before any kernel
+    params = {"quarter": quarter, "unit": "ALL", "warehouse": str(db), "level": float(level)}
+    render.check_values(QUARTERLY, params)
+    out_dir.mkdir(parents=True, exist_ok=True)
     con = warehouse.connect(db)
     try:
         counts = _table_counts(con)
@@ -344,14 +347,8 @@ def pack(
                 "survey export first: cxlab ingest responses FILE --db " + str(db)
             )
         responses = con.table("responses")
-        known = sorted(responses.select("quarter").distinct().to_pandas()["quarter"])
         if quarter == "latest":
             quarter = report.latest_quarter(responses)
-        elif quarter not in known:
-            raise CxlabError(
-                f"quarter {quarter!r} has no responses in {db.name}; quarters there: "
-                f"{', '.join(reversed(known[-12:]))}."
-            )
         present = sorted(
             responses.filter(responses.quarter == quarter)
             .select("unit")
@@ -446,21 +443,6 @@ def pack(
             + failed[0][1]
         )
     return index
-
-
-def _check_writable(out_dir: Path) -> None:
-    if out_dir.exists() and not out_dir.is_dir():
-        raise CxlabError(f"--out {out_dir}: this is a file, not a folder; give a folder.")
-    try:
-        out_dir.mkdir(parents=True, exist_ok=True)
-        probe = out_dir / f".cxlab-write-test-{os.getpid()}"
-        probe.write_bytes(b"")
-        probe.unlink()
-    except OSError as exc:
-        raise CxlabError(
-            f"--out {out_dir}: cannot write reports there ({exc.strerror.lower()}); give a "
-            "folder you can write to."
-        ) from None
 
 
 def print_pdf(html: Path) -> Path:

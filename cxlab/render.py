@@ -701,7 +701,7 @@ def check_values(
         wh.close()
 
 
-def _check_out_dir(out: Path) -> None:
+def check_out_dir(out: Path) -> None:
     """Refuse an output folder that is a file or cannot be written (nothing created)."""
     probe = out
     while not probe.exists() and probe.parent != probe:
@@ -1291,7 +1291,7 @@ def render(
 
     nb_path = Path(notebook)
     out = Path(out_dir)
-    _check_out_dir(out)  # first: nothing else is worth checking if nothing can be written
+    check_out_dir(out)  # first: nothing else is worth checking if nothing can be written
     declared = notebook_parameters(nb_path)
     given = check_params(nb_path, dict(params or {}), declared=declared)
     given = _absolutize_files(given)

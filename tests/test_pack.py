@@ -65,16 +65,14 @@ def test_index_escapes_every_value(tmp_path: Path) -> None:
 
 def test_bad_arguments_are_refused_before_any_report(qualtrics_only: Path, tmp_path: Path) -> None:
     out = tmp_path / "reports"
-    with pytest.raises(
-        CxlabError, match=r"quarter '2027Q1' has no responses .* quarters there: 2026Q3"
-    ):
+    with pytest.raises(CxlabError, match=r"quarter '2027Q1' has no survey responses .* 2026Q3"):
         pack.pack(qualtrics_only, quarter="2027Q1", out_dir=out, progress=False)
     with pytest.raises(CxlabError, match=r"'Oslp' \(did you mean 'Oslo'\?\)"):
         pack.pack(qualtrics_only, units=["Oslp"], out_dir=out, progress=False)
-    with pytest.raises(CxlabError, match="between 0 and 1"):
+    with pytest.raises(CxlabError, match="Use 0.95, not 95"):
         pack.pack(qualtrics_only, level=95, out_dir=out, progress=False)
     (tmp_path / "afile").write_text("x")
-    with pytest.raises(CxlabError, match="this is a file, not a folder"):
+    with pytest.raises(CxlabError, match="is an existing file, not a folder"):
         pack.pack(qualtrics_only, out_dir=tmp_path / "afile", progress=False)
     assert not list(out.glob("*.html"))
 
