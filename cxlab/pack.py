@@ -199,8 +199,9 @@ code {{ background: #f3f3f3; padding: 0 .25rem; }}
 </style></head>
 <body>
 <h1>Customer experience reports, {escape(quarter)}</h1>
-<p>Headline NPS with its {pct} interval (adjusted Wald), the change from the previous
-quarter with its {pct} interval, and the last twelve quarters. Open a report for the
+<p>Headline NPS with its {pct} interval (adjusted Wald; weighted by the survey
+weights when the responses have them, as in the reports), the change from the
+previous quarter with its {pct} interval, and the last twelve quarters. Open a report for the
 touch points, channels and segments behind the number, and CSAT and CES.</p>
 <table><thead><tr><th>Report</th><th class="num">NPS</th><th class="num">{pct} interval</th>
 <th class="num">Responses</th><th class="num">Change from last quarter</th>
@@ -245,11 +246,12 @@ def _unit_rows(con: Any, quarter: str, units: list[str], level: float) -> list[d
     from cxlab import report
 
     responses = con.table("responses")
+    w = report.resolve_weight(responses, "auto")  # as the reports do
     window = report.quarters_up_to(quarter, 12)
     recent = responses.filter(responses.quarter.isin(window))
     previous = report.shift_quarter(quarter, -1)
-    by_unit = cxlab.nps(recent, "ltr", by=["unit", "quarter"], level=level)
-    company = cxlab.nps(recent, "ltr", by="quarter", level=level).assign(unit=None)
+    by_unit = cxlab.nps(recent, "ltr", by=["unit", "quarter"], level=level, weight=w)
+    company = cxlab.nps(recent, "ltr", by="quarter", level=level, weight=w).assign(unit=None)
     rows = []
     for unit in [None, *units]:
         trend = company if unit is None else by_unit[by_unit["unit"] == unit]
@@ -275,7 +277,13 @@ def _unit_rows(con: Any, quarter: str, units: list[str], level: float) -> list[d
         if previous in trend.index and trend.loc[previous, "n"] > 0:
             data = responses if unit is None else responses.filter(responses.unit == unit)
             change = report.compare_periods(
-                data, "ltr", period="quarter", current=quarter, previous=previous, level=level
+                data,
+                "ltr",
+                period="quarter",
+                current=quarter,
+                previous=previous,
+                level=level,
+                weight=w,
             )
             row |= {
                 "diff": change["diff"],

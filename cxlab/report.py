@@ -233,12 +233,81 @@ def _fixed(v: float, digits: int) -> str:
 
 
 def describe(row: pd.Series, level: float | None = None) -> str:
-    """One phrase for an NPS row: ``+34.2 (95% interval +31.0 to +37.1; n = 2,012)``."""
+    """One phrase for an NPS row: ``+34.2 (95% interval +31.0 to +37.1; n = 2,012)``.
+
+    A weighted row also gives its Kish effective n: ``n = 2,012, effective n = 1,850``.
+    """
     level = float(row.get("level", 0.95)) if level is None else level
+    n_eff = row.get("n_eff")
+    eff = (
+        f", effective n = {n_eff:,.0f}"
+        if n_eff is not None and not pd.isna(n_eff) and abs(float(n_eff) - float(row["n"])) >= 0.5
+        else ""
+    )
     return (
         f"{fmt_nps(row['nps'])} ({level:.0%} interval {fmt_nps(row['low'])} to "
-        f"{fmt_nps(row['high'])}; n = {row['n']:,.0f})"
+        f"{fmt_nps(row['high'])}; n = {row['n']:,.0f}{eff})"
     )
+
+
+def resolve_weight(data: pd.DataFrame | ir.Table, weight: str | None = "auto") -> str | None:
+    """The weight column a report uses: ``"auto"`` picks ``weight`` when it has values.
+
+    Parameters
+    ----------
+    data : DataFrame or Ibis table
+        The responses.
+    weight : str or None
+        ``"auto"`` (the ``weight`` column if any response has a weight, else
+        none), ``"none"``/``None`` (unweighted), or a column name.
+
+    Returns
+    -------
+    str or None
+        The column to pass as ``weight=`` to :func:`cxlab.nps` and friends.
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"ltr": [9, 3], "weight": [None, None]})
+    >>> resolve_weight(df) is None, resolve_weight(df.assign(weight=[1.0, 2.0]))
+    (True, 'weight')
+    """
+    if weight is None or str(weight).lower() == "none":
+        return None
+    t = as_table(data)
+    column = "weight" if str(weight).lower() == "auto" else str(weight)
+    if column not in t.columns:
+        if str(weight).lower() == "auto":
+            return None
+        raise CxlabError(
+            f"weight column {column!r} is not in the responses; columns: "
+            f"{', '.join(t.columns)}. Use 'auto' or 'none'."
+        )
+    has_values = int(t[column].count().execute()) > 0
+    if not has_values and str(weight).lower() != "auto":
+        raise CxlabError(f"weight column {column!r} has no values; use 'auto' or 'none'.")
+    return column if has_values else None
+
+
+def weight_note(weight: str | None, row: pd.Series | None = None) -> str:
+    """One sentence saying which weights the estimates use (Markdown, escaped).
+
+    Examples
+    --------
+    >>> weight_note(None)
+    'Estimates are unweighted: every response counts once.'
+    >>> weight_note("weight", pd.Series({"n": 4038, "n_eff": 3187.2}))
+    "Estimates are weighted by the responses' survey weights (column weight); n counts responses, effective n (Kish) is what the weighted intervals rest on: 3,187 of 4,038 here."
+    """
+    if weight is None:
+        return "Estimates are unweighted: every response counts once."
+    text = (
+        f"Estimates are weighted by the responses' survey weights (column {md_escape(weight)}); "
+        "n counts responses, effective n (Kish) is what the weighted intervals rest on"
+    )
+    if row is not None and not pd.isna(row.get("n_eff")):
+        text += f": {row['n_eff']:,.0f} of {row['n']:,.0f} here"
+    return text + "."
 
 
 def _base_note(row: pd.Series) -> str:
@@ -642,8 +711,9 @@ def scorecard(
     ltr: str = "ltr",
     csat: str = "csat",
     ces: str = "ces",
+    weight: str | None = None,
 ) -> pd.DataFrame:
-    """NPS, CSAT top-2-box and CES % easy side by side, one row per group.
+    """NPS, CSAT top-2-box and CES % easy side by side, one row per group (``weight``: a column).
 
     Returns
     -------
@@ -655,10 +725,12 @@ def scorecard(
     from cxlab.metrics import csat as _csat
 
     keys = [by] if isinstance(by, str) else list(by)
-    out = nps(data, ltr, by=keys, level=level)[[*keys, "n", "nps", "low", "high", "flag"]]
+    out = nps(data, ltr, by=keys, level=level, weight=weight)[
+        [*keys, "n", "nps", "low", "high", "flag"]
+    ]
     out = out.rename(columns={"low": "nps_low", "high": "nps_high"})
     for name, func, col, share in (("csat", _csat, csat, "top2"), ("ces", _ces, ces, "easy")):
-        part = func(data, col, by=keys, level=level)[
+        part = func(data, col, by=keys, level=level, weight=weight)[
             [*keys, "top_box", "top_box_low", "top_box_high", "mean"]
         ]
         part.columns = [*keys, f"{name}_{share}", f"{name}_low", f"{name}_high", f"{name}_mean"]

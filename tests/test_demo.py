@@ -36,8 +36,9 @@ def test_demo_builds_the_warehouse_and_a_linked_pack(tmp_path, open_in_chromium)
     with duckdb.connect(str(db), read_only=True) as con:
         last = con.execute("SELECT max(quarter) FROM responses").fetchone()[0]
         per_unit = con.execute(
-            "SELECT unit, 100.0 * (count(*) FILTER (WHERE ltr >= 9) - "
-            "count(*) FILTER (WHERE ltr <= 6)) / count(ltr) FROM responses "
+            "SELECT unit, 100.0 * (sum(weight) FILTER (WHERE ltr >= 9) - "
+            "sum(weight) FILTER (WHERE ltr <= 6)) / sum(weight) FILTER (WHERE ltr IS NOT NULL) "
+            "FROM responses "
             "WHERE quarter = ? GROUP BY unit",
             [last],
         ).fetchall()

@@ -19,14 +19,16 @@ ROOT = Path(__file__).resolve().parents[1]
 QUARTERLY = ROOT / "notebooks" / "quarterly_report.ipynb"
 
 
-def _sql_nps(db: Path, where: str) -> tuple[float, int]:
-    """NPS counted by hand in SQL, independently of cxlab."""
+def _sql_nps(db: Path, where: str, *, weighted: bool = True) -> tuple[float, int]:
+    """NPS counted by hand in SQL, independently of cxlab (weighted by default, as the
+    report is on data with survey weights); returns (nps, responses)."""
+    w = "weight" if weighted else "1"
     with duckdb.connect(str(db), read_only=True) as con:
-        pro, det, n = con.execute(
-            "SELECT count(*) FILTER (WHERE ltr >= 9), count(*) FILTER (WHERE ltr <= 6), "
-            f"count(ltr) FROM responses WHERE {where}"
+        pro, det, tot, n = con.execute(
+            f"SELECT sum({w}) FILTER (WHERE ltr >= 9), sum({w}) FILTER (WHERE ltr <= 6), "
+            f"sum({w}) FILTER (WHERE ltr IS NOT NULL), count(ltr) FROM responses WHERE {where}"
         ).fetchone()
-    return 100 * (pro - det) / n, n
+    return 100 * (pro - det) / tot, n
 
 
 @pytest.fixture(scope="module")
@@ -45,7 +47,8 @@ def test_company_report_states_the_headline_counted_independently(company):
     last = truth["quarters"][-1]
     nps, n = _sql_nps(db, f"quarter = '{last}'")
     assert f"All units, {last}</strong>: NPS {fmt_nps(nps)}" in text
-    assert f"n = {n:,}" in text
+    assert f"n = {n:,}, effective n = " in text
+    assert "Estimates are weighted by the responses' survey weights" in text
     prev, _ = _sql_nps(db, f"quarter = '{truth['quarters'][-2]}'")
     assert f"Versus {truth['quarters'][-2]} ({fmt_nps(prev)})" in text
     for section in (
@@ -100,3 +103,17 @@ def test_mistyped_parameter_is_refused_by_the_cli_before_any_kernel(tmp_path):
     assert "quartr" in res.stderr and "quarter" in res.stderr
     assert "Traceback" not in res.stderr
     assert not list(tmp_path.glob("reports/*"))
+
+
+@pytest.mark.slow
+def test_unweighted_on_request(demo_warehouse, tmp_path):
+    db, truth = demo_warehouse
+    last = truth["quarters"][-1]
+    params = {"quarter": last, "unit": "ALL", "warehouse": str(db), "weight": "none"}
+    html = render.render(QUARTERLY, params, out_dir=tmp_path, name="unweighted")
+    text = unescape(html.read_text(encoding="utf-8"))
+    nps, n = _sql_nps(db, f"quarter = '{last}'", weighted=False)
+    weighted, _ = _sql_nps(db, f"quarter = '{last}'")
+    assert fmt_nps(nps) != fmt_nps(weighted)  # the test can tell the two apart
+    assert f"All units, {last}</strong>: NPS {fmt_nps(nps)}" in text
+    assert f"n = {n:,})" in text and "Estimates are unweighted" in text
