@@ -1019,7 +1019,58 @@ def _make_deterministic(nb: nbformat.NotebookNode, input_path: str) -> None:
 
 
 def _format_value(value: object) -> str:
+    """A parameter value for the provenance table; a file path shows its file name only,
+    so a report emailed out does not reveal the analyst's folders (the SHA-256 below
+    identifies the file)."""
+    if isinstance(value, str) and ("/" in value or os.sep in value):
+        with contextlib.suppress(OSError, ValueError):
+            if Path(value).expanduser().exists():
+                return repr(Path(value).name)
     return repr(value)
+
+
+_MD_ESCAPED = re.compile(r"\\([\\`*_{}\[\]()#+\-.!|<>&'\"$,:;=?@^~/%])")
+
+
+def _headings(nb: nbformat.NotebookNode) -> Iterable[tuple[int, str, Any]]:
+    """(level, text, None) for each Markdown heading, and (0, "", output) for each PNG
+    figure, in document order (headings from Markdown cells and Markdown outputs)."""
+    for cell in nb.cells:
+        sources = []
+        if cell.cell_type == "markdown":
+            sources.append("".join(cell.source))
+        for output in cell.get("outputs", []):
+            md = output.get("data", {}).get("text/markdown")
+            if md:
+                sources.append("".join(md))
+            if "image/png" in output.get("data", {}):
+                for text in sources:
+                    yield from _heading_lines(text)
+                sources = []
+                yield 0, "", output
+        for text in sources:
+            yield from _heading_lines(text)
+
+
+def _heading_lines(text: str) -> Iterable[tuple[int, str, Any]]:
+    for line in text.splitlines():
+        m = re.match(r"^(#{1,3})\s+(.+?)\s*#*\s*$", line)
+        if m:
+            plain = _MD_ESCAPED.sub(r"\1", m.group(2)).replace("**", "")
+            yield len(m.group(1)), html.unescape(plain), None
+
+
+def _describe_figures(nb: nbformat.NotebookNode) -> None:
+    """Give every figure alt text naming its section (screen readers, nbconvert's warning)."""
+    section, count = "the report", 0
+    for level, text, output in _headings(nb):
+        if output is None:
+            if level >= 2 or section == "the report":
+                section, count = text, 0
+            continue
+        count += 1
+        meta = output.setdefault("metadata", {}).setdefault("image/png", {})
+        meta.setdefault("alt", f"Chart {count} of the section '{section}'")
 
 
 def _provenance_cell(
@@ -1046,7 +1097,7 @@ def _provenance_cell(
                         files.append((key, candidate.resolve()))
                         break
     rows_files = "".join(
-        f"<tr><td><code>{esc(k)}</code></td><td><code>{esc(p.name if k == 'notebook' else str(p))}"
+        f"<tr><td><code>{esc(k)}</code></td><td><code>{esc(p.name)}"
         f"</code></td><td><code>{_sha256(p)}</code></td><td>{p.stat().st_size:,} bytes</td></tr>"
         for k, p in files
     )
@@ -1082,6 +1133,12 @@ def _provenance_cell(
 
 
 def _title(nb: nbformat.NotebookNode, notebook: Path, given: Mapping[str, object]) -> str:
+    """The page title: the report's first level-1 heading, which names the report, unit
+    and quarter (e.g. "Customer experience report: Nordics, 2026Q3"), else the
+    notebook's ``title`` metadata, else a name made from the notebook and parameters."""
+    for level, text, _ in _headings(nb):
+        if level == 1 and text.strip():
+            return text.strip()
     title = nb.metadata.get("title")
     if isinstance(title, str) and title.strip():
         return title.strip()
@@ -1378,6 +1435,7 @@ def render(
     executed.cells.append(_provenance_cell(nb_path, shown, given, executed, kernel_name))
     _make_deterministic(executed, str(nb_path))  # number the provenance cell too
 
+    _describe_figures(executed)
     for_html = copy.deepcopy(executed)
     for_html.metadata["title"] = _title(executed, nb_path, given)
     try:

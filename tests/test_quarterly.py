@@ -117,3 +117,18 @@ def test_unweighted_on_request(demo_warehouse, tmp_path):
     assert fmt_nps(nps) != fmt_nps(weighted)  # the test can tell the two apart
     assert f"All units, {last}</strong>: NPS {fmt_nps(nps)}" in text
     assert f"n = {n:,})" in text and "Estimates are unweighted" in text
+
+
+@pytest.mark.slow
+def test_title_alt_text_and_no_local_paths(company):
+    html, db, truth = company
+    page = html.read_text(encoding="utf-8")
+    last = truth["quarters"][-1]
+    assert f"<title>Customer experience report: All units, {last}</title>" in page
+    images = re.findall(r"<img\b[^>]*>", page)
+    assert len(images) >= 6
+    assert all(re.search(r"alt=\"Chart \d+ of the section '[^\"]+'\"", i) for i in images)
+    assert "alt=\"Chart 1 of the section 'Twelve-quarter trend'\"" in page
+    # provenance names the warehouse file and its hash, never the analyst's folders
+    assert str(db.parent) not in page and db.name in page
+    assert "@media print" in page
