@@ -83,24 +83,28 @@ def ingest(
 ) -> None:
     """Validate an export and load it into a warehouse table, all or nothing.
 
-    Tables and the columns they require (others are optional):
+    Required columns per table (the others are optional):
 
     \b
-      responses         response_id, unit, survey_date and a score (ltr, csat or ces)
-      customers         customer_id, unit, segment, region, preferred_channel, signup_date
-      customer_history  customer_id, valid_from, segment, region, preferred_channel
-      transactions      transaction_id, customer_id, unit, date, revenue, margin
-      interactions      interaction_id, customer_id, timestamp, touchpoint, channel, stage
-      outcomes          unit, quarter, new_customers, revenue, profit, market_share
-      touchpoints       touchpoint, stage, channel, intentional, owner, operational_kpi
-      attribute_ratings response_id, attribute, rating
+      responses: response_id, unit, survey_date, a score (ltr/csat/ces)
+      customers: customer_id, unit, segment, region, preferred_channel,
+        signup_date
+      customer_history: customer_id, valid_from, segment, region,
+        preferred_channel
+      transactions: transaction_id, customer_id, unit, date, revenue, margin
+      interactions: interaction_id, customer_id, timestamp, touchpoint,
+        channel, stage
+      outcomes: unit, quarter, new_customers, revenue, profit, market_share
+      touchpoints: touchpoint, stage, channel, intentional, owner,
+        operational_kpi
+      attribute_ratings: response_id, attribute, rating
 
     Example, a Qualtrics export:
 
     \b
       cxlab ingest responses export.csv --set unit=Nordics \\
-          --map "How likely are you to recommend us to a friend or colleague?=ltr" \\
-          --save-mapping qualtrics.yml
+        --map "How likely are you to recommend us?=ltr" \\
+        --save-mapping qualtrics.yml
     """
     from cxlab import warehouse
 

@@ -303,3 +303,23 @@ def test_cli_walks_a_qualtrics_export_and_saves_the_mapping(tmp_path: Path) -> N
     )
     assert res.returncode == 0, res.stderr
     assert "0 added, 10 already present" in res.stdout
+
+
+def test_ingest_help_lists_each_tables_required_columns() -> None:
+    from cxlab.schema import TABLES
+
+    res = subprocess.run(
+        [str(CXLAB), "ingest", "--help"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**__import__("os").environ, "COLUMNS": "200"},
+    )
+    assert res.returncode == 0
+    text = " ".join(res.stdout.split())
+    for t in TABLES.values():
+        start = text.index(f"{t.name}:")
+        listed = text[start : start + 160]
+        for c in t.columns:
+            if c.required:
+                assert c.name in listed, (t.name, c.name)
