@@ -1,4 +1,4 @@
-"""``import cxlab`` and ``cxlab --help`` stay light.
+"""``import cxlab`` and ``cxlab --help`` stay light; renders keep stderr clean.
 
 Each check runs a fresh interpreter, since this test process has long since
 imported pandas, Ibis and the rest. No wall-clock times are asserted: what is
@@ -7,7 +7,10 @@ checked is *which* modules get imported, which is what makes them slow.
 
 from __future__ import annotations
 
+import asyncio
 import json
+import shutil
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -17,6 +20,7 @@ import pytest
 import cxlab
 
 ROOT = Path(__file__).resolve().parents[1]
+NB_SRC = Path(__file__).parent / "notebooks"
 HEAVY = ("ibis", "scipy", "statsmodels", "duckdb", "pandas", "matplotlib")
 
 
@@ -119,3 +123,53 @@ def test_cli_entry_point_help_imports_nothing_heavy():
     res = _python("-c", code)
     assert res.returncode == 0, res.stderr[-2000:]
     assert "HEAVY 0 []" in res.stdout, res.stdout[-2000:]
+
+
+# --------------------------------------------------------------------------- render stderr
+@pytest.mark.slow
+def test_kernel_is_shut_down_without_sigint(tmp_path):
+    """The kernel manager asks the kernel to stop; it does not interrupt it first."""
+    from cxlab import render as rd
+
+    km_class = rd._kernel_manager_class(tmp_path, {})
+    sent: list[int] = []
+
+    class Recording(km_class):
+        async def _async_signal_kernel(self, signum: int) -> None:
+            sent.append(signum)
+            await super()._async_signal_kernel(signum)
+
+    async def run() -> None:
+        km = Recording(kernel_name="python3")
+        await km.start_kernel()
+        kc = km.client()
+        kc.start_channels()
+        try:
+            await kc.wait_for_ready(timeout=60)
+            await km.interrupt_kernel()  # an explicit interrupt still interrupts
+            await kc.execute_interactive("x = 1", timeout=60)
+        finally:
+            kc.stop_channels()
+            await km.shutdown_kernel()
+        assert not await km.is_alive()
+
+    asyncio.run(run())
+    assert sent == [signal.SIGINT]  # the explicit one only, none at shutdown
+
+
+@pytest.mark.slow
+def test_successful_render_prints_nothing_on_stderr(tmp_path):
+    for nb in NB_SRC.glob("*.ipynb"):
+        shutil.copy(nb, tmp_path / nb.name)
+    res = _python(
+        "-m", "cxlab.cli", "render", "params_demo.ipynb", "-p", "n=3", "--out", "out", cwd=tmp_path
+    )
+    assert res.returncode == 0, res.stderr[-3000:]
+    assert res.stderr == ""
+    assert (tmp_path / "out" / "params_demo_3.html").is_file()
+
+    # a failing cell still says what went wrong, and only that
+    res = _python("-m", "cxlab.cli", "render", "failing.ipynb", "--out", "out", cwd=tmp_path)
+    assert res.returncode == 2
+    assert "raised ValueError: boom x=1" in res.stderr
+    assert "KeyboardInterrupt" not in res.stderr and "Traceback" not in res.stderr
