@@ -12,22 +12,90 @@ The top-level API (other modules, notebooks and tests rely on these names):
 - :mod:`cxlab.warehouse` (DuckDB via Ibis), :mod:`cxlab.synth` (demo data with
   planted truth), :mod:`cxlab.render` (papermill + nbconvert reports),
   :mod:`cxlab.plots` (axes-level charts).
+
+``import cxlab`` is cheap and changes nothing in the interpreter: the functions
+and submodules above are imported on first use (PEP 562 module ``__getattr__``,
+the Scientific Python SPEC 1 pattern), so the command line and ``import cxlab``
+do not pay for pandas, Ibis, SciPy and statsmodels until they are needed.
 """
 
-import warnings as _warnings
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
 
 from cxlab.errors import CxlabError, RenderError, ValidationError
-from cxlab.key_drivers import drivers
-from cxlab.metrics import ces, csat, nps
-from cxlab.stats import base_flag, nps_counts, nps_diff, nps_moe, nps_sample_size
 
 __version__ = "0.1.0"
 
-# ibis 12 asks pandas 3 about an option pandas deprecated, and calls a DuckDB
-# method that DuckDB 1.5 deprecated; both are harmless and would otherwise clutter
-# every notebook and report with warnings the analyst can do nothing about.
-_warnings.filterwarnings("ignore", message="The 'future.infer_string' option is deprecated")
-_warnings.filterwarnings("ignore", message=r"fetch_arrow_table\(\) is deprecated")
+#: Public function -> the submodule defining it (imported on first access).
+_LAZY_FUNCTIONS = {
+    "drivers": "key_drivers",
+    "ces": "metrics",
+    "csat": "metrics",
+    "nps": "metrics",
+    "base_flag": "stats",
+    "nps_counts": "stats",
+    "nps_diff": "stats",
+    "nps_moe": "stats",
+    "nps_sample_size": "stats",
+}
+
+#: Submodules reachable as ``cxlab.<name>`` without importing them first.
+_SUBMODULES = frozenset(
+    {
+        "cli",
+        "demo",
+        "errors",
+        "journey",
+        "key_drivers",
+        "metrics",
+        "outcomes",
+        "plots",
+        "render",
+        "report",
+        "schema",
+        "stats",
+        "synth",
+        "warehouse",
+    }
+)
+
+if TYPE_CHECKING:  # static analysers and IDEs see the eager imports
+    from cxlab import cli as cli
+    from cxlab import demo as demo
+    from cxlab import errors as errors
+    from cxlab import journey as journey
+    from cxlab import key_drivers as key_drivers
+    from cxlab import metrics as metrics
+    from cxlab import outcomes as outcomes
+    from cxlab import plots as plots
+    from cxlab import render as render
+    from cxlab import report as report
+    from cxlab import schema as schema
+    from cxlab import stats as stats
+    from cxlab import synth as synth
+    from cxlab import warehouse as warehouse
+    from cxlab.key_drivers import drivers
+    from cxlab.metrics import ces, csat, nps
+    from cxlab.stats import base_flag, nps_counts, nps_diff, nps_moe, nps_sample_size
+
+
+def __getattr__(name: str) -> Any:
+    """Import a public function's or submodule's module the first time it is used."""
+    if name in _LAZY_FUNCTIONS:
+        value = getattr(importlib.import_module(f"cxlab.{_LAZY_FUNCTIONS[name]}"), name)
+        globals()[name] = value  # later look-ups skip this function
+        return value
+    if name in _SUBMODULES:
+        return importlib.import_module(f"cxlab.{name}")  # binds cxlab.<name> itself
+    raise AttributeError(f"module 'cxlab' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    """The public names and submodules (so tab completion offers them unimported)."""
+    return sorted(set(__all__) | _SUBMODULES)
+
 
 __all__ = [
     "CxlabError",

@@ -97,8 +97,6 @@ _FALSE = {"false", "0", "no", "n", "off"}
 _NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _STEM_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 _HASH_BLOCK = 1 << 20
-_UMASK = os.umask(0o022)
-os.umask(_UMASK)
 
 
 # --------------------------------------------------------------------------- parameters
@@ -1223,6 +1221,18 @@ def _kernel_manager_class(cwd: Path, env: Mapping[str, str]) -> type:
                 kw["transport_encryption"] = "auto"
             return await super()._async_pre_start_kernel(**kw)
 
+        async def _async_interrupt_kernel(self) -> None:
+            # jupyter_client interrupts (SIGINT) the kernel before asking it to shut
+            # down; when the signal lands while ipykernel handles a message it logs
+            # "KeyboardInterrupt caught in kernel" on our stderr after a good run.
+            # nbclient shuts the kernel down only once it is done with it, and a
+            # kernel that ignores the shutdown request is still terminated, then
+            # killed (shutdown_wait_time). Interrupts asked for explicitly go
+            # through ``interrupt_kernel``, which this does not change.
+            if self.shutting_down:
+                return
+            await super()._async_interrupt_kernel()
+
     return _CxlabKernelManager
 
 
@@ -1256,11 +1266,22 @@ def _describe_failure(exc: Exception, failed: nbformat.NotebookNode | None) -> s
     return f"cell {shown} (0-based{tag_text}) starting {first!r} raised {ename}: {evalue}"
 
 
+def _umask() -> int:
+    """The process umask, read when a file is written (importing changes nothing)."""
+    with contextlib.suppress(OSError, ValueError):  # Linux >= 4.7 shows it without changing it
+        for line in Path("/proc/self/status").read_text(encoding="ascii").splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    mask = os.umask(0o022)  # elsewhere the only way to read it is to set it
+    os.umask(mask)
+    return mask
+
+
 def _atomic_write(target: Path, data: bytes) -> Path:
     """Write ``data`` to a hidden temporary file beside ``target``; return its path."""
     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
     try:
-        os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes 0600; reports are shared files
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; reports are shared files
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()
