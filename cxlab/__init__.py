@@ -22,6 +22,7 @@ do not pay for pandas, Ibis, SciPy and statsmodels until they are needed.
 from __future__ import annotations
 
 import importlib
+import pkgutil as _pkgutil
 from typing import TYPE_CHECKING, Any
 
 from cxlab.errors import CxlabError, RenderError, ValidationError
@@ -41,24 +42,10 @@ _LAZY_FUNCTIONS = {
     "nps_sample_size": "stats",
 }
 
-#: Submodules reachable as ``cxlab.<name>`` without importing them first.
+#: Submodules reachable as ``cxlab.<name>`` without importing them first: every public
+#: module of the package (listed from its folder, so a new module needs no entry here).
 _SUBMODULES = frozenset(
-    {
-        "cli",
-        "demo",
-        "errors",
-        "journey",
-        "key_drivers",
-        "metrics",
-        "outcomes",
-        "plots",
-        "render",
-        "report",
-        "schema",
-        "stats",
-        "synth",
-        "warehouse",
-    }
+    m.name for m in _pkgutil.iter_modules(__path__) if not m.name.startswith("_")
 )
 
 if TYPE_CHECKING:  # static analysers and IDEs see the eager imports
