@@ -1313,6 +1313,12 @@ def effects(
     """
     metrics_ = _as_list(metrics, CX_METRICS)
     outcomes_ = _as_list(outcomes, OUTCOMES)
+    if effects not in _EFFECTS:
+        raise CxlabError(f"effects must be 'twoway' or 'unit', not {effects!r}.")
+    if cov not in ("auto", "wild", "cluster", "HC1", "nonrobust"):
+        raise CxlabError(
+            f"cov must be 'auto', 'wild', 'cluster', 'HC1' or 'nonrobust', not {cov!r}."
+        )
     model = effects
     rows = []
     for o in outcomes_:
@@ -1324,8 +1330,6 @@ def effects(
                 )
                 row["estimable"] = True
             except CxlabError as exc:
-                if "must be" in str(exc):  # a bad argument, not a data problem
-                    raise
                 row = pd.DataFrame(
                     [
                         {

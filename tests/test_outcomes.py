@@ -780,8 +780,8 @@ def _coverage_panel(seed: int) -> pd.DataFrame:
 @pytest.mark.slow
 def test_wild_cluster_bootstrap_coverage_at_8_clusters():
     """Seeds 1..1000, G = 8 units, 12 quarters, lag-2 effect 30: the default (two-way,
-    wild cluster bootstrap, all 256 sign vectors) must cover in 93-97% (measured 94.8%;
-    CR1 with t(G-1) measured 93.2% here and 92.3% with heterogeneous units). 1000 panels
+    wild cluster bootstrap, all 256 sign vectors) must cover in 93-97% (measured 94.7%;
+    CR1 with t(G-1) measured 93.3% here and 92.3% with heterogeneous units). 1000 panels
     make the band +-2.5 binomial SDs wide; 200 would make it +-1.3."""
     hits = sum(
         (lambda f: f.low <= BETA_NEW <= f.high)(
