@@ -13,9 +13,11 @@ the claim on their own data, with the small-sample caution it needs:
 - :func:`correlations` -- Pearson and Spearman, pooled and within units, Fisher-z
   intervals, p-values, Holm correction across the grid, small-n warnings.
 - :func:`lag_correlations` -- metric at t against outcome at t + k, k = -4..4.
-- :func:`fe_regression` -- unit fixed effects, cluster-robust standard errors,
-  lagged metric, optional errors-in-variables correction for the sampling error
-  of survey metrics (Fuller 1987).
+- :func:`fe_regression` -- unit and quarter (two-way) fixed effects by default,
+  the lagged metric, a wild cluster bootstrap below 20 units (Cameron, Gelbach &
+  Miller 2008; Roodman et al. 2019) and CR1 cluster-robust SEs above, optional
+  errors-in-variables correction for the sampling error of survey metrics
+  (Fuller 1987); :func:`trend_check` warns when metric and outcome both trend.
 - :func:`granger` -- Granger-causality F tests per unit and pooled.
 - :func:`horse_race` -- which metric forecasts an outcome best out of sample
   (rolling origin by quarter), with a Diebold-Mariano-type comparison.
