@@ -934,7 +934,9 @@ def fe_regression(
       vectors than ``n_boot`` (G <= 13 with Rademacher and the default 9999, e.g. all
       2^8 = 256 sign vectors at G = 8; G <= 5 with Webb) all of them are enumerated:
       the result is exact and deterministic. Otherwise ``n_boot`` vectors are drawn
-      with ``numpy.random.default_rng(seed)``, so results are reproducible.
+      with ``numpy.random.default_rng(seed)``, so results are reproducible. With
+      enumerated Rademacher weights the smallest possible p-value is ``2 / 2^G``
+      (0.0078 at G = 8): a sign vector and its negative give the same |t*|.
     - ``"cluster"``: CR1 cluster-robust SE, ``G/(G-1) * (N-1)/(N-K)`` with K the slopes
       only (as ``plm::vcovHC(type="sss")``, Stata's ``xtreg, fe``), t(G - 1)
       reference (Cameron & Miller 2015, *Journal of Human Resources* 50(2)). With few
