@@ -13,9 +13,11 @@ the claim on their own data, with the small-sample caution it needs:
 - :func:`correlations` -- Pearson and Spearman, pooled and within units, Fisher-z
   intervals, p-values, Holm correction across the grid, small-n warnings.
 - :func:`lag_correlations` -- metric at t against outcome at t + k, k = -4..4.
-- :func:`fe_regression` -- unit fixed effects, cluster-robust standard errors,
-  lagged metric, optional errors-in-variables correction for the sampling error
-  of survey metrics (Fuller 1987).
+- :func:`fe_regression` -- unit and quarter (two-way) fixed effects by default,
+  the lagged metric, a wild cluster bootstrap below 20 units (Cameron, Gelbach &
+  Miller 2008; Roodman et al. 2019) and CR1 cluster-robust SEs above, optional
+  errors-in-variables correction for the sampling error of survey metrics
+  (Fuller 1987); :func:`trend_check` warns when metric and outcome both trend.
 - :func:`granger` -- Granger-causality F tests per unit and pooled.
 - :func:`horse_race` -- which metric forecasts an outcome best out of sample
   (rolling origin by quarter), with a Diebold-Mariano-type comparison.
@@ -75,6 +77,7 @@ __all__ = [
     "plot_scatter",
     "say_do",
     "say_do_logit",
+    "trend_check",
 ]
 
 #: CX metrics of the panel and their labels.
@@ -627,6 +630,29 @@ def _adjust(p: np.ndarray, correction: str) -> np.ndarray:
     return out
 
 
+def _interval_levels(p: np.ndarray, correction: str, alpha: float) -> tuple[np.ndarray, str]:
+    """Per-row error rates for intervals that agree with ``_adjust(p, correction)``.
+
+    Holm: the step-down level ``alpha / (m - i + 1)`` for the i-th smallest p-value,
+    frozen at the first step that is not rejected; Bonferroni: ``alpha / m``;
+    anything else: ``alpha`` (unadjusted). NaN p-values get ``alpha``.
+    """
+    out = np.full(len(p), alpha)
+    ok = np.flatnonzero(np.isfinite(p))
+    m = len(ok)
+    if correction == "holm" and m:
+        order = ok[np.argsort(p[ok], kind="stable")]
+        level_i = alpha / (m - np.arange(m))
+        fail = np.flatnonzero(p[order] > level_i)
+        stop = fail[0] if len(fail) else m
+        out[order] = np.where(np.arange(m) < stop, level_i, level_i[min(stop, m - 1)])
+        return out, "Holm-adjusted"
+    if correction == "bonferroni" and m:
+        out[ok] = alpha / m
+        return out, "Bonferroni-adjusted"
+    return out, "unadjusted"
+
+
 def lag_correlations(
     panel: pd.DataFrame,
     metric: str = "nps",
@@ -686,6 +712,190 @@ def lag_correlations(
 # ----------------------------------------------------------------------------- regression
 
 
+_WILD_BELOW = 20  # fewer clusters than this: the wild cluster bootstrap is the default
+_EFFECTS = {"twoway": "unit + quarter effects", "unit": "unit effects only"}
+_COUNT_COLUMN = {
+    "nps": "n",
+    "csat_top2": "csat_n",
+    "csat_mean": "csat_n",
+    "ces_mean": "ces_n",
+    "ces_easy": "ces_n",
+}
+
+
+def _absorb(
+    units: np.ndarray, quarters: np.ndarray, cols: np.ndarray, effects: str
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+    """Partial the fixed effects out of the columns of ``cols`` (n x k).
+
+    Unit effects by the within transformation; quarter effects (``effects="twoway"``)
+    by projecting out the unit-demeaned quarter dummies (Frisch-Waugh-Lovell), which
+    is exact on unbalanced panels. Returns the residualised columns, the diagonal of
+    the fixed effects' annihilator M (for the errors-in-variables noise term), an
+    orthonormal basis Q of the demeaned quarter dummies (n x 0 for unit effects only;
+    the projection onto all fixed effects is unit means + Q Q') and the rank of the
+    fixed-effects design.
+    """
+    g = int(units.max()) + 1
+    onehot = np.zeros((len(units), g))
+    onehot[np.arange(len(units)), units] = 1.0
+    counts = onehot.sum(axis=0)
+
+    def demean(a: np.ndarray) -> np.ndarray:
+        return a - (onehot.T @ a / counts[:, None])[units]
+
+    out = demean(cols)
+    mdiag = 1.0 - 1.0 / counts[units]
+    basis = np.zeros((len(units), 0))
+    rank = g
+    if effects == "twoway":
+        q_codes = pd.factorize(quarters, sort=True)[0]
+        dummies = (q_codes[:, None] == np.arange(1, q_codes.max() + 1)[None, :]).astype(float)
+        if dummies.shape[1]:
+            u, s, _ = np.linalg.svd(demean(dummies), full_matrices=False)
+            r = int((s > 1e-10 * max(1.0, s.max())).sum())
+            basis = u[:, :r]
+            out = out - basis @ (basis.T @ out)
+            mdiag = mdiag - (basis**2).sum(axis=1)
+            rank += r
+    return out, mdiag, basis, rank
+
+
+def _wild_draws(g: int, weights: str, n_boot: int, seed: int) -> tuple[np.ndarray, str]:
+    """Bootstrap weights (B x G) and a description.
+
+    Every sign (or Webb) vector is enumerated when there are no more of them than
+    ``n_boot``: the bootstrap distribution is then exact and needs no seed.
+    """
+    if weights == "auto":
+        weights = "webb" if g <= 5 else "rademacher"
+    if weights == "rademacher":
+        if 2**g <= n_boot + 1:
+            codes = np.arange(2**g)[:, None] >> np.arange(g)[None, :]
+            return 1.0 - 2.0 * (codes & 1), f"Rademacher weights, all {2**g} sign vectors"
+        rng = np.random.default_rng(seed)
+        draws = rng.choice(np.array([-1.0, 1.0]), size=(n_boot, g))
+        return draws, f"Rademacher weights, {n_boot} draws (seed {seed})"
+    webb = np.array([-np.sqrt(1.5), -1.0, -np.sqrt(0.5), np.sqrt(0.5), 1.0, np.sqrt(1.5)])
+    if 6**g <= n_boot + 1:
+        idx = np.indices((6,) * g).reshape(g, -1).T
+        idx = idx[np.argsort(np.all(idx == 4, axis=1) * -1, kind="stable")]  # identity first
+        return webb[idx], f"Webb 6-point weights, all {6**g} vectors"
+    rng = np.random.default_rng(seed)
+    return webb[rng.integers(0, 6, size=(n_boot, g))], (
+        f"Webb 6-point weights, {n_boot} draws (seed {seed})"
+    )
+
+
+def _wild_inference(
+    xt: np.ndarray,
+    yt: np.ndarray,
+    j: int,
+    units: np.ndarray,
+    basis: np.ndarray,
+    draws: np.ndarray,
+    scale: float,
+    alpha: float,
+) -> tuple[float, float, float]:
+    """Restricted wild cluster bootstrap (WCR) p-value of ``b_j = 0`` and the interval
+    ``{b0: p(b0) > alpha}`` found by test inversion (bisection on each side).
+
+    ``xt``, ``yt``: regressors and outcome with the fixed effects partialled out. With
+    ``x`` = column j residualised on the other columns and ``e`` = ``yt`` residualised
+    on them, the restricted residuals for ``H0: b_j = b0`` are ``e - b0 x``; a draw
+    ``v`` (one weight per cluster) gives ``b* - b0 = sum_g v_g s_g / x'x`` and cluster
+    scores ``A(b0) v`` with ``A = C' diag(x) M diag(e - b0 x) C`` (M: the full model's
+    annihilator, C: cluster indicators). Both are linear in b0, so the bootstrap
+    t statistic of every draw is a ratio of a linear and the root of a quadratic
+    function of b0 (Roodman, MacKinnon, Nielsen & Webb 2019, section 3): each p(b0)
+    costs O(B), which makes the inversion cheap.
+    """
+    others = np.delete(xt, j, axis=1)
+    if others.shape[1]:
+        coef_o = np.linalg.lstsq(others, np.column_stack([xt[:, j], yt]), rcond=None)[0]
+        xy = np.column_stack([xt[:, j], yt]) - others @ coef_o
+        x, e = xy[:, 0], xy[:, 1]
+    else:
+        x, e = xt[:, j], yt
+    xx = float(x @ x)
+    b = float(x @ e) / xx
+    g = draws.shape[1]
+    c = np.zeros((len(units), g))
+    c[np.arange(len(units)), units] = 1.0
+    xtx_inv = np.linalg.inv(xt.T @ xt)
+    h1 = c.T @ (x[:, None] * xt)
+    f1 = c.T @ (x[:, None] * basis)
+
+    def a_of(u: np.ndarray) -> np.ndarray:
+        a = np.diag(c.T @ (x * u))
+        a -= f1 @ ((basis * u[:, None]).T @ c)
+        a -= h1 @ xtx_inv @ ((xt * u[:, None]).T @ c)
+        return a
+
+    a_e, a_x = a_of(e), a_of(x)
+    s_e, s_x = c.T @ (x * e), c.T @ (x * x)
+    av_e, av_x = draws @ a_e.T, draws @ a_x.T
+    n_e, n_x = draws @ s_e, draws @ s_x
+    q0, q1, q2 = (av_e**2).sum(1), (av_e * av_x).sum(1), (av_x**2).sum(1)
+    # the sample's own statistic: draw v = 1 (scores of the unrestricted residuals)
+    ones = np.ones(g)
+    se = float(np.sqrt(scale * np.sum((a_e @ ones - b * (a_x @ ones)) ** 2))) / xx
+
+    def pval(b0: float) -> float:
+        t = abs(b - b0) / se
+        den = np.sqrt(np.clip(scale * (q0 - 2 * b0 * q1 + b0 * b0 * q2), 0, None))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ts = np.abs((n_e - b0 * n_x) / den)
+        return float(np.mean(ts >= t * (1 - 1e-9)))
+
+    def bound(sign: float) -> float:
+        inside, step = b, se
+        for _ in range(60):
+            out = b + sign * step
+            if pval(out) <= alpha:
+                break
+            inside, step = out, step * 2
+        else:
+            return sign * np.inf
+        for _ in range(60):
+            mid = 0.5 * (inside + out)
+            if pval(mid) > alpha:
+                inside = mid
+            else:
+                out = mid
+        return 0.5 * (inside + out)
+
+    return pval(0.0), bound(-1.0), bound(1.0)
+
+
+def _s2_variance(df: pd.DataFrame, metric: str) -> np.ndarray | None:
+    """Sampling variance of each unit-quarter's estimated error variance ``s2``.
+
+    ``s2 = S^2 / n`` with ``Var(S^2) ~ (mu4 - sigma^4 (n - 3) / (n - 1)) / n``: the fourth
+    central moment is exact for NPS (scores -100, 0, 100 with the cell's promoter and
+    detractor shares) and for the top-box percentages (Bernoulli x 100); for means it
+    assumes normal kurtosis (mu4 = 3 sigma^4). None when the counts are missing.
+    """
+    if "cnt" not in df:
+        return None
+    n = df["cnt"].to_numpy(float)
+    s2 = df["s2"].to_numpy(float)
+    sigma2 = s2 * n
+    with np.errstate(invalid="ignore", divide="ignore"):
+        if metric == "nps" and {"pro", "det"} <= set(df.columns):
+            p, d = df["pro"].to_numpy(float) / n, df["det"].to_numpy(float) / n
+            mu = 100.0 * (p - d)
+            mu4 = p * (100 - mu) ** 4 + (1 - p - d) * mu**4 + d * (100 + mu) ** 4
+        elif metric in ("csat_top2", "ces_easy"):
+            p = np.clip(sigma2 / 1e4, 0, 0.25)  # p (1 - p)
+            mu4 = 1e8 * p * (1 - 3 * p)
+        else:
+            mu4 = 3 * sigma2**2
+        var_s = (mu4 - sigma2**2 * (n - 3) / (n - 1)) / n
+        out = np.clip(var_s, 0, None) / n**2
+    return np.where(np.isfinite(out), out, 0.0)
+
+
 def fe_regression(
     panel: pd.DataFrame,
     metric: str = "nps",
@@ -693,28 +903,67 @@ def fe_regression(
     *,
     lag: int | Sequence[int] = 2,
     eiv: bool = False,
-    cov: str = "cluster",
+    effects: str = "twoway",
+    cov: str = "auto",
     level: float = 0.95,
+    weights: str = "auto",
+    n_boot: int = 9999,
+    seed: int = 0,
 ) -> pd.DataFrame:
-    """Unit fixed-effects regression of an outcome on the lagged metric.
+    """Fixed-effects regression of an outcome on the lagged metric.
 
-    ``y[u, t] = a_u + sum_k b_k x[u, t - k] + e[u, t]``, estimated by the within
-    transformation (unit means removed; identical to OLS with one dummy per
-    unit) with statsmodels ``OLS``. Standard errors are cluster-robust by unit
-    (``cov="cluster"``, CR1 with ``G/(G-1) * (N-1)/(N-K)``, K not counting the
-    absorbed unit effects, as Stata's ``xtreg, fe vce(cluster)``; t reference
-    with G - 1 degrees of freedom, Cameron & Miller 2015, *Journal of Human
-    Resources* 50(2)), ``"HC1"`` or ``"nonrobust"``. With fewer than about 20
-    units cluster-robust SEs are themselves noisy: ``caution`` says so.
+    ``y[u, t] = a_u + d_t + sum_k b_k x[u, t - k] + e[u, t]`` with ``effects="twoway"``
+    (the default: unit and quarter effects), or without ``d_t`` with
+    ``effects="unit"``. Quarter effects remove everything all units share in a
+    quarter -- above all common trends: when NPS drifts down and margins drift up in
+    every unit, a unit-effects-only model reads the two trends as a (spurious) negative
+    effect; the two-way model does not. Trends that differ between units are not
+    removed: :func:`trend_check` flags trending series. Estimation: the fixed effects
+    are partialled out (unit means, then the unit-demeaned quarter dummies, exact on
+    unbalanced panels; identical to OLS with the dummies, as ``plm(..., effect =
+    "twoways")``) and OLS is run on what is left.
 
-    Errors in variables: a survey metric is an estimate; its sampling error
-    biases the slope towards zero (attenuation). With ``eiv=True`` (one lag
-    only) the slope is corrected by the method of moments with the *known*
-    error variances (Fuller 1987, *Measurement Error Models*, section 1.2):
-    ``b = S_xy / (S_xx - sum_u sum_t s2[u,t] (1 - 1/T_u))`` on the within-
-    transformed data, where ``s2`` is the panel's ``{metric}_var`` column; the
-    SE is scaled by the same reliability ratio (a first-order approximation
-    that ignores the sampling error of the reliability itself).
+    Inference (``cov``):
+
+    - ``"wild"``: restricted wild cluster bootstrap by unit (WCR; Cameron, Gelbach &
+      Miller 2008, *Review of Economics and Statistics* 90(3); Roodman, MacKinnon,
+      Nielsen & Webb 2019, *Stata Journal* 19(1), "Fast and wild") of the CR1 t
+      statistic. The p-value is the share of bootstrap |t*| at least as large as the
+      sample's |t| under the null imposed; the interval is the set of values b0 the
+      same test does not reject at ``1 - level`` (test inversion, by bisection), not
+      a percentile interval. Weights (``weights="auto"``): Webb's 6-point weights for
+      G <= 5 clusters, Rademacher otherwise. When there are no more distinct weight
+      vectors than ``n_boot`` (G <= 13 with Rademacher and the default 9999, e.g. all
+      2^8 = 256 sign vectors at G = 8; G <= 5 with Webb) all of them are enumerated:
+      the result is exact and deterministic. Otherwise ``n_boot`` vectors are drawn
+      with ``numpy.random.default_rng(seed)``, so results are reproducible. With
+      enumerated Rademacher weights the smallest possible p-value is ``2 / 2^G``
+      (0.0078 at G = 8): a sign vector and its negative give the same |t*|.
+    - ``"cluster"``: CR1 cluster-robust SE, ``G/(G-1) * (N-1)/(N-K)`` with K the slopes
+      only (as ``plm::vcovHC(type="sss")``, Stata's ``xtreg, fe``), t(G - 1)
+      reference (Cameron & Miller 2015, *Journal of Human Resources* 50(2)). With few
+      clusters it over-rejects (about 90% coverage for a 95% interval at G = 8).
+    - ``"HC1"``, ``"nonrobust"``: with the dummy-variable model's degrees of freedom.
+    - ``"auto"`` (default): ``"wild"`` below 20 units, ``"cluster"`` otherwise.
+
+    ``se`` and ``t`` are always the CR1 (or HC1/OLS) ones; with ``"wild"`` only
+    ``p``, ``low`` and ``high`` come from the bootstrap.
+
+    Errors in variables: a survey metric is an estimate; its sampling error biases
+    the slope towards zero (attenuation). With ``eiv=True`` (one lag only) the slope
+    is corrected by the method of moments with the *known* error variances (Fuller
+    1987, *Measurement Error Models*, section 1.2): ``b = S_xy / (S_xx - sum_i s2_i
+    M_ii)`` on the data with the fixed effects partialled out, where ``s2`` is the
+    panel's ``{metric}_var`` column and ``M_ii`` the diagonal of the fixed effects'
+    annihilator (``1 - 1/T_u`` with unit effects only). ``reliability`` is
+    ``(S_xx - sum s2 M_ii) / S_xx``; ``se`` is the SE of the uncorrected slope divided
+    by it. The reliability is itself estimated (each ``s2`` comes from a finite
+    sample): ``se_reliability`` is its delta-method contribution, ``|b| sd(lambda) /
+    lambda`` with ``Var(lambda) = sum_i M_ii^2 Var(s2_i) / S_xx^2`` (see
+    ``_s2_variance``; zero, with a note, when the panel has no response counts). The
+    interval is the uncorrected one divided by the reliability and widened by this
+    term in quadrature (normal or t(G - 1) quantile); the p-value of ``b = 0`` does
+    not depend on the reliability.
 
     Parameters
     ----------
@@ -725,14 +974,24 @@ def fe_regression(
         Lag(s) of the metric, in quarters (0 = same quarter).
     eiv : bool
         Apply the errors-in-variables correction.
-    cov : {"cluster", "HC1", "nonrobust"}
+    effects : {"twoway", "unit"}
+        Unit and quarter fixed effects (default) or unit effects only.
+    cov : {"auto", "wild", "cluster", "HC1", "nonrobust"}
     level : float
+    weights : {"auto", "rademacher", "webb"}
+        Wild bootstrap weights.
+    n_boot : int
+        Wild bootstrap draws when the weight vectors are not enumerated.
+    seed : int
+        Seed of those draws.
 
     Returns
     -------
     pandas.DataFrame
         One row per lag: ``metric, outcome, lag, coef, se, low, high, t, p, n,
-        n_units, df, cov, reliability, r2_within, caution``.
+        n_units, df, cov, effects`` (label of the fixed effects), ``inference`` (how
+        p and the interval were computed), ``reliability, se_reliability, r2_within,
+        caution, coef_std, low_std, high_std``.
 
     Examples
     --------
@@ -740,29 +999,50 @@ def fe_regression(
     ...                   "2025Q4"] * 2, "qi": [8100, 8101, 8102, 8103] * 2,
     ...                   "nps": [1.0, 2, 4, 3, 10, 12, 11, 13],
     ...                   "revenue": [5.0, 7, 11, 9, 30, 35, 32, 37]})
-    >>> fe_regression(p, "nps", "revenue", lag=0, cov="nonrobust")["coef"].round(6).tolist()
+    >>> fe_regression(p, "nps", "revenue", lag=0, effects="unit", cov="nonrobust")["coef"].round(6).tolist()
     [2.2]
+    >>> fit = fe_regression(p, "nps", "revenue", lag=0, cov="wild")
+    >>> fit[["coef", "effects"]].round(4).values.tolist(), fit["inference"].iloc[0]
+    ([[2.3333, 'unit + quarter effects']], 'wild cluster bootstrap (WCR), Webb 6-point weights, all 36 vectors; interval by test inversion')
     """
-    import statsmodels.api as sm
-
     lags = [lag] if isinstance(lag, int | np.integer) else list(lag)
     if not lags:
         raise CxlabError("fe_regression: give at least one lag.")
     _check_panel(panel, [metric, outcome])
     level = _check_level(level)
-    if cov not in ("cluster", "HC1", "nonrobust"):
-        raise CxlabError(f"cov must be 'cluster', 'HC1' or 'nonrobust', not {cov!r}.")
+    if effects not in _EFFECTS:
+        raise CxlabError(f"effects must be 'twoway' or 'unit', not {effects!r}.")
+    if cov not in ("auto", "wild", "cluster", "HC1", "nonrobust"):
+        raise CxlabError(
+            f"cov must be 'auto', 'wild', 'cluster', 'HC1' or 'nonrobust', not {cov!r}."
+        )
+    if weights not in ("auto", "rademacher", "webb"):
+        raise CxlabError(f"weights must be 'auto', 'rademacher' or 'webb', not {weights!r}.")
+    if not isinstance(n_boot, int | np.integer) or n_boot < 99:
+        raise CxlabError(f"n_boot must be an integer of at least 99, got {n_boot!r}.")
+    if not isinstance(seed, int | np.integer):
+        raise CxlabError(f"seed must be an integer, got {seed!r}.")
     if eiv and len(lags) != 1:
         raise CxlabError("fe_regression: the errors-in-variables correction takes one lag.")
     if eiv and f"{metric}_var" not in panel:
         raise CxlabError(f"eiv=True needs the sampling variance column '{metric}_var'.")
-    df = pd.DataFrame({"unit": panel["unit"].to_numpy(), "y": panel[outcome].to_numpy(float)})
+    df = pd.DataFrame(
+        {
+            "unit": panel["unit"].to_numpy(),
+            "qi": panel["qi"].to_numpy(),
+            "y": panel[outcome].to_numpy(float),
+        }
+    )
     xcols = [f"x{k}" for k in lags]
     for k, col in zip(lags, xcols, strict=True):
         df[col] = lagged(panel, metric, k).to_numpy()
     if eiv:
         df["s2"] = lagged(panel, f"{metric}_var", lags[0]).to_numpy()
-    df = df.dropna().reset_index(drop=True)
+        extra = {"cnt": _COUNT_COLUMN.get(metric), "pro": "promoters", "det": "detractors"}
+        for short, col in extra.items():
+            if col is not None and col in panel and (short == "cnt" or metric == "nps"):
+                df[short] = lagged(panel, col, lags[0]).to_numpy()
+    df = df.dropna(subset=["y", *xcols, *(["s2"] if eiv else [])]).reset_index(drop=True)
     n_units = df["unit"].nunique()
     where = f"fe_regression {outcome} ~ {metric} (lag {', '.join(map(str, lags))})"
     if n_units < 2:
@@ -771,46 +1051,73 @@ def fe_regression(
             "least two units (for one unit, use a time-series model)."
         )
     counts = df.groupby("unit").size()
-    if len(df) - n_units < len(lags) + 1:
+    units = pd.factorize(df["unit"])[0]
+    cols = df[["y", *xcols]].to_numpy(float)
+    absorbed, mdiag, basis, rank_fe = _absorb(units, df["qi"].to_numpy(), cols, effects)
+    n, kx = len(df), len(xcols)
+    dof_resid = n - rank_fe - kx
+    fe_txt = "unit and quarter effects" if effects == "twoway" else "the unit effects"
+    if dof_resid < 1:
         raise CxlabError(
-            f"{where}: {len(df)} usable unit-quarters in {n_units} units leave no degrees of "
-            "freedom after the unit effects; add quarters or reduce the lags."
+            f"{where}: {n} usable unit-quarters in {n_units} units leave no degrees of "
+            f"freedom after {fe_txt}; add quarters or reduce the lags."
         )
-    d = _demean(df, ["y", *xcols])
-    X = d[xcols].to_numpy(float)
-    y = d["y"].to_numpy(float)
-    if np.linalg.matrix_rank(X) < len(xcols) or np.any(X.std(axis=0) < 1e-12):
+    y, X = absorbed[:, 0], absorbed[:, 1:]
+    tiny = 1e-9 * (1 + np.abs(cols[:, 1:]).max(axis=0))
+    if np.linalg.matrix_rank(X) < kx or np.any(np.sqrt((X**2).mean(axis=0)) < tiny):
         raise CxlabError(
-            f"{where}: the lagged metric does not vary within units (or the lags are collinear); "
-            "the slope is not identified."
+            f"{where}: the lagged metric does not vary within units"
+            + (" beyond what all units share each quarter" if effects == "twoway" else "")
+            + " (or the lags are collinear); the slope is not identified."
         )
-    if np.std(y) < 1e-12:
+    if np.sqrt(np.mean(y**2)) < 1e-9 * (1 + np.abs(cols[:, 0]).max()):
         raise CxlabError(f"{where}: {outcome} is constant within every unit; nothing to explain.")
-    n, kx = X.shape
-    # dof: residual df of the dummy-variable model, so nonrobust SEs equal LSDV's
-    model = sm.OLS(y, X)
-    groups = pd.factorize(df["unit"])[0]
-    if cov == "cluster":
-        res = model.fit(cov_type="cluster", cov_kwds={"groups": groups}, use_t=True)
+    xtx_inv = np.linalg.inv(X.T @ X)
+    coef = xtx_inv @ (X.T @ y)
+    resid = y - X @ coef
+    if cov == "auto":
+        cov = "wild" if n_units < _WILD_BELOW else "cluster"
+    scale = n_units / (n_units - 1) * (n - 1) / (n - kx)
+    if cov in ("cluster", "wild"):
+        onehot = np.zeros((n, n_units))
+        onehot[np.arange(n), units] = 1.0
+        scores = onehot.T @ (X * resid[:, None])
+        se = np.sqrt(np.diag(xtx_inv @ (scores.T @ scores) @ xtx_inv) * scale)
         dof = n_units - 1
-        se = np.asarray(res.bse)
+    elif cov == "nonrobust":
+        se = np.sqrt(np.diag(xtx_inv) * (resid @ resid) / dof_resid)
+        dof = dof_resid
+    else:  # HC1 with the dummy-variable model's degrees of freedom
+        meat = (X * resid[:, None] ** 2).T @ X
+        se = np.sqrt(np.diag(xtx_inv @ meat @ xtx_inv) * n / dof_resid)
+        dof = dof_resid
+    tcrit = float(sps.t.ppf(0.5 + level / 2, dof))
+    tval = coef / se
+    alpha = 1 - level
+    if cov == "wild":
+        draws, how = _wild_draws(n_units, weights, int(n_boot), int(seed))
+        inference = f"wild cluster bootstrap (WCR), {how}; interval by test inversion"
+        res = [_wild_inference(X, y, j, units, basis, draws, scale, alpha) for j in range(kx)]
+        p = np.array([r[0] for r in res])
+        low = np.array([r[1] for r in res])
+        high = np.array([r[2] for r in res])
+        crit_rel = float(sps.norm.ppf(0.5 + level / 2))
     else:
-        res = model.fit()
-        resid = y - X @ res.params
-        dof = n - n_units - kx
-        if cov == "nonrobust":
-            sigma2 = resid @ resid / dof
-            se = np.sqrt(np.diag(sigma2 * np.linalg.inv(X.T @ X)))
-        else:  # HC1 with LSDV's degrees of freedom
-            bread = np.linalg.inv(X.T @ X)
-            meat = (X * resid[:, None] ** 2).T @ X
-            se = np.sqrt(np.diag(bread @ meat @ bread) * n / dof)
-    coef = np.asarray(res.params, float)
+        inference = {
+            "cluster": f"CR1 cluster-robust SE, t({dof})",
+            "nonrobust": f"OLS SE, t({dof})",
+            "HC1": f"HC1 SE, t({dof})",
+        }[cov]
+        p = 2 * sps.t.sf(np.abs(tval), dof)
+        low, high = coef - tcrit * se, coef + tcrit * se
+        crit_rel = tcrit
     reliability = np.ones(kx)
+    se_rel = np.zeros(kx)
+    notes = []
     if eiv:
-        t_u = df.groupby("unit")["s2"].transform("size").to_numpy(float)
         sxx = float(X[:, 0] @ X[:, 0])
-        noise = float(np.sum(df["s2"].to_numpy(float) * (1 - 1 / t_u)))
+        s2 = df["s2"].to_numpy(float)
+        noise = float(np.sum(s2 * mdiag))
         lam = (sxx - noise) / sxx
         if lam < 0.2:
             raise CxlabError(
@@ -818,24 +1125,28 @@ def fe_regression(
                 f"{metric}; the corrected slope would be unstable. More responses per "
                 "unit-quarter are needed."
             )
+        v_s2 = _s2_variance(df, metric)
+        sd_lam = float(np.sqrt(np.sum(mdiag**2 * v_s2))) / sxx if v_s2 is not None else 0.0
+        b0 = coef[0]
         reliability[0] = lam
         coef = coef / lam
         se = se / lam
-    tcrit = float(sps.t.ppf(0.5 + level / 2, dof))
-    tval = coef / se
-    p = 2 * sps.t.sf(np.abs(tval), dof)
-    notes = []
-    if cov == "cluster" and n_units < 20:
-        notes.append(f"{n_units} clusters: cluster-robust SE is approximate")
+        se_rel[0] = abs(coef[0]) * sd_lam / lam
+        half_lo, half_hi = (b0 - low[0]) / lam, (high[0] - b0) / lam
+        low = np.array([coef[0] - np.hypot(half_lo, crit_rel * se_rel[0])])
+        high = np.array([coef[0] + np.hypot(half_hi, crit_rel * se_rel[0])])
+        if v_s2 is None:
+            notes.append("no response counts: the reliability's own uncertainty is not included")
+    if cov == "cluster" and n_units < _WILD_BELOW:
+        notes.append(f"{n_units} clusters: cluster-robust SE is approximate (cov='wild' is better)")
     if counts.max() < _MIN_PERIODS:
         notes.append(f"at most {int(counts.max())} quarters per unit")
     if eiv:
         notes.append(f"slope corrected for sampling error (reliability {reliability[0]:.2f})")
-    ss_res = float(np.sum((y - X @ np.asarray(res.params)) ** 2))
-    r2 = 1 - ss_res / float(y @ y)
-    scale = X.std(axis=0) / y.std()  # within-unit SDs: coefficient per SD, in outcome SDs
+    r2 = 1 - float(resid @ resid) / float(y @ y)
+    scale_std = np.sqrt((X**2).mean(axis=0)) / np.sqrt(np.mean(y**2))
     if eiv:
-        scale[0] *= np.sqrt(reliability[0])  # the SD of the true metric, not the measured one
+        scale_std[0] *= np.sqrt(reliability[0])  # the SD of the true metric, not the measured one
     out = pd.DataFrame(
         {
             "metric": metric,
@@ -843,22 +1154,125 @@ def fe_regression(
             "lag": lags,
             "coef": coef,
             "se": se,
-            "low": coef - tcrit * se,
-            "high": coef + tcrit * se,
+            "low": low,
+            "high": high,
             "t": tval,
             "p": p,
             "n": n,
             "n_units": n_units,
             "df": dof,
             "cov": cov,
+            "effects": _EFFECTS[effects],
+            "inference": inference,
             "reliability": reliability,
+            "se_reliability": se_rel,
             "r2_within": r2,
             "caution": "; ".join(notes),
         }
     )
-    out["coef_std"] = out["coef"] * scale
-    out["low_std"] = out["low"] * scale
-    out["high_std"] = out["high"] * scale
+    out["coef_std"] = out["coef"] * scale_std
+    out["low_std"] = out["low"] * scale_std
+    out["high_std"] = out["high"] * scale_std
+    return out
+
+
+def trend_check(
+    panel: pd.DataFrame,
+    metric: str = "nps",
+    outcome: str = "new_customers",
+    *,
+    lag: int = 0,
+    threshold: float = 0.3,
+    level: float = 0.95,
+) -> pd.DataFrame:
+    """Do the metric and the outcome trend within units? (A warning, not a model.)
+
+    For the metric (at t - lag) and the outcome (at t), on the rows where both are
+    present: the within-unit correlation with the quarter index (each unit's means
+    removed; repeated-measures correlation, N - k - 1 df, Fisher-z interval as in
+    :func:`correlations`). A series *trends* when ``|r| >= threshold`` and its p-value
+    is below ``1 - level``. When both trend, a slope with unit effects only mixes the
+    two trends with any effect (opposite trends give a negative slope, common ones a
+    positive slope, with no causal link at all): the message says so, and a
+    :class:`PanelWarning` is raised. Quarter effects (``fe_regression(effects=
+    "twoway")``, the default) remove trends shared by all units; ``r_unit_specific`` is
+    the within-unit correlation with the quarter index that is left after removing
+    each quarter's mean across units (trends that differ between units, which quarter
+    effects cannot remove).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row each for the metric and the outcome: ``variable, role, lag, n, r, low,
+        high, p, trending, r_unit_specific``; ``attrs["message"]`` is the warning text
+        ("" when at most one series trends).
+
+    Examples
+    --------
+    >>> p = pd.DataFrame({"unit": list("aaaabbbb"), "quarter": ["2025Q1", "2025Q2", "2025Q3",
+    ...                   "2025Q4"] * 2, "qi": [8100, 8101, 8102, 8103] * 2,
+    ...                   "nps": [9.0, 7, 6, 3, 20, 19, 16, 15],
+    ...                   "margin": [1.0, 2, 4, 5, 3, 4, 5, 7]})
+    >>> import warnings
+    >>> with warnings.catch_warnings():
+    ...     warnings.simplefilter("ignore")
+    ...     tc = trend_check(p, "nps", "margin", lag=0)
+    >>> tc[["variable", "trending"]].values.tolist()
+    [['nps', True], ['margin', True]]
+    """
+    _check_panel(panel, [metric, outcome])
+    level = _check_level(level)
+    pairs = _pairs(panel, metric, outcome, lag)
+    _usable(pairs, metric, outcome, within=True)
+    z = float(sps.norm.ppf(0.5 + level / 2))
+    q = pairs["qi"].astype(float)
+    rows = []
+    for role, name, col in (("metric", metric, "x"), ("outcome", outcome, "y")):
+        sub = pd.DataFrame({"unit": pairs["unit"], "x": q, "y": pairs[col]})
+        r, low, high, p, _df = _corr_one(sub, "pearson", True, z)
+        # remove each quarter's cross-unit mean, then correlate within units again
+        resid = pairs[col] - pairs.groupby("qi")[col].transform("mean")
+        sub2 = pd.DataFrame({"unit": pairs["unit"], "x": q, "y": resid})
+        r2, *_ = _corr_one(sub2, "pearson", True, z)
+        rows.append(
+            {
+                "variable": name,
+                "role": role,
+                "lag": lag if role == "metric" else 0,
+                "n": len(pairs),
+                "r": r,
+                "low": low,
+                "high": high,
+                "p": p,
+                "trending": bool(abs(r) >= threshold and p < 1 - level),
+                "r_unit_specific": r2,
+            }
+        )
+    out = pd.DataFrame(rows)
+    message = ""
+    if out["trending"].all():
+        mlab = CX_METRICS.get(metric, metric)
+        olab = OUTCOMES.get(outcome, outcome)
+        rm, ro = out["r"].tolist()
+        kind = "opposite" if rm * ro < 0 else "same-direction"
+        message = (
+            f"{mlab} and {olab.lower()} both trend within units (correlation with the quarter "
+            f"index {rm:+.2f} and {ro:+.2f}): with unit effects only, these {kind} trends "
+            f"would show up as a {'negative' if rm * ro < 0 else 'positive'} 'effect' even "
+            "with no causal link. The reported model also removes quarter effects (trends all "
+            "units share)"
+        )
+        rs = out["r_unit_specific"].abs()
+        if (rs >= threshold).all():
+            message += (
+                "; trends that differ between units remain in both series "
+                f"(r {out['r_unit_specific'].iloc[0]:+.2f} and "
+                f"{out['r_unit_specific'].iloc[1]:+.2f} after quarter effects), so even that "
+                "model's slope may reflect trends"
+            )
+        message += "."
+        warnings.warn(message, PanelWarning, stacklevel=2)
+    out.attrs["message"] = message
     return out
 
 
@@ -869,14 +1283,20 @@ def effects(
     *,
     lags: int | dict[str, int] = 2,
     eiv: bool = True,
+    effects: str = "twoway",
+    cov: str = "auto",
     level: float = 0.95,
     correction: str = "holm",
+    seed: int = 0,
 ) -> pd.DataFrame:
     """:func:`fe_regression` for every metric and outcome, one row each, Holm-corrected.
 
     A pair that cannot be estimated (too little data, a constant series, or, with
     ``eiv``, a metric whose within-unit variation is mostly sampling error) gets
     NaN estimates and the reason in ``caution`` instead of stopping the whole grid.
+    ``effects``, ``cov`` and ``seed`` are passed on (defaults: unit and quarter
+    effects; wild cluster bootstrap below 20 units). ``low``/``high`` are each
+    model's own (unadjusted) interval; ``p_adj`` is Holm-adjusted across the grid.
 
     Parameters
     ----------
@@ -887,19 +1307,46 @@ def effects(
     -------
     pandas.DataFrame
         The columns of :func:`fe_regression`, plus ``p_adj`` and ``estimable``.
+
+    Examples
+    --------
+    >>> p = pd.DataFrame({"unit": list("aaaabbbb"), "quarter": ["2025Q1", "2025Q2", "2025Q3",
+    ...                   "2025Q4"] * 2, "qi": [8100, 8101, 8102, 8103] * 2,
+    ...                   "nps": [1.0, 2, 4, 3, 10, 12, 11, 13],
+    ...                   "revenue": [5.0, 7, 11, 9, 30, 35, 32, 37]})
+    >>> effects(p, ["nps"], ["revenue"], lags=0, eiv=False)[["coef", "estimable"]].round(4).values.tolist()
+    [[2.3333, True]]
     """
     metrics_ = _as_list(metrics, CX_METRICS)
     outcomes_ = _as_list(outcomes, OUTCOMES)
+    if effects not in _EFFECTS:
+        raise CxlabError(f"effects must be 'twoway' or 'unit', not {effects!r}.")
+    if cov not in ("auto", "wild", "cluster", "HC1", "nonrobust"):
+        raise CxlabError(
+            f"cov must be 'auto', 'wild', 'cluster', 'HC1' or 'nonrobust', not {cov!r}."
+        )
+    model = effects
     rows = []
     for o in outcomes_:
         k = lags[o] if isinstance(lags, dict) else int(lags)
         for m in metrics_:
             try:
-                row = fe_regression(panel, m, o, lag=k, eiv=eiv, level=level)
+                row = fe_regression(
+                    panel, m, o, lag=k, eiv=eiv, effects=model, cov=cov, level=level, seed=seed
+                )
                 row["estimable"] = True
             except CxlabError as exc:
                 row = pd.DataFrame(
-                    [{"metric": m, "outcome": o, "lag": k, "estimable": False, "caution": str(exc)}]
+                    [
+                        {
+                            "metric": m,
+                            "outcome": o,
+                            "lag": k,
+                            "effects": _EFFECTS.get(model, model),
+                            "estimable": False,
+                            "caution": str(exc),
+                        }
+                    ]
                 )
             rows.append(row)
     out = pd.concat(rows, ignore_index=True)
@@ -930,6 +1377,10 @@ def choose_lag(
     return int(np.argmax(score) + 1)
 
 
+def _excludes_zero(row: pd.Series) -> bool:
+    return bool(np.isfinite(row.get("coef", np.nan)) and (row["low"] > 0 or row["high"] < 0))
+
+
 def conclusion(
     outcome: str,
     lags: pd.DataFrame,
@@ -937,8 +1388,20 @@ def conclusion(
     race: pd.DataFrame,
     *,
     level: float = 0.95,
+    fit_unit: pd.DataFrame | None = None,
+    trend: pd.DataFrame | None = None,
+    lag_reason: str | None = None,
 ) -> str:
     """Plain-language verdict on one outcome, with its uncertainty (Markdown).
+
+    The effect is read from ``fit``, the two-way model by default (unit and quarter
+    effects). When the unit-effects-only model (``fit_unit``) has an interval that
+    excludes zero but the two-way model does not, the text says the apparent effect
+    is a trend shared by all units and does not call it an effect. The sentence that
+    uses the model's lag says why that lag: the strongest NPS correlation, or
+    ``lag_reason`` (default: the lag :func:`choose_lag` picks for all CX metrics
+    together) when it differs from it. ``trend``'s message (:func:`trend_check`) is
+    quoted. Forecast rankings use the race's Holm-adjusted p-values.
 
     Parameters
     ----------
@@ -946,9 +1409,32 @@ def conclusion(
     lags : pandas.DataFrame
         :func:`lag_correlations` of NPS and the outcome.
     fit : pandas.DataFrame
-        One row of :func:`fe_regression` (NPS at the chosen lag).
+        One row of :func:`fe_regression` or :func:`effects` (NPS at the chosen lag).
     race : pandas.DataFrame
         :func:`horse_race` for the outcome.
+    level : float
+    fit_unit : pandas.DataFrame, optional
+        The same model with unit effects only (``effects="unit"``).
+    trend : pandas.DataFrame, optional
+        :func:`trend_check` of NPS and the outcome.
+    lag_reason : str, optional
+        Why the model's lag was chosen, when it is not the strongest NPS correlation.
+
+    Examples
+    --------
+    >>> lags = pd.DataFrame({"lag": [1, 2], "r": [0.1, 0.5], "low": [-0.1, 0.3],
+    ...                      "high": [0.3, 0.7], "p_adj": [0.4, 0.001], "best": [False, True]})
+    >>> fit = pd.DataFrame({"lag": [2], "coef": [3.0], "low": [1.0], "high": [5.0], "n": [80],
+    ...                     "n_units": [8], "caution": [""], "effects": ["unit + quarter effects"],
+    ...                     "inference": ["wild cluster bootstrap (WCR)"]})
+    >>> race = pd.DataFrame({"metric": ["nps"], "rmse": [1.0], "rmse_vs_none": [80.0],
+    ...                      "n_quarters": [6]})
+    >>> print(conclusion("revenue", lags, fit, race))  # doctest: +NORMALIZE_WHITESPACE
+    **Revenue.** The strongest within-unit correlation is at lag +2 (r = 0.50, 95% interval
+    0.30 to 0.70): NPS leads revenue by 2 quarters. With NPS 2 quarters earlier (the lag of
+    that strongest correlation), in the fixed-effects model with unit + quarter effects a
+    unit whose NPS is one point above its own average has +3 revenue (95% interval +1 to +5,
+    wild cluster bootstrap (WCR); 8 units, 80 unit-quarters); the interval excludes zero.
     """
     olab = OUTCOMES.get(outcome, outcome).lower()
     best = lags.loc[lags["best"]].iloc[0]
@@ -976,22 +1462,45 @@ def conclusion(
         f"{best['high']:.2f}): {when}"
         + ("." if sig_lag else ", but after correcting for the lags tried it could be noise.")
     ]
-    sig = f["low"] > 0 or f["high"] < 0
     fl = int(f["lag"])
+    if fl == k:
+        why = "the lag of that strongest correlation"
+    else:
+        why = (
+            lag_reason or "the lag at which all CX metrics together correlate most with the outcome"
+        ) + f"; NPS alone peaks at lag {k:+d}"
+    model = f.get("effects", "unit effects only")
+    how = f.get("inference", "")
+    sig = _excludes_zero(f)
+    sig_unit = fit_unit is not None and _excludes_zero(fit_unit.iloc[0])
     if not np.isfinite(f.get("coef", np.nan)):
-        parts.append(f"The fixed-effects model could not be estimated: {md_escape(f['caution'])}")
+        parts.append(
+            f"With NPS {fl} quarter{'s' if fl != 1 else ''} earlier ({why}), the fixed-effects "
+            f"model could not be estimated: {md_escape(f['caution'])}"
+        )
     else:
         parts.append(
-            f"In the fixed-effects model (NPS {fl} quarter{'s' if fl != 1 else ''} earlier), a unit "
-            f"whose NPS is one point above its own average has {f['coef']:+.3g} {unit} "
-            f"({level:.0%} interval {f['low']:+.3g} to {f['high']:+.3g}; {int(f['n_units'])} units, "
-            f"{int(f['n'])} unit-quarters)"
+            f"With NPS {fl} quarter{'s' if fl != 1 else ''} earlier ({why}), in the "
+            f"fixed-effects model with {model} a unit whose NPS is one point above its own "
+            f"average has {f['coef']:+.3g} {unit} ({level:.0%} interval {f['low']:+.3g} to "
+            f"{f['high']:+.3g}{', ' + how.split(';')[0] if how else ''}; "
+            f"{int(f['n_units'])} units, {int(f['n'])} unit-quarters)"
             + (
                 "; the interval excludes zero."
                 if sig
                 else "; the interval includes zero, so the data do not show an effect."
             )
         )
+        if sig_unit and not sig:
+            u = fit_unit.iloc[0]
+            parts.append(
+                f"With unit effects only the slope is {u['coef']:+.3g} ({u['low']:+.3g} to "
+                f"{u['high']:+.3g}), which excludes zero, but it disappears once quarter effects "
+                "remove what all units share each quarter: it is a common trend, not evidence "
+                f"that NPS moves {olab}."
+            )
+    if trend is not None and trend.attrs.get("message"):
+        parts.append(f"Trend check: {trend.attrs['message']}")
     if f["caution"] and np.isfinite(f.get("coef", np.nan)):
         parts.append(f"Caution: {md_escape(f['caution'])}.")
     top = race.iloc[0]
@@ -1013,10 +1522,12 @@ def conclusion(
             f"{top['rmse_vs_none']:.0f}% of the error without any CX metric, over "
             f"{int(top['n_quarters'])} quarters); "
             + (
-                f"it beat the runner-up ({rname}) by more than chance would explain."
+                f"it beat the runner-up ({rname}) by more than chance would explain "
+                "(Holm-adjusted across the metrics)."
                 if clear
                 else f"the runner-up ({rname}, RMSE {runner['rmse']:.3g}) is not significantly "
-                "worse, so the ranking is not settled."
+                "worse after the Holm adjustment across the metrics, so the ranking is not "
+                "settled."
             )
         )
     return " ".join(parts)
@@ -1164,14 +1675,37 @@ def horse_race(
     is a one-sample t test with T - 1 degrees of freedom; p-values are
     Holm-corrected across the metrics.
 
+    One inference per row: ``low, high`` (and ``low_pct, high_pct``) are adjusted
+    the same way as ``p_adj``. With Holm, the row at step i of the step-down
+    (p-values in increasing order, m tests) gets the t interval at level
+    ``1 - alpha / (m - i + 1)``; rows from the first step that is not rejected on
+    get that step's level, so an interval excludes zero exactly when ``p_adj <
+    alpha`` (the step-down intervals of Strassburger & Bretz 2008, *Statistics in
+    Medicine* 27, without their extension to the rejected rows). Bonferroni uses
+    ``1 - alpha / m`` for every row; ``"none"`` and the false-discovery-rate methods
+    leave the intervals unadjusted (``interval`` says which). ``low_unadj,
+    high_unadj`` are the unadjusted intervals.
+
     Returns
     -------
     pandas.DataFrame
         One row per candidate, best first: ``outcome, metric, lag, n_forecasts,
         n_quarters, rmse, rmse_vs_none`` (RMSE as % of the no-CX benchmark's),
         ``mse_diff`` (MSE minus the best's), ``low, high`` (its interval),
-        ``mse_diff_pct, low_pct, high_pct`` (the same in % of the best's MSE), ``p, p_adj`` (vs the best), ``p_vs_none`` (one-sided: beats
-        the no-CX benchmark), ``rank, best, caution``.
+        ``mse_diff_pct, low_pct, high_pct`` (the same in % of the best's MSE), ``p,
+        p_adj`` (vs the best), ``p_vs_none`` (one-sided: beats the no-CX benchmark),
+        ``low_unadj, high_unadj``, ``interval`` (how the intervals are adjusted),
+        ``rank, best, caution``.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> p = pd.DataFrame({"unit": np.repeat(["a", "b"], 10), "qi": np.tile(range(8100, 8110), 2)})
+    >>> p["quarter"] = [f"{q // 4}Q{q % 4 + 1}" for q in p["qi"]]
+    >>> p["nps"] = rng.normal(0, 5, 20)
+    >>> p["new_customers"] = 2 * lagged(p, "nps", 1).fillna(0) + rng.normal(0, 1, 20)
+    >>> horse_race(p, "new_customers", ["nps"], lag=1)[["metric", "interval"]].values.tolist()
+    [['nps', 'Holm-adjusted'], ['none', 'Holm-adjusted']]
     """
     metrics_ = _as_list(metrics, CX_METRICS)
     _check_panel(panel, [outcome, *metrics_])
@@ -1241,14 +1775,23 @@ def horse_race(
                 "rmse": float(np.sqrt(mse[m])),
                 "rmse_vs_none": 100.0 * float(np.sqrt(mse[m] / mse["none"])),
                 "mse_diff": mean_d,
-                "low": mean_d - tcrit * se_d if m != best else np.nan,
-                "high": mean_d + tcrit * se_d if m != best else np.nan,
+                "se_d": se_d,
+                "low_unadj": mean_d - tcrit * se_d if m != best else np.nan,
+                "high_unadj": mean_d + tcrit * se_d if m != best else np.nan,
                 "p": p if m != best else np.nan,
                 "p_vs_none": p0 if m != "none" else np.nan,
             }
         )
     out = pd.DataFrame(rows)
     out["p_adj"] = _adjust(out["p"].to_numpy(float), correction)
+    a_row, how = _interval_levels(out["p"].to_numpy(float), correction, 1 - level)
+    with np.errstate(invalid="ignore"):
+        tq = sps.t.ppf(1 - a_row / 2, t_n - 1) if t_n > 1 else np.full(len(out), np.nan)
+    out["low"] = out["mse_diff"] - tq * out["se_d"]
+    out["high"] = out["mse_diff"] + tq * out["se_d"]
+    out.loc[out["metric"] == best, ["low", "high"]] = np.nan
+    out["interval"] = how
+    out = out.drop(columns="se_d")
     for col in ("mse_diff", "low", "high"):  # in percent of the best metric's MSE
         out[f"{col}_pct"] = 100.0 * out[col] / float(mse[best])
     out["rank"] = out["metric"].map({m: i + 1 for i, m in enumerate(order)})
@@ -1587,37 +2130,63 @@ def plot_scatter(
     *,
     lag: int = 2,
     within: bool = True,
+    effects: str = "twoway",
+    eiv: bool = False,
     level: float = 0.95,
     ax: Axes | None = None,
 ) -> Axes:
     """Metric (t - lag) against outcome (t), one colour per unit, OLS fit with its band.
 
-    With ``within=True`` both axes are deviations from the unit's own mean, so
-    the slope is the fixed-effects slope of :func:`fe_regression` and the band
-    its (non-robust) confidence band for the mean.
+    With ``within=True`` both axes have the fixed effects of :func:`fe_regression`
+    removed (``effects="twoway"``: unit and quarter effects, the default, as in the
+    regression; ``"unit"``: the unit means), so the fitted slope is exactly the
+    uncorrected fixed-effects slope (Frisch-Waugh-Lovell) and the band its
+    (non-robust) confidence band for the mean. The reported effect with ``eiv=True``
+    is that slope divided by the reliability of the metric; ``eiv=True`` here draws
+    that corrected slope as a dashed line and names the reliability in the legend,
+    so plot and table agree.
 
     Returns
     -------
     matplotlib.axes.Axes
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(1)
+    >>> p = pd.DataFrame({"unit": np.repeat(["a", "b", "c"], 8), "qi": np.tile(range(8100, 8108), 3)})
+    >>> p["quarter"] = [f"{q // 4}Q{q % 4 + 1}" for q in p["qi"]]
+    >>> p["nps"], p["new_customers"] = rng.normal(0, 5, 24), rng.normal(0, 1, 24)
+    >>> ax = plot_scatter(p, lag=0)
+    >>> ax.get_legend_handles_labels()[1][-2].startswith("fit (slope")
+    True
+    >>> plt.close("all")
     """
+    if effects not in _EFFECTS:
+        raise CxlabError(f"effects must be 'twoway' or 'unit', not {effects!r}.")
     ax = ax or plt.gca()
     pairs = _pairs(panel, metric, outcome, lag)
     _usable(pairs, metric, outcome, within=within)
-    d = _demean(pairs, ["x", "y"]) if within else pairs
+    if within:
+        units = pd.factorize(pairs["unit"])[0]
+        absorbed, _m, _q, rank_fe = _absorb(
+            units, pairs["qi"].to_numpy(), pairs[["x", "y"]].to_numpy(float), effects
+        )
+        d = pairs.assign(x=absorbed[:, 0], y=absorbed[:, 1])
+    else:
+        d, rank_fe = pairs, 1
     colors = plt.get_cmap("tab10")
     for i, (u, g) in enumerate(d.groupby("unit", sort=True)):
         ax.scatter(g["x"], g["y"], s=22, color=colors(i % 10), alpha=0.85, label=str(u))
     x, y = d["x"].to_numpy(float), d["y"].to_numpy(float)
     n = len(x)
-    k = pairs["unit"].nunique() if within else 1
     xm, ym = (0.0, 0.0) if within else (x.mean(), y.mean())
     sxx = float(((x - xm) ** 2).sum())
     b = float(((x - xm) * (y - ym)).sum()) / sxx
     a = ym - b * xm
-    dof = max(n - k - 1, 1)
+    dof = max(n - rank_fe - 1, 1)
     s2 = float(((y - a - b * x) ** 2).sum()) / dof
     grid = np.linspace(x.min(), x.max(), 100)
-    se = np.sqrt(s2 * ((1.0 / n if not within else 1.0 / n) + (grid - xm) ** 2 / sxx))
+    se = np.sqrt(s2 * ((0.0 if within else 1.0 / n) + (grid - xm) ** 2 / sxx))
     tcrit = float(sps.t.ppf(0.5 + level / 2, dof))
     ax.plot(grid, a + b * grid, color="black", linewidth=1.5, label=f"fit (slope {b:.3g})")
     ax.fill_between(
@@ -1629,8 +2198,29 @@ def plot_scatter(
         linewidth=0,
         label=f"{level:.0%} band",
     )
+    if eiv and within:
+        fit = fe_regression(
+            panel, metric, outcome, lag=lag, eiv=True, effects=effects, cov="nonrobust"
+        ).iloc[0]
+        lam = float(fit["reliability"])
+        ax.plot(
+            grid,
+            grid * b / lam,
+            color="black",
+            linestyle="--",
+            linewidth=1.2,
+            label=f"corrected for sampling error: slope {b / lam:.3g} (= {b:.3g} / reliability "
+            f"{lam:.3f})",
+        )
     mlab, olab = CX_METRICS.get(metric, metric), OUTCOMES.get(outcome, outcome)
-    suffix = ", deviation from unit mean" if within else ""
+    if within:
+        suffix = (
+            ", unit and quarter effects removed"
+            if effects == "twoway"
+            else ", deviation from unit mean"
+        )
+    else:
+        suffix = ""
     lag_txt = f" (t-{lag})" if lag > 0 else (f" (t+{-lag})" if lag < 0 else " (t)")
     ax.set_xlabel(f"{mlab}{lag_txt}{suffix}")
     ax.set_ylabel(f"{olab} (t){suffix}")

@@ -78,7 +78,12 @@ def grunfeld() -> pd.DataFrame:
 
 
 def _fe(request, source: str, metric: str, outcome: str, lags, **kw) -> pd.DataFrame:
+    """fe_regression with unit effects only and CR1 unless told otherwise: the defaults
+    became two-way effects and the wild cluster bootstrap (issue 9); these R values
+    check the one-way model and the analytic SEs, section 1b the two-way model."""
     data = request.getfixturevalue(source)
+    kw.setdefault("effects", "unit")
+    kw.setdefault("cov", "cluster")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         return oc.fe_regression(data, metric, outcome, lag=lags, **kw)
@@ -171,11 +176,47 @@ def test_fe_errors_in_variables_matches_fuller_by_hand(panel):
     """No R package does Fuller's known-variance correction on a within model; the R
     script writes it out (b = S_xy / (S_xx - sum s2 (1 - 1/T_u)), SE / reliability)
     on plm's demeaned data and its sss SE."""
-    res = oc.fe_regression(panel, "nps", "new_customers", lag=1, eiv=True)
+    res = oc.fe_regression(
+        panel, "nps", "new_customers", lag=1, eiv=True, effects="unit", cov="cluster"
+    )
     ref = _sel(_csv("r_fe.csv"), case="panel_new_nps_l1")
     row = res.iloc[0]
     for col, q in (("reliability", "eiv_reliability"), ("coef", "eiv_coef"), ("se", "eiv_se")):
         np.testing.assert_allclose(row[col], _lookup(ref, lag="1", quantity=q), rtol=RTOL)
+    # panel.csv has no response counts: no term for the reliability's own uncertainty
+    assert row["se_reliability"] == 0 and "reliability's own uncertainty" in row["caution"]
+
+
+# ----------------------------------------------------------------------- 1b. two-way effects
+
+TWOWAY_CASES = {k: v for k, v in FE_CASES.items() if not k.endswith("singleton")}
+
+
+@pytest.mark.parametrize("case", TWOWAY_CASES)
+def test_fe_twoway_equals_plm_twoways(request, case):
+    """``effects="twoway"`` equals ``plm(model="within", effect="twoways")`` and the
+    dummy-variable lm with unit and quarter factors (``make_reference_twoway.R``):
+    slopes, CR1 (= plm ``vcovHC(type="sss")``, K = slopes), OLS and HC1 SEs."""
+    source, metric, outcome, lags = TWOWAY_CASES[case]
+    ref = _sel(_csv("r_fe_twoway.csv"), case=case)
+    for cov, q in (
+        ("cluster", "se_plm_sss"),
+        ("nonrobust", "se_ols_lsdv"),
+        ("HC1", "se_vcovHC_HC1_lsdv"),
+    ):
+        res = _fe(request, source, metric, outcome, lags, effects="twoway", cov=cov)
+        assert res["n"].iloc[0] == _lookup(ref, lag="all", quantity="n")
+        assert res["n_units"].iloc[0] == _lookup(ref, lag="all", quantity="n_units")
+        if cov != "cluster":
+            assert res["df"].iloc[0] == _lookup(ref, lag="all", quantity="df_residual")
+        assert (res["effects"] == "unit + quarter effects").all()
+        for _, row in res.iterrows():
+            lag = str(row["lag"])
+            for rq in ("coef", "coef_lsdv"):
+                np.testing.assert_allclose(
+                    row["coef"], _lookup(ref, lag=lag, quantity=rq), rtol=1e-9
+                )
+            np.testing.assert_allclose(row["se"], _lookup(ref, lag=lag, quantity=q), rtol=1e-9)
 
 
 # ----------------------------------------------------------------------- 2. Granger
@@ -249,10 +290,18 @@ def test_horse_race_equals_r_rolling_origin_and_dm_test(panel, case):
             row["mse_diff"], _lookup(ref, metric=m, quantity="mse_diff"), rtol=RTOL, atol=1e-12
         )
         if m != best:
-            for col in ("p", "low", "high", "p_adj"):
-                np.testing.assert_allclose(
-                    row[col], _lookup(ref, metric=m, quantity=col), rtol=1e-9
-                )
+            # R's dm.test intervals are unadjusted: cxlab's low/high became Holm-adjusted
+            # (issue 9), the unadjusted ones are low_unadj/high_unadj
+            for col, rq in (
+                ("p", "p"),
+                ("low_unadj", "low"),
+                ("high_unadj", "high"),
+                ("p_adj", "p_adj"),
+            ):
+                np.testing.assert_allclose(row[col], _lookup(ref, metric=m, quantity=rq), rtol=1e-9)
+            # one inference per row: the Holm interval excludes zero exactly when p_adj < 0.05
+            assert (row["low"] > 0 or row["high"] < 0) == (row["p_adj"] < 0.05)
+            assert row["low"] <= row["low_unadj"] and row["high"] >= row["high_unadj"]
         if m != "none":
             np.testing.assert_allclose(
                 row["p_vs_none"], _lookup(ref, metric=m, quantity="p_vs_none"), rtol=1e-9
