@@ -97,6 +97,7 @@ __all__ = [
     "stage_dropoff",
     "time_between_stages",
     "touchpoint_effects",
+    "touchpoint_verdict_text",
     "touchpoint_vs_overall",
     "transition_matrix",
     "transitions",
@@ -1107,6 +1108,98 @@ def touchpoint_effects(
     out = _by_evidence(out)
     out.attrs["dispersion"] = fit.attrs["phi"]
     return out
+
+
+def touchpoint_verdict_text(result: pd.DataFrame) -> str:
+    """The report's sentences on which touch points lose customers (Markdown).
+
+    Takes a :func:`removal_effects` (or :func:`touchpoint_effects`) result and
+    states the adjusted verdicts only: a touch point *loses customers* when the
+    logistic model of :func:`touchpoint_effects` says so, with its adjusted
+    difference and interval. Touch points whose crude difference is negative
+    (interval below zero) but which the adjusted model clears are named as such,
+    so a reader of the crude table is not misled; verdicts on fewer than 30
+    journeys are withheld. Names are escaped with
+    :func:`cxlab.report.md_escape`.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> r = pd.DataFrame({"touchpoint": ["A*", "B"], "journeys": [300, 250],
+    ...     "conv_rate": [30.0, 36.0], "diff": [-25.0, -18.0], "diff_low": [-32.0, -26.0],
+    ...     "diff_high": [-18.0, -10.0], "adj_diff": [-30.0, 0.0],
+    ...     "adj_diff_low": [-40.0, -9.0], "adj_diff_high": [-20.0, 9.0],
+    ...     "p_adj": [1e-6, 1.0], "verdict": ["loses customers", ""],
+    ...     "flag": ["reportable", "reportable"], "level": 0.95})
+    >>> print(touchpoint_verdict_text(r))  # doctest: +NORMALIZE_WHITESPACE
+    Given the other touch points met on the same journey, journeys through **A\\*** convert
+    30.0 points less (95% interval -40.0 to -20.0; Holm-adjusted p < 0.001): it loses
+    customers.
+    <BLANKLINE>
+    **B** looks worse in the crude comparison (-18.0 points) only because its journeys
+    also meet other touch points: given those, the difference is +0.0 points (95% interval
+    -9.0 to +9.0), no evidence that it loses customers.
+    <BLANKLINE>
+    Logistic regression of conversion on the touch points met (quasi-binomial, Holm-adjusted
+    over touch points; Agresti 2013). After-sales contacts count towards the purchase they
+    follow, not the next journey. Observational: other differences between journeys are not
+    adjusted for.
+    """
+    from cxlab._html import md_escape as e
+
+    if result.empty:
+        return "No touch point on a path to purchase."
+    level = float(result["level"].iloc[0]) if "level" in result else 0.95
+    ok = result["flag"] != "unreliable"
+    lose = result[ok & (result["verdict"] == "loses customers")]
+    parts = []
+
+    def _p(p: float) -> str:
+        return "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
+
+    if len(lose):
+        items = [
+            f"**{e(r.touchpoint)}** convert {abs(r.adj_diff):.1f} points less "
+            f"({level:.0%} interval {r.adj_diff_low:+.1f} to {r.adj_diff_high:+.1f}; "
+            f"Holm-adjusted {_p(r.p_adj)})"
+            + (" on an indicative base" if r.flag == "indicative" else "")
+            for r in lose.itertuples()
+        ]
+        verb = "it loses customers" if len(lose) == 1 else "they lose customers"
+        parts.append(
+            "Given the other touch points met on the same journey, journeys through "
+            + "; ".join(items)
+            + f": {verb}."
+        )
+    else:
+        parts.append(
+            "No touch point loses customers once the other touch points met on the same "
+            "journey are taken into account."
+        )
+    cleared = result[ok & (result["diff_high"] < 0) & (result["verdict"] != "loses customers")]
+    cleared = cleared[cleared["adj_diff"].notna()]
+    for r in cleared.itertuples():
+        parts.append(
+            f"**{e(r.touchpoint)}** looks worse in the crude comparison ({r.diff:+.1f} points) "
+            "only because its journeys also meet other touch points: given those, the "
+            f"difference is {r.adj_diff:+.1f} points ({level:.0%} interval "
+            f"{r.adj_diff_low:+.1f} to {r.adj_diff_high:+.1f}), no evidence that it loses "
+            "customers."
+        )
+    few = result[~ok]
+    if len(few):
+        parts.append(
+            "Too few journeys (under 30) to judge: "
+            + ", ".join(e(t) for t in few["touchpoint"])
+            + "."
+        )
+    parts.append(
+        "Logistic regression of conversion on the touch points met (quasi-binomial, "
+        "Holm-adjusted over touch points; Agresti 2013). After-sales contacts count towards the "
+        "purchase they follow, not the next journey. Observational: other differences between "
+        "journeys are not adjusted for."
+    )
+    return "\n\n".join(parts)
 
 
 _FLAG_RANK = {"reportable": 0, "": 0, "indicative": 1, "unreliable": 2}

@@ -17,6 +17,7 @@ from matplotlib.axes import Axes
 from cxlab import journey as J
 from cxlab import warehouse as wh
 from cxlab.errors import CxlabError
+from cxlab.report import md_escape
 
 WEAK_TPS = {"Product questions and pre-orders", "Stock availability"}
 
@@ -393,6 +394,9 @@ def test_removal_effects_put_the_planted_touchpoints_on_top(con, demo_warehouse)
     assert (top["verdict"] == "loses customers").all()
     # the verdict is the adjusted model's: no un-planted touch point loses customers
     assert set(r.loc[r["verdict"] == "loses customers", "touchpoint"]) == WEAK_TPS
+    first = J.touchpoint_verdict_text(r).split("\n\n")[0]
+    assert all(f"**{md_escape(tp)}**" in first for tp in WEAK_TPS)
+    assert "Store visit" not in first
     weak_p = truth["journeys"]["conversion_probability"]["weak"]
     assert ((top["conv_low"] <= 100 * weak_p) & (100 * weak_p <= top["conv_high"])).all()
     assert ((r["diff_low"] <= r["diff"]) & (r["diff"] <= r["diff_high"])).all()
@@ -486,6 +490,20 @@ def test_adjusted_model_clears_a_touchpoint_that_shares_journeys_with_a_weak_one
     pat = J.journey_patterns(_log(paths))
     assert pat["journeys"].sum() == len(paths)
     assert len(pat) == 4
+
+
+def test_verdict_text_escapes_names_and_withholds_tiny_bases():
+    bad = "*[click](http://x.test)*"
+    paths = [[bad, "Purchase"]] * 30 + [[bad]] * 170 + [["C", "Purchase"]] * 120
+    paths += [["C"]] * 80 + [["Tiny"]] * 5 + [[bad, "C", "Purchase"]] * 10 + [[bad, "C"]] * 30
+    r = J.removal_effects(_log(paths), n_boot=0)
+    text = J.touchpoint_verdict_text(r)
+    assert r.set_index("touchpoint").loc[bad, "verdict"] == "loses customers"
+    assert bad not in text and md_escape(bad) in text
+    assert text.split("\n\n")[0].startswith("Given the other touch points")
+    assert "Too few journeys (under 30) to judge: Tiny." in text
+    none = J.touchpoint_verdict_text(J.removal_effects(_log([["A", "Purchase"], ["B"]] * 40)))
+    assert none.startswith("No touch point loses customers")
 
 
 def test_verdict_tables_put_low_bases_last():
