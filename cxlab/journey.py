@@ -2436,11 +2436,14 @@ def plot_transitions(matrix: pd.DataFrame, ax: Axes | None = None, *, annot: boo
 
 @literal_plot
 def plot_removal_effects(result: pd.DataFrame, ax: Axes | None = None) -> Axes:
-    """Conversion of journeys through each touch point against the rest, with intervals.
+    """Each touch point's effect on conversion, adjusted for the other touch points met.
 
-    Takes a :func:`removal_effects` result: one row per touch point, the
-    difference in conversion (percentage points) with its interval; touch points
-    that significantly lose customers are highlighted.
+    Takes a :func:`removal_effects` (or :func:`touchpoint_effects`) result: one
+    row per touch point, the adjusted difference in conversion (``adj_diff``,
+    percentage points) with its interval, touch points that lose customers
+    highlighted; a hollow grey mark shows the crude difference (``diff``) where
+    the result has it. Without ``adj_diff`` (an older result) the crude
+    difference is drawn with its interval.
 
     Examples
     --------
@@ -2451,18 +2454,32 @@ def plot_removal_effects(result: pd.DataFrame, ax: Axes | None = None) -> Axes:
     >>> ax = plot_removal_effects(r)
     """
     ax = _ax(ax)
-    f = result.sort_values("diff", ascending=False, na_position="first")
+    adjusted = "adj_diff" in result
+    pre = "adj_diff" if adjusted else "diff"
+    est, lo, hi = pre, f"{pre}_low", f"{pre}_high"
+    f = result.sort_values(est, ascending=False, na_position="first")
     y = np.arange(len(f))
-    d = f["diff"].to_numpy(float)
+    d = f[est].to_numpy(float)
     bad = (f["verdict"] == "loses customers").to_numpy()
-    draw_intervals(
-        ax, y, f["diff_low"].to_numpy(float), f["diff_high"].to_numpy(float), color="0.5"
-    )
+    draw_intervals(ax, y, f[lo].to_numpy(float), f[hi].to_numpy(float), color="0.5")
+    if adjusted and "diff" in f:
+        ax.scatter(
+            f["diff"].to_numpy(float),
+            y,
+            facecolors="none",
+            edgecolors="0.55",
+            zorder=2,
+            label="crude difference",
+        )
     ax.scatter(d[~bad], y[~bad], color=_OK, zorder=3, label="no significant loss")
     ax.scatter(d[bad], y[bad], color=_WEAK, marker="v", s=60, zorder=3, label="loses customers")
     ax.axvline(0, color="0.4", lw=0.8)
     ax.set_yticks(y, [f"{t}  (n={n:,})" for t, n in zip(f["touchpoint"], f["journeys"])])
-    ax.set_xlabel("conversion of journeys through it minus the others (percentage points)")
+    ax.set_xlabel(
+        "conversion difference, adjusted for the other touch points met (percentage points)"
+        if adjusted
+        else "conversion of journeys through it minus the others (percentage points)"
+    )
     ax.legend(loc="best", fontsize="small", framealpha=0.9)
     return ax
 
