@@ -605,6 +605,7 @@ def removal_effects(
     n_boot: int = 400,
     seed: int | None = 0,
     bands: tuple[int, int] = (30, 100),
+    min_reach: float = 0.01,
     customer: str = "customer_id",
     time: str = "timestamp",
     touchpoint: str = "touchpoint",
@@ -664,13 +665,17 @@ def removal_effects(
         Bootstrap seed.
     bands : (int, int)
         Base-size bands for ``flag`` (journeys through the touch point).
+    min_reach : float
+        Touch points met on a smaller share of the journeys sort last, with
+        the low bases.
 
     Returns
     -------
     pandas.DataFrame
         One row per touch point (conversion touch point excluded), sorted by
         evidence (reportable bases by ``p_adj``, smallest first; indicative
-        and unreliable bases and untested touch points last): ``touchpoint,
+        and unreliable bases, touch points below ``min_reach`` and untested
+        touch points last): ``touchpoint,
         journeys, reach, converted, conv_rate, conv_low, conv_high,
         conv_rate_without, diff, diff_low, diff_high, p_crude, odds_ratio, or_low, or_high, adj_diff,
         adj_diff_low, adj_diff_high, p, p_adj, verdict, removal_effect,
@@ -777,6 +782,7 @@ def removal_effects(
             conversion=conversion,
             level=level,
             bands=bands,
+            min_reach=min_reach,
             customer=customer,
             time=time,
             touchpoint=touchpoint,
@@ -819,7 +825,7 @@ def removal_effects(
         "flag",
         "level",
     ]
-    return _by_evidence(out[cols])
+    return _by_evidence(out[cols], min_reach)
 
 
 _ADJ_COLS = [
@@ -986,6 +992,7 @@ def touchpoint_effects(
     conversion: str = PURCHASE,
     level: float = 0.95,
     bands: tuple[int, int] = (30, 100),
+    min_reach: float = 0.01,
     customer: str = "customer_id",
     time: str = "timestamp",
     touchpoint: str = "touchpoint",
@@ -1030,6 +1037,9 @@ def touchpoint_effects(
         Confidence level of the intervals; a verdict needs ``p_adj < 1 - level``.
     bands : (int, int)
         Base-size bands for ``flag`` (journeys through the touch point).
+    min_reach : float
+        Touch points met on a smaller share of the journeys sort with the low
+        bases, at the end.
 
     Returns
     -------
@@ -1040,8 +1050,8 @@ def touchpoint_effects(
         ``verdict`` is ``"loses customers"``, ``"helps"`` or ``""``. Sorted by
         evidence: reportable bases first, by ``p_adj`` (smallest first);
         ``"indicative"`` and ``"unreliable"`` bases (fewer than ``bands[1]``
-        journeys) and untested rows last. ``attrs["dispersion"]`` is the
-        dispersion factor used.
+        journeys), touch points below ``min_reach`` and untested rows last.
+        ``attrs["dispersion"]`` is the dispersion factor used.
 
     Examples
     --------
@@ -1105,7 +1115,7 @@ def touchpoint_effects(
     )
     out["flag"] = stats.base_flag(out["journeys"].to_numpy(float), bands)
     out["level"] = level
-    out = _by_evidence(out)
+    out = _by_evidence(out, min_reach)
     out.attrs["dispersion"] = fit.attrs["phi"]
     return out
 
@@ -1205,10 +1215,13 @@ def touchpoint_verdict_text(result: pd.DataFrame) -> str:
 _FLAG_RANK = {"reportable": 0, "": 0, "indicative": 1, "unreliable": 2}
 
 
-def _by_evidence(out: pd.DataFrame) -> pd.DataFrame:
-    """Reportable bases first, by adjusted p (smallest first); low bases and untested rows last."""
+def _by_evidence(out: pd.DataFrame, min_reach: float = 0.01) -> pd.DataFrame:
+    """Reportable bases first, by adjusted p (smallest first); low bases, touch points met
+    on fewer than ``min_reach`` of the journeys and untested rows last."""
+    rank = out["flag"].map(_FLAG_RANK).fillna(2).to_numpy(float)
+    low_reach = (out["reach"] < min_reach).to_numpy() if "reach" in out else False
     key = out.assign(
-        _f=out["flag"].map(_FLAG_RANK).fillna(2),
+        _f=np.where(low_reach, np.maximum(rank, 1), rank),
         _na=out["p_adj"].isna(),
         _d=out["adj_diff"] if "adj_diff" in out else np.nan,
     )
@@ -1399,8 +1412,9 @@ def inventory(
         conv_low, conv_high, conv_flag, interactions, weak`` in journey order (stage, then
         name). ``weak`` is true when the NPS is significantly below the other
         touch points (``verdict == "below"``); ``conv_flag`` is the base-size flag of
-        the journeys through it (after-sales touch points rarely lie on a path
-        to purchase).
+        the journeys through it (after-sales touch points join the purchase
+        they follow, so they lie on a path to purchase only when a customer's
+        contact precedes all their purchases: their conversion is usually NaN).
 
     Examples
     --------

@@ -517,6 +517,14 @@ def test_verdict_tables_put_low_bases_last():
     assert r["p"].iloc[-1] == r["p"].min()
     re = J.removal_effects(_log(rows), n_boot=0)
     assert re["touchpoint"].iloc[-1] == "Rare"
+    # low reach sorts last even on a reportable base
+    more = rows + [["Rare", "Purchase", "A"]] * 60  # Rare: 105 journeys, 13% of them
+    r = J.touchpoint_effects(_log(more), min_reach=0.2)
+    rare = r.set_index("touchpoint").loc["Rare"]
+    assert rare["flag"] == "reportable" and rare["reach"] < 0.2
+    assert r["touchpoint"].iloc[-1] == "Rare"
+    r0 = J.touchpoint_effects(_log(more), min_reach=0.0)
+    assert r0["p_adj"].is_monotonic_increasing  # by evidence alone
 
 
 def test_untestable_touchpoints_get_no_verdict():
