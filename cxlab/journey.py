@@ -24,16 +24,20 @@ What a journey is
 -----------------
 The interactions table has no journey id, so :func:`journeys` infers one per
 customer from the time-ordered events (ties broken by ``interaction_id`` when
-present). A new journey starts at a customer's first event and whenever
+present). *After-sales* events -- ``cultivation``-stage events that follow one
+of the customer's purchases (the conversion touch point, ``"Purchase"``) --
+belong to the journey of the latest purchase before them, however late they
+come and whatever happened in between: a support call or a return is about the
+purchase it follows, never a step on the path to the customer's next purchase.
+The other events are cut into journeys in time order; a new journey starts at a
+customer's first event and whenever
 
 1. an ``attraction``-stage event follows an event of a later stage (the
    journey runs attraction -> interaction -> cultivation and then back),
-2. an event other than ``cultivation`` follows the conversion touch point
-   (``"Purchase"``: a purchase ends the path to purchase; only after-sales
-   cultivation belongs to it), or
-3. more than ``gap_days`` (default 30) pass since the customer's previous event
-   and the event is not a ``cultivation`` one (after-sales contacts, however
-   late, belong to the journey of the purchase they follow).
+2. any event follows the conversion touch point (a purchase ends the path to
+   purchase; only the after-sales events above join it later), or
+3. more than ``gap_days`` (default 30) pass since the customer's previous
+   (non-after-sales) event and the event is not a ``cultivation`` one.
 
 A journey *converts* when it reaches the conversion touch point. The path used by
 the transition matrix and the Markov chain is the journey up to its first
@@ -80,6 +84,7 @@ __all__ = [
     "interactions_view",
     "inventory",
     "journey_summary",
+    "journey_patterns",
     "journeys",
     "list_cases",
     "load_case",
@@ -91,6 +96,8 @@ __all__ = [
     "removal_effects",
     "stage_dropoff",
     "time_between_stages",
+    "touchpoint_effects",
+    "touchpoint_verdict_text",
     "touchpoint_vs_overall",
     "transition_matrix",
     "transitions",
@@ -128,7 +135,10 @@ def journeys(
 ) -> ir.Table:
     """The interactions with a journey number, step and next event (lazy Ibis table).
 
-    Journey boundaries follow the rules in the module docstring. Columns added:
+    Journey boundaries follow the rules in the module docstring: after-sales
+    (cultivation-stage) events that follow a purchase are attributed to that
+    purchase's journey, so they never appear on the path to a later purchase.
+    Columns added:
     ``journey`` (1, 2, ... per customer), ``step`` (1, 2, ... within the journey),
     ``next_touchpoint`` and ``next_time`` (null on a journey's last event),
     ``pre_conversion`` (true up to and including the journey's first conversion
@@ -168,23 +178,36 @@ def journeys(
     _check_columns(t, [customer, time, touchpoint, stage], "interactions")
     if gap_days <= 0:
         raise CxlabError(f"gap_days must be > 0, not {gap_days}.")
-    keys = _order_keys(t, time, tiebreak)
-    w = ibis.window(group_by=t[customer], order_by=keys)
-    prev_ts = t[time].lag().over(w)
-    prev_stage = t[stage].lag().over(w)
-    prev_tp = t[touchpoint].lag().over(w)
-    gap = (t[time].epoch_seconds() - prev_ts.epoch_seconds()) / 86400.0
+    # after-sales events: cultivation-stage events that follow one of the customer's purchases
+    before = ibis.window(
+        group_by=t[customer], order_by=_order_keys(t, time, tiebreak), rows=(None, -1)
+    )
+    bought = (t[touchpoint] == conversion).cast("int64").sum().over(before).fill_null(0) > 0
+    t = t.mutate(_after=(t[stage] == "cultivation") & bought)
+    main = t.filter(~t._after)
+    keys = _order_keys(main, time, tiebreak)
+    w = ibis.window(group_by=main[customer], order_by=keys)
+    prev_ts = main[time].lag().over(w)
+    prev_stage = main[stage].lag().over(w)
+    prev_tp = main[touchpoint].lag().over(w)
+    gap = (main[time].epoch_seconds() - prev_ts.epoch_seconds()) / 86400.0
     new = (
         prev_ts.isnull()
-        | ((t[stage] == "attraction") & (prev_stage != "attraction"))
-        | ((prev_tp == conversion) & (t[stage] != "cultivation"))
-        | ((gap > gap_days) & (t[stage] != "cultivation"))
+        | ((main[stage] == "attraction") & (prev_stage != "attraction"))
+        | ((prev_tp == conversion) & (main[stage] != "cultivation"))
+        | ((gap > gap_days) & (main[stage] != "cultivation"))
     )
-    t1 = t.mutate(_new=new.fill_null(True).cast("int64"))
+    t1 = main.mutate(_new=new.fill_null(True).cast("int64"))
     w1 = ibis.window(
         group_by=t1[customer], order_by=_order_keys(t1, time, tiebreak), rows=(None, 0)
     )
-    t2 = t1.mutate(journey=t1._new.sum().over(w1)).drop("_new")
+    t1 = t1.mutate(journey=t1._new.sum().over(w1).cast("int64")).drop("_new")
+    after = t.filter(t._after).mutate(journey=ibis.null("int64"))
+    u = t1.union(after.select(*t1.columns))
+    # an after-sales event joins the journey of the latest purchase before it
+    wu = ibis.window(group_by=u[customer], order_by=_order_keys(u, time, tiebreak), rows=(None, 0))
+    last_buy = (u[touchpoint] == conversion).ifelse(u.journey, ibis.null("int64")).max().over(wu)
+    t2 = u.mutate(journey=u.journey.fill_null(last_buy)).drop("_after")
     w2 = ibis.window(group_by=[t2[customer], t2.journey], order_by=_order_keys(t2, time, tiebreak))
     w2c = ibis.window(
         group_by=[t2[customer], t2.journey],
@@ -582,6 +605,7 @@ def removal_effects(
     n_boot: int = 400,
     seed: int | None = 0,
     bands: tuple[int, int] = (30, 100),
+    min_reach: float = 0.01,
     customer: str = "customer_id",
     time: str = "timestamp",
     touchpoint: str = "touchpoint",
@@ -601,15 +625,25 @@ def removal_effects(
     attribution modeling", *International Journal of Research in Marketing*
     33(3); the R package ``ChannelAttribution``).
 
-    Beside the chain, each touch point's journeys are compared directly:
-    conversion of journeys that pass through it against those that do not
-    (difference with a Newcombe interval and a z test, Holm-adjusted). That
-    comparison shows a touch point that *loses* customers, which a removal
-    effect cannot: removing a failing touch point that many journeys pass
-    through still lowers the chain's conversion, so the removal effect mostly
-    measures traffic. ``effect_per_reach`` (removal effect / share of journeys
-    through the touch point) corrects for traffic; below 1 means journeys
-    through it convert less than the average journey.
+    Beside the chain, each touch point's journeys are compared with the others
+    in two ways. Crude (a description of traffic): conversion of journeys that
+    pass through it against those that do not (``diff`` with a Newcombe
+    interval, ``p_crude`` from the score test). Adjusted (the verdict):
+    :func:`touchpoint_effects`, a logistic regression on the touch points met
+    on the same journey, Holm-adjusted (``p``,
+    ``p_adj``, ``odds_ratio``, ``adj_diff``, ``verdict``). Only the adjusted
+    comparison may say that a touch point *loses* customers: touch points are
+    met together, so a crude difference also carries the effect of the failing
+    touch points its journeys share. The removal effect cannot say it either:
+    removing a failing touch point that many journeys pass through still
+    lowers the chain's conversion, so the removal effect mostly measures
+    traffic. ``effect_per_reach`` (removal effect / share of journeys through
+    the touch point) corrects for traffic; below 1 means journeys through it
+    convert less than the average journey.
+
+    After-sales contacts are attributed to the purchase they follow
+    (:func:`journeys`), so they are not on any path to purchase and get no row
+    unless a customer's cultivation event precedes all of their purchases.
 
     Intervals: percentile bootstrap over journeys (multinomial resampling of the
     distinct-path counts, so it costs the same whatever the number of
@@ -631,20 +665,25 @@ def removal_effects(
         Bootstrap seed.
     bands : (int, int)
         Base-size bands for ``flag`` (journeys through the touch point).
+    min_reach : float
+        Touch points met on a smaller share of the journeys sort last, with
+        the low bases.
 
     Returns
     -------
     pandas.DataFrame
         One row per touch point (conversion touch point excluded), sorted by
-        ``diff`` (most harmful first; touch points with an unreliable base of
-        journeys last): ``touchpoint, journeys, reach, converted,
-        conv_rate, conv_low, conv_high, conv_rate_without, diff, diff_low,
-        diff_high, p, p_adj, verdict, removal_effect, removal_low,
-        removal_high, attribution, effect_per_reach, p_conversion,
-        p_conversion_without, flag, level``. The difference's test is the
-        score test (statsmodels ``test_proportions_2indep``), sound at small
-        counts. ``conv_*`` and ``diff*`` are percent;
-        ``verdict`` is ``"loses customers"``, ``"helps"`` or ``""``.
+        evidence (reportable bases by ``p_adj``, smallest first; indicative
+        and unreliable bases, touch points below ``min_reach`` and untested
+        touch points last): ``touchpoint,
+        journeys, reach, converted, conv_rate, conv_low, conv_high,
+        conv_rate_without, diff, diff_low, diff_high, p_crude, odds_ratio, or_low, or_high, adj_diff,
+        adj_diff_low, adj_diff_high, p, p_adj, verdict, removal_effect,
+        removal_low, removal_high, attribution, effect_per_reach,
+        p_conversion, p_conversion_without, flag, level``. ``conv_*``,
+        ``diff*`` and ``adj_diff*`` are percent; ``p``/``p_adj``/``verdict``
+        come from :func:`touchpoint_effects` (``verdict`` is ``"loses
+        customers"``, ``"helps"`` or ``""``).
 
     Examples
     --------
@@ -659,8 +698,6 @@ def removal_effects(
     >>> float(r.loc["Ad", "removal_effect"]), float(r.loc["Email", "removal_effect"])
     (0.5, 0.5)
     """
-    from statsmodels.stats.multitest import multipletests
-
     level = stats._check_level(level, "removal_effects")
     paths = path_counts(
         interactions,
@@ -736,15 +773,26 @@ def removal_effects(
                 "p_conversion_without": probs[1 + j],
             }
         )
-    out = pd.DataFrame(rows)
-    ok = out["p"].notna().to_numpy()
-    out["p_adj"] = np.nan
-    if ok.any():
-        out.loc[ok, "p_adj"] = multipletests(out.loc[ok, "p"].to_numpy(), method="holm")[1]
-    sig = (out["p_adj"] < 1 - level).to_numpy()
-    out["verdict"] = np.where(
-        sig & (out["diff"] < 0), "loses customers", np.where(sig & (out["diff"] > 0), "helps", "")
-    )
+    out = pd.DataFrame(rows).rename(columns={"p": "p_crude"})
+    # the verdict: adjusted for the other touch points met on the same journeys
+    try:
+        adj = touchpoint_effects(
+            interactions,
+            gap_days=gap_days,
+            conversion=conversion,
+            level=level,
+            bands=bands,
+            min_reach=min_reach,
+            customer=customer,
+            time=time,
+            touchpoint=touchpoint,
+            stage=stage,
+            tiebreak=tiebreak,
+        )[["touchpoint", *_ADJ_COLS]]
+    except CxlabError:
+        adj = pd.DataFrame(columns=["touchpoint", *_ADJ_COLS])
+    out = out.merge(adj, on="touchpoint", how="left")
+    out["verdict"] = out["verdict"].fillna("").astype(str)
     tot = np.nansum(out["removal_effect"].clip(lower=0))
     out["attribution"] = out["removal_effect"].clip(lower=0) / tot if tot > 0 else np.nan
     out["effect_per_reach"] = out["removal_effect"] / out["reach"]
@@ -762,6 +810,8 @@ def removal_effects(
         "diff",
         "diff_low",
         "diff_high",
+        "p_crude",
+        *_ADJ_COLS[:-3],
         "p",
         "p_adj",
         "verdict",
@@ -775,9 +825,410 @@ def removal_effects(
         "flag",
         "level",
     ]
-    out = out[cols].assign(_low=out["flag"].eq("unreliable"))
-    out = out.sort_values(["_low", "diff", "touchpoint"], kind="stable", na_position="last")
-    return out.drop(columns="_low").reset_index(drop=True)
+    return _by_evidence(out[cols], min_reach)
+
+
+_ADJ_COLS = [
+    "odds_ratio",
+    "or_low",
+    "or_high",
+    "adj_diff",
+    "adj_diff_low",
+    "adj_diff_high",
+    "p",
+    "p_adj",
+    "verdict",
+]
+
+
+# ============================================================ adjusted touch-point effects
+
+
+def journey_patterns(
+    interactions: pd.DataFrame | ir.Table,
+    *,
+    gap_days: float = 30,
+    conversion: str = PURCHASE,
+    customer: str = "customer_id",
+    time: str = "timestamp",
+    touchpoint: str = "touchpoint",
+    stage: str = "stage",
+    tiebreak: str | None = "interaction_id",
+) -> pd.DataFrame:
+    """Journeys grouped by the set of touch points they met on the path to purchase.
+
+    A journey's *pattern* is one indicator per touch point: did the journey meet
+    it before its first conversion? Only the path to purchase counts: the
+    conversion touch point itself, events after the conversion and
+    ``cultivation``-stage events (after-sales contacts; see :func:`journeys`)
+    are left out. Aggregated in the engine (one ``bool_or`` per touch point per
+    journey, then ``GROUP BY`` the indicators), so the result has at most one
+    row per distinct pattern however many journeys there are.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per pattern: one boolean column per touch point (sorted by
+        name), ``journeys`` and ``converted`` (counts).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> ev = pd.DataFrame({
+    ...     "customer_id": ["a", "a", "b", "c"],
+    ...     "timestamp": pd.to_datetime(["2025-01-01", "2025-01-02", "2025-01-01", "2025-01-01"]),
+    ...     "touchpoint": ["Ad", "Purchase", "Ad", "Email"],
+    ...     "stage": ["attraction", "interaction", "attraction", "attraction"]})
+    >>> journey_patterns(ev).values.tolist()
+    [[True, False, 2, 1], [False, True, 1, 0]]
+    """
+    j = journeys(
+        interactions,
+        gap_days=gap_days,
+        conversion=conversion,
+        customer=customer,
+        time=time,
+        touchpoint=touchpoint,
+        stage=stage,
+        tiebreak=tiebreak,
+    )
+    on_path = j.pre_conversion & ~j.is_conversion & (j[stage] != "cultivation")
+    tps = j.filter(on_path).select(touchpoint).distinct().to_pandas()[touchpoint]
+    tps = sorted(str(x) for x in tps.dropna())
+    if not tps:
+        raise CxlabError(
+            f"interactions: no journey meets a touch point before {conversion!r}; there is "
+            "nothing to compare."
+        )
+    # positional column names in the engine: touch-point names come from the data
+    ind = {f"_k{i}": (on_path & (j[touchpoint] == tp)).any() for i, tp in enumerate(tps)}
+    per = j.group_by([customer, "journey"]).aggregate(_conv=j.is_conversion.any(), **ind)
+    g = (
+        per.group_by(list(ind))
+        .aggregate(journeys=per.count(), converted=per._conv.cast("int64").sum())
+        .to_pandas()
+    )
+    g = g.rename(columns={f"_k{i}": tp for i, tp in enumerate(tps)})
+    g[tps] = g[tps].fillna(False).astype(bool)
+    g["journeys"] = g["journeys"].astype("int64")
+    g["converted"] = g["converted"].fillna(0).astype("int64")
+    g = g.sort_values(["journeys", *tps], ascending=False, kind="stable")
+    return g.reset_index(drop=True)
+
+
+def _logit_effects(pat: pd.DataFrame, tps: list[str], level: float) -> pd.DataFrame:
+    """Binomial GLM of conversion on touch-point indicators, fitted on the pattern table.
+
+    Quasi-binomial: the covariance is scaled by ``max(1, Pearson X^2 / df)``
+    (McCullagh & Nelder 1989, section 4.5; Agresti 2013, section 4.7), so lack
+    of fit between the patterns widens the intervals instead of making verdicts.
+    Returns per touch point ``b, se, odds_ratio, or_low, or_high, adj_diff,
+    adj_diff_low, adj_diff_high, p`` (NaN where the coefficient is not
+    estimable: constant or aliased indicators, or separation) and ``phi`` in
+    ``attrs``.
+    """
+    import warnings
+
+    import statsmodels.api as sm
+    from scipy.special import expit
+    from scipy.stats import norm
+
+    cols = ["b", "se", "odds_ratio", "or_low", "or_high", "adj_diff", "adj_diff_low"]
+    cols += ["adj_diff_high", "p"]
+    res = pd.DataFrame(np.nan, index=tps, columns=cols)
+    x = pat[tps].to_numpy(float)
+    n = pat["journeys"].to_numpy(float)
+    c = pat["converted"].to_numpy(float)
+    # estimable: not constant, and not a linear combination of the others
+    full = np.column_stack([np.ones(len(x)), x])
+    rank = np.linalg.matrix_rank(full)
+    est = [k for k in range(len(tps)) if x[:, k].min() != x[:, k].max()]
+    est = [k for k in est if np.linalg.matrix_rank(np.delete(full, 1 + k, axis=1)) < rank]
+    res.attrs["phi"] = np.nan
+    if not est or c.sum() in (0, n.sum()):
+        return res
+    xe = np.column_stack([np.ones(len(x)), x[:, est]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fit = sm.GLM(np.column_stack([c, n - c]), xe, family=sm.families.Binomial()).fit()
+    df = max(len(x) - xe.shape[1], 0)
+    phi = max(1.0, float(fit.pearson_chi2) / df) if df > 0 else 1.0
+    res.attrs["phi"] = phi
+    beta = np.asarray(fit.params, float)
+    cov = np.asarray(fit.cov_params(), float) * phi
+    z = norm.ppf(0.5 + level / 2)
+    for j, k in enumerate(est, start=1):
+        b, se = beta[j], math.sqrt(max(cov[j, j], 0.0))
+        if not (np.isfinite(b) and np.isfinite(se) and se > 0 and abs(b) < 15):
+            continue  # separation: no finite estimate
+        # average effect on the journeys through k: predicted conversion with k minus without
+        on = x[:, k] > 0
+        x1 = xe[on].copy()
+        x0 = x1.copy()
+        x0[:, j] = 0.0
+        p1, p0 = expit(x1 @ beta), expit(x0 @ beta)
+        w = n[on] / n[on].sum()
+        ame = float(np.sum(w * (p1 - p0)))
+        grad = (w * p1 * (1 - p1)) @ x1 - (w * p0 * (1 - p0)) @ x0
+        ame_se = math.sqrt(max(float(grad @ cov @ grad), 0.0))
+        with np.errstate(over="ignore"):
+            ors = np.exp([b, b - z * se, b + z * se])
+        res.loc[tps[k]] = [
+            b,
+            se,
+            *ors.tolist(),
+            100 * ame,
+            100 * (ame - z * ame_se),
+            100 * (ame + z * ame_se),
+            float(2 * norm.sf(abs(b / se))),
+        ]
+    return res
+
+
+def touchpoint_effects(
+    interactions: pd.DataFrame | ir.Table,
+    *,
+    gap_days: float = 30,
+    conversion: str = PURCHASE,
+    level: float = 0.95,
+    bands: tuple[int, int] = (30, 100),
+    min_reach: float = 0.01,
+    customer: str = "customer_id",
+    time: str = "timestamp",
+    touchpoint: str = "touchpoint",
+    stage: str = "stage",
+    tiebreak: str | None = "interaction_id",
+) -> pd.DataFrame:
+    """Does meeting a touch point lose customers, given the other touch points met?
+
+    A logistic regression of a journey's conversion on one indicator per touch
+    point met on the path to purchase (Agresti 2013, *Categorical Data
+    Analysis*, 3rd ed., ch. 5), so each touch point is compared with journeys
+    that met the same other touch points. Aggregate where the data live, infer
+    on summaries: the journeys are grouped by their pattern of indicators in
+    the engine (:func:`journey_patterns`), and the binomial GLM (statsmodels)
+    is fitted on that small table (identical to the fit on one row per
+    journey). The dispersion is estimated (quasi-binomial, Pearson ``X^2 /
+    df``, never below 1), so patterns the additive model does not fit widen the
+    intervals rather than produce verdicts. Wald tests are Holm-adjusted over
+    touch points.
+
+    Why adjust: touch points are met together (a store visit usually follows a
+    question asked in the store), so a crude comparison of the journeys
+    through a touch point with the others also carries the effect of the
+    failing touch points its journeys share. ``adj_diff`` is the average
+    change in the predicted conversion of the journeys through the touch point
+    if they had not met it (percentage points, delta-method interval);
+    ``odds_ratio`` is the model's.
+
+    What is left out: after-sales (``cultivation``-stage) contacts are
+    attributed to the purchase they follow (:func:`journeys`) and are never on
+    a path to purchase, so they get no row; nor does the conversion touch
+    point. Touch points met on every journey, or only together with another
+    one, or whose journeys all convert (or none do), are not estimable (``p``
+    NaN, no verdict). The comparison is observational: it adjusts for the
+    other touch points and nothing else.
+
+    Parameters
+    ----------
+    interactions : pandas.DataFrame or ibis Table
+        The event log (see :func:`journeys`).
+    level : float
+        Confidence level of the intervals; a verdict needs ``p_adj < 1 - level``.
+    bands : (int, int)
+        Base-size bands for ``flag`` (journeys through the touch point).
+    min_reach : float
+        Touch points met on a smaller share of the journeys sort with the low
+        bases, at the end.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per touch point on a path to purchase: ``touchpoint, journeys,
+        reach, converted, conv_rate, odds_ratio, or_low, or_high, adj_diff,
+        adj_diff_low, adj_diff_high, p, p_adj, verdict, flag, level``;
+        ``verdict`` is ``"loses customers"``, ``"helps"`` or ``""``. Sorted by
+        evidence: reportable bases first, by ``p_adj`` (smallest first);
+        ``"indicative"`` and ``"unreliable"`` bases (fewer than ``bands[1]``
+        journeys), touch points below ``min_reach`` and untested rows last.
+        ``attrs["dispersion"]`` is the dispersion factor used.
+
+    Examples
+    --------
+    Journeys through B meet A, which loses customers, more often than the
+    others do: crude, B looks harmful; given the other touch points it is not.
+
+    >>> import pandas as pd
+    >>> paths = {("A", "B"): (200, 60), ("A",): (50, 15), ("B",): (50, 30), ("C",): (200, 120)}
+    >>> rows = []
+    >>> for path, (n, conv) in paths.items():
+    ...     for i in range(n):
+    ...         full = [*path, "Purchase"] if i < conv else list(path)
+    ...         rows += [("".join(path) + str(i), day, tp) for day, tp in enumerate(full)]
+    >>> ev = pd.DataFrame(rows, columns=["customer_id", "day", "touchpoint"])
+    >>> ev = ev.assign(timestamp=pd.Timestamp("2025-01-01") + pd.to_timedelta(ev["day"], "D"),
+    ...                stage="interaction")
+    >>> r = touchpoint_effects(ev).set_index("touchpoint")
+    >>> r["verdict"].sort_index().to_dict()
+    {'A': 'loses customers', 'B': '', 'C': ''}
+    >>> crude = removal_effects(ev, n_boot=0).set_index("touchpoint").loc["B"]
+    >>> round(float(crude["diff"])), bool(crude["p_crude"] < 0.001)
+    (-18, True)
+    """
+    from statsmodels.stats.multitest import multipletests
+
+    level = stats._check_level(level, "touchpoint_effects")
+    pat = journey_patterns(
+        interactions,
+        gap_days=gap_days,
+        conversion=conversion,
+        customer=customer,
+        time=time,
+        touchpoint=touchpoint,
+        stage=stage,
+        tiebreak=tiebreak,
+    )
+    tps = [c for c in pat.columns if c not in ("journeys", "converted")]
+    fit = _logit_effects(pat, tps, level)
+    n1 = np.array([pat.loc[pat[tp], "journeys"].sum() for tp in tps], float)
+    c1 = np.array([pat.loc[pat[tp], "converted"].sum() for tp in tps], float)
+    out = pd.DataFrame(
+        {
+            "touchpoint": tps,
+            "journeys": n1.astype("int64"),
+            "reach": n1 / float(pat["journeys"].sum()),
+            "converted": c1.astype("int64"),
+            "conv_rate": 100 * c1 / np.where(n1 > 0, n1, np.nan),
+        }
+    )
+    for col in _ADJ_COLS[:-2]:
+        out[col] = fit[col].to_numpy(float)
+    ok = out["p"].notna().to_numpy()
+    out["p_adj"] = np.nan
+    if ok.any():
+        out.loc[ok, "p_adj"] = multipletests(out.loc[ok, "p"].to_numpy(), method="holm")[1]
+    sig = (out["p_adj"] < 1 - level).to_numpy()
+    out["verdict"] = np.where(
+        sig & (out["odds_ratio"] < 1),
+        "loses customers",
+        np.where(sig & (out["odds_ratio"] > 1), "helps", ""),
+    )
+    out["flag"] = stats.base_flag(out["journeys"].to_numpy(float), bands)
+    out["level"] = level
+    out = _by_evidence(out, min_reach)
+    out.attrs["dispersion"] = fit.attrs["phi"]
+    return out
+
+
+def touchpoint_verdict_text(result: pd.DataFrame) -> str:
+    """The report's sentences on which touch points lose customers (Markdown).
+
+    Takes a :func:`removal_effects` (or :func:`touchpoint_effects`) result and
+    states the adjusted verdicts only: a touch point *loses customers* when the
+    logistic model of :func:`touchpoint_effects` says so, with its adjusted
+    difference and interval. Touch points whose crude difference is negative
+    (interval below zero) but which the adjusted model clears are named as such,
+    so a reader of the crude table is not misled; verdicts on fewer than 30
+    journeys are withheld. Names are escaped with
+    :func:`cxlab.report.md_escape`.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> r = pd.DataFrame({"touchpoint": ["A*", "B"], "journeys": [300, 250],
+    ...     "conv_rate": [30.0, 36.0], "diff": [-25.0, -18.0], "diff_low": [-32.0, -26.0],
+    ...     "diff_high": [-18.0, -10.0], "adj_diff": [-30.0, 0.0],
+    ...     "adj_diff_low": [-40.0, -9.0], "adj_diff_high": [-20.0, 9.0],
+    ...     "p_adj": [1e-6, 1.0], "verdict": ["loses customers", ""],
+    ...     "flag": ["reportable", "reportable"], "level": 0.95})
+    >>> print(touchpoint_verdict_text(r))  # doctest: +NORMALIZE_WHITESPACE
+    Given the other touch points met on the same journey, journeys through **A\\*** convert
+    30.0 points less (95% interval -40.0 to -20.0; Holm-adjusted p < 0.001): it loses
+    customers.
+    <BLANKLINE>
+    **B** looks worse in the crude comparison (-18.0 points) only because its journeys
+    also meet other touch points: given those, the difference is +0.0 points (95% interval
+    -9.0 to +9.0), no evidence that it loses customers.
+    <BLANKLINE>
+    Logistic regression of conversion on the touch points met (quasi-binomial, Holm-adjusted
+    over touch points; Agresti 2013). After-sales contacts count towards the purchase they
+    follow, not the next journey. Observational: other differences between journeys are not
+    adjusted for.
+    """
+    from cxlab._html import md_escape as e
+
+    if result.empty:
+        return "No touch point on a path to purchase."
+    level = float(result["level"].iloc[0]) if "level" in result else 0.95
+    ok = result["flag"] != "unreliable"
+    lose = result[ok & (result["verdict"] == "loses customers")]
+    parts = []
+
+    def _p(p: float) -> str:
+        return "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
+
+    if len(lose):
+        items = [
+            f"**{e(r.touchpoint)}** convert {abs(r.adj_diff):.1f} points less "
+            f"({level:.0%} interval {r.adj_diff_low:+.1f} to {r.adj_diff_high:+.1f}; "
+            f"Holm-adjusted {_p(r.p_adj)})"
+            + (" on an indicative base" if r.flag == "indicative" else "")
+            for r in lose.itertuples()
+        ]
+        verb = "it loses customers" if len(lose) == 1 else "they lose customers"
+        parts.append(
+            "Given the other touch points met on the same journey, journeys through "
+            + "; ".join(items)
+            + f": {verb}."
+        )
+    else:
+        parts.append(
+            "No touch point loses customers once the other touch points met on the same "
+            "journey are taken into account."
+        )
+    cleared = result[ok & (result["diff_high"] < 0) & (result["verdict"] != "loses customers")]
+    cleared = cleared[cleared["adj_diff"].notna()]
+    for r in cleared.itertuples():
+        parts.append(
+            f"**{e(r.touchpoint)}** looks worse in the crude comparison ({r.diff:+.1f} points) "
+            "only because its journeys also meet other touch points: given those, the "
+            f"difference is {r.adj_diff:+.1f} points ({level:.0%} interval "
+            f"{r.adj_diff_low:+.1f} to {r.adj_diff_high:+.1f}), no evidence that it loses "
+            "customers."
+        )
+    few = result[~ok]
+    if len(few):
+        parts.append(
+            "Too few journeys (under 30) to judge: "
+            + ", ".join(e(t) for t in few["touchpoint"])
+            + "."
+        )
+    parts.append(
+        "Logistic regression of conversion on the touch points met (quasi-binomial, "
+        "Holm-adjusted over touch points; Agresti 2013). After-sales contacts count towards the "
+        "purchase they follow, not the next journey. Observational: other differences between "
+        "journeys are not adjusted for."
+    )
+    return "\n\n".join(parts)
+
+
+_FLAG_RANK = {"reportable": 0, "": 0, "indicative": 1, "unreliable": 2}
+
+
+def _by_evidence(out: pd.DataFrame, min_reach: float = 0.01) -> pd.DataFrame:
+    """Reportable bases first, by adjusted p (smallest first); low bases, touch points met
+    on fewer than ``min_reach`` of the journeys and untested rows last."""
+    rank = out["flag"].map(_FLAG_RANK).fillna(2).to_numpy(float)
+    low_reach = (out["reach"] < min_reach).to_numpy() if "reach" in out else False
+    key = out.assign(
+        _f=np.where(low_reach, np.maximum(rank, 1), rank),
+        _na=out["p_adj"].isna(),
+        _d=out["adj_diff"] if "adj_diff" in out else np.nan,
+    )
+    key = key.sort_values(
+        ["_f", "_na", "p_adj", "_d", "touchpoint"], kind="stable", na_position="last"
+    )
+    return key.drop(columns=["_f", "_na", "_d"]).reset_index(drop=True)
 
 
 # ======================================================================= stage funnel
@@ -961,8 +1412,9 @@ def inventory(
         conv_low, conv_high, conv_flag, interactions, weak`` in journey order (stage, then
         name). ``weak`` is true when the NPS is significantly below the other
         touch points (``verdict == "below"``); ``conv_flag`` is the base-size flag of
-        the journeys through it (after-sales touch points rarely lie on a path
-        to purchase).
+        the journeys through it (after-sales touch points join the purchase
+        they follow, so they lie on a path to purchase only when a customer's
+        contact precedes all their purchases: their conversion is usually NaN).
 
     Examples
     --------
@@ -1998,11 +2450,14 @@ def plot_transitions(matrix: pd.DataFrame, ax: Axes | None = None, *, annot: boo
 
 @literal_plot
 def plot_removal_effects(result: pd.DataFrame, ax: Axes | None = None) -> Axes:
-    """Conversion of journeys through each touch point against the rest, with intervals.
+    """Each touch point's effect on conversion, adjusted for the other touch points met.
 
-    Takes a :func:`removal_effects` result: one row per touch point, the
-    difference in conversion (percentage points) with its interval; touch points
-    that significantly lose customers are highlighted.
+    Takes a :func:`removal_effects` (or :func:`touchpoint_effects`) result: one
+    row per touch point, the adjusted difference in conversion (``adj_diff``,
+    percentage points) with its interval, touch points that lose customers
+    highlighted; a hollow grey mark shows the crude difference (``diff``) where
+    the result has it. Without ``adj_diff`` (an older result) the crude
+    difference is drawn with its interval.
 
     Examples
     --------
@@ -2013,18 +2468,32 @@ def plot_removal_effects(result: pd.DataFrame, ax: Axes | None = None) -> Axes:
     >>> ax = plot_removal_effects(r)
     """
     ax = _ax(ax)
-    f = result.sort_values("diff", ascending=False, na_position="first")
+    adjusted = "adj_diff" in result
+    pre = "adj_diff" if adjusted else "diff"
+    est, lo, hi = pre, f"{pre}_low", f"{pre}_high"
+    f = result.sort_values(est, ascending=False, na_position="first")
     y = np.arange(len(f))
-    d = f["diff"].to_numpy(float)
+    d = f[est].to_numpy(float)
     bad = (f["verdict"] == "loses customers").to_numpy()
-    draw_intervals(
-        ax, y, f["diff_low"].to_numpy(float), f["diff_high"].to_numpy(float), color="0.5"
-    )
+    draw_intervals(ax, y, f[lo].to_numpy(float), f[hi].to_numpy(float), color="0.5")
+    if adjusted and "diff" in f:
+        ax.scatter(
+            f["diff"].to_numpy(float),
+            y,
+            facecolors="none",
+            edgecolors="0.55",
+            zorder=2,
+            label="crude difference",
+        )
     ax.scatter(d[~bad], y[~bad], color=_OK, zorder=3, label="no significant loss")
     ax.scatter(d[bad], y[bad], color=_WEAK, marker="v", s=60, zorder=3, label="loses customers")
     ax.axvline(0, color="0.4", lw=0.8)
     ax.set_yticks(y, [f"{t}  (n={n:,})" for t, n in zip(f["touchpoint"], f["journeys"])])
-    ax.set_xlabel("conversion of journeys through it minus the others (percentage points)")
+    ax.set_xlabel(
+        "conversion difference, adjusted for the other touch points met (percentage points)"
+        if adjusted
+        else "conversion of journeys through it minus the others (percentage points)"
+    )
     ax.legend(loc="best", fontsize="small", framealpha=0.9)
     return ax
 

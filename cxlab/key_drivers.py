@@ -87,11 +87,14 @@ from cxlab.errors import CxlabError
 from cxlab.metrics import as_table
 
 __all__ = [
+    "adjacent_pairs",
+    "base_text",
     "driver_frame",
     "drivers",
     "importance_performance",
     "moments",
     "plot_importance_performance",
+    "ranking_text",
 ]
 
 METHODS = ("correlation", "relative-weights", "shapley", "dominance")
@@ -651,7 +654,8 @@ def drivers(
         ``n_eff``, ``r2``, ``method``, ``level``. ``share`` sums to 1.
         ``attrs`` hold ``n_rows``, ``n_dropped`` (rows with a missing
         value), ``r2`` and, for ``dominance``, ``conditional_dominance`` and
-        ``complete_dominance`` (DataFrames).
+        ``complete_dominance`` (DataFrames); with ``bootstrap``, ``adjacent``
+        (:func:`adjacent_pairs`: can each driver be told apart from the next?).
 
     Raises
     ------
@@ -763,9 +767,13 @@ def drivers(
             "level": level,
         }
     )
-    res = res.sort_values("importance", ascending=False, kind="stable").reset_index(drop=True)
+    res = res.sort_values("importance", ascending=False, kind="stable")
+    order = res.index.to_numpy()
+    res = res.reset_index(drop=True)
     res.insert(6, "rank", np.arange(1, p + 1))
     res.attrs |= {"n_rows": m.n_rows, "n_dropped": m.n_dropped, "r2": extra["r2"]}
+    if boot_imp is not None and p > 1:
+        res.attrs["adjacent"] = _adjacent_from_boot(res, bshare[:, order], level)
     if boot_imp is not None:
         res.attrs["bootstrap_failed"] = int(bootstrap - len(boot_imp))
     if "r2_mcfadden" in extra:
@@ -991,3 +999,156 @@ def _plot_importance_performance(
         ax.set_title(title)
     ax.grid(alpha=0.3)
     return ax
+
+
+# --------------------------------------------------------------------- report sentences
+
+
+def _adjacent_from_boot(res: pd.DataFrame, bshare: np.ndarray, level: float) -> pd.DataFrame:
+    """Percentile interval of share(rank k) - share(rank k + 1) over the same replicates."""
+    a = (1 - level) / 2
+    rows = []
+    for k in range(len(res) - 1):
+        d = bshare[:, k] - bshare[:, k + 1]
+        lo, hi = np.quantile(d, [a, 1 - a])
+        rows.append(
+            {
+                "rank": k + 1,
+                "driver": res["driver"].iloc[k],
+                "next_driver": res["driver"].iloc[k + 1],
+                "diff": float(res["share"].iloc[k] - res["share"].iloc[k + 1]),
+                "low": float(lo),
+                "high": float(hi),
+                "separated": bool(lo > 0 or hi < 0),
+                "basis": "difference",
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def adjacent_pairs(result: pd.DataFrame) -> pd.DataFrame:
+    """Can each driver be told apart from the next one in the ranking?
+
+    Every adjacent pair of a :func:`drivers` result (rank 1 vs 2, 2 vs 3, ...).
+    With bootstrap replicates the pair is judged on the percentile interval of
+    the *difference* of the two shares over the same replicates (a paired
+    comparison: two overlapping intervals can still differ); the pair is told
+    apart when that interval excludes 0. Without replicates (a result built
+    elsewhere) the fallback is the cruder overlap of the two share intervals.
+    The ranking was chosen after looking, so adjacent gaps are biased upward
+    (a pair told apart is a pair worth a second look, not proof).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``rank, driver, next_driver, diff, low, high, separated, basis``
+        (``basis`` is ``"difference"`` or ``"overlap"``; shares as fractions).
+        Empty without intervals.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> res = pd.DataFrame({"driver": ["a", "b", "c"], "share": [0.5, 0.3, 0.2],
+    ...                     "share_low": [0.42, 0.25, 0.12], "share_high": [0.58, 0.36, 0.27]})
+    >>> adjacent_pairs(res)[["rank", "separated"]].values.tolist()
+    [[1, True], [2, False]]
+    """
+    adj = result.attrs.get("adjacent")
+    if isinstance(adj, pd.DataFrame):
+        return adj.copy()
+    cols = ["rank", "driver", "next_driver", "diff", "low", "high", "separated", "basis"]
+    if "share_low" not in result or result["share_low"].isna().any() or len(result) < 2:
+        return pd.DataFrame(columns=cols)
+    r = result.sort_values("share", ascending=False, kind="stable").reset_index(drop=True)
+    rows = []
+    for k in range(len(r) - 1):
+        a, b = r.iloc[k], r.iloc[k + 1]
+        rows.append(
+            {
+                "rank": k + 1,
+                "driver": a["driver"],
+                "next_driver": b["driver"],
+                "diff": float(a["share"] - b["share"]),
+                "low": np.nan,
+                "high": np.nan,
+                "separated": bool(a["share_low"] > b["share_high"]),
+                "basis": "overlap",
+            }
+        )
+    return pd.DataFrame(rows, columns=cols)
+
+
+def base_text(result: pd.DataFrame) -> str:
+    """The base of a :func:`drivers` result, with the effective n when weights were used.
+
+    ``n`` is the number of complete responses; ``n_eff`` Kish's effective
+    sample size of their weights (Kish 1965, *Survey Sampling*), shown only
+    when it differs from ``n``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> base_text(pd.DataFrame({"n": [4038], "n_eff": [3187.4]}))
+    'n = 4,038 responses (effective n = 3,187 with weights)'
+    >>> base_text(pd.DataFrame({"n": [250], "n_eff": [250.0]}))
+    'n = 250 responses'
+    """
+    n = int(result["n"].iloc[0])
+    text = f"n = {n:,} responses"
+    if "n_eff" in result:
+        ne = float(result["n_eff"].iloc[0])
+        if np.isfinite(ne) and round(ne) != n:
+            text += f" (effective n = {ne:,.0f} with weights)"
+    return text
+
+
+def ranking_text(result: pd.DataFrame) -> str:
+    """Which drivers the data can tell apart: one clause per adjacent pair (Markdown).
+
+    Built from :func:`adjacent_pairs`; every pair of the ranking is covered
+    (``1 vs 2``, ``2 vs 3``, ...). Names are escaped with
+    :func:`cxlab.report.md_escape`.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> res = pd.DataFrame({"driver": ["a", "b", "c"], "share": [0.5, 0.3, 0.2],
+    ...                     "share_low": [0.42, 0.25, 0.12], "share_high": [0.58, 0.36, 0.27]})
+    >>> print(ranking_text(res))
+    Can the ranking be told apart? 1 vs 2 (a, b): intervals do not overlap, told apart; 2 vs 3 (b, c): intervals overlap, cannot be told apart.
+    """
+    from cxlab._html import md_escape as e
+
+    adj = adjacent_pairs(result)
+    if adj.empty:
+        return (
+            "No intervals were computed (bootstrap = 0): the ranking cannot be checked, so "
+            "treat small gaps in it as noise."
+        )
+    level = float(result["level"].iloc[0]) if "level" in result else 0.95
+    parts = []
+    for r in adj.itertuples():
+        head = f"{r.rank} vs {r.rank + 1} ({e(r.driver)}, {e(r.next_driver)}): "
+        if r.basis == "difference":
+            gap = (
+                f"difference {100 * r.diff:+.1f} points ({level:.0%} interval "
+                f"{100 * r.low:+.1f} to {100 * r.high:+.1f})"
+            )
+            verdict = "told apart" if r.separated else "cannot be told apart"
+            parts.append(head + f"{gap}, {verdict}")
+        else:
+            parts.append(
+                head
+                + (
+                    "intervals do not overlap, told apart"
+                    if r.separated
+                    else "intervals overlap, cannot be told apart"
+                )
+            )
+    text = "Can the ranking be told apart? " + "; ".join(parts) + "."
+    if adj["basis"].iloc[0] == "difference":
+        text += (
+            " (Bootstrap interval of the difference in share of explained variation between "
+            "neighbours; the ranking was chosen after looking, so read a close call as a tie.)"
+        )
+    return text

@@ -181,6 +181,18 @@ def _fmt_n(n: object) -> str:
     return "0" if not np.isfinite(v) else f"{v:,.0f}"
 
 
+def _base_label(row: pd.Series) -> str:
+    """``"  (n=4,038)"``, or ``"  (n=4,038, effective n=3,187)"`` when weights shrink it."""
+    n, ne = row.get("n"), row.get("n_eff")
+    if n is None and ne is None:
+        return ""
+    if n is None:
+        return f"  (effective n={_fmt_n(ne)})"
+    if ne is None or _fmt_n(ne) == _fmt_n(n):
+        return f"  (n={_fmt_n(n)})"
+    return f"  (n={_fmt_n(n)}, effective n={_fmt_n(ne)})"
+
+
 @literal_plot
 def plot_intervals(
     result: pd.DataFrame,
@@ -202,7 +214,10 @@ def plot_intervals(
     bases; see :func:`cxlab.report.interval_note`). The marker and the mark after
     the row label follow the ``flag`` column (:func:`cxlab.stats.base_flag`):
     filled dot reportable, hollow dot and ``*`` indicative, cross and ``**``
-    unreliable; a legend explains them when any group has a low base.
+    unreliable; a legend explains them when any group has a low base. The row
+    label carries the base: ``n`` and, when a weighted result's ``n_eff`` (Kish
+    effective n) differs, ``effective n`` too -- never the effective n under
+    the name ``n``.
 
     Parameters
     ----------
@@ -250,10 +265,9 @@ def plot_intervals(
         if sel.any():
             ax.scatter(est[sel], y[sel], zorder=3, label=legend[flag], **style)
             drawn.append(flag)
-    ns = frame["n_eff"] if "n_eff" in frame else frame["n"] if "n" in frame else None
     ticklabels = [
-        (f"{lab}  (n={_fmt_n(n)})" if ns is not None else str(lab)) + stats.BASE_MARKS.get(f, "")
-        for lab, n, f in zip(labels, ns if ns is not None else labels, flags)
+        f"{lab}{_base_label(row)}" + stats.BASE_MARKS.get(f, "")
+        for lab, (_, row), f in zip(labels, frame.iterrows(), flags)
     ]
     ax.set_yticks(y, ticklabels)
     if reference is not None:

@@ -19,11 +19,14 @@ from hypothesis import strategies as st
 from cxlab import warehouse
 from cxlab.errors import CxlabError
 from cxlab.key_drivers import (
+    adjacent_pairs,
+    base_text,
     driver_frame,
     drivers,
     importance_performance,
     moments,
     plot_importance_performance,
+    ranking_text,
     relative_weights,
     subset_r2,
 )
@@ -507,3 +510,65 @@ def test_importances_do_not_depend_on_units(column, log_scale, shift, method):
             base.loc[list("abcd"), col].to_numpy(), abs=1e-9
         ), col
     assert res["sign"].tolist() == base["sign"].tolist()
+
+
+# ------------------------------------------------------------- report sentences (issue 9)
+
+
+def test_ranking_text_covers_every_adjacent_pair():
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(2000, 4))
+    df = pd.DataFrame(x, columns=list("abcd"))
+    df["y"] = 3 * df["a"] + 1.5 * df["b"] + 0.4 * df["c"] + 0.4 * df["d"] + rng.normal(size=2000)
+    res = drivers(df, "y", list("abcd"), method="shapley", bootstrap=100)
+    adj = adjacent_pairs(res)
+    assert adj["rank"].tolist() == [1, 2, 3]
+    assert adj["driver"].tolist() == res["driver"].head(3).tolist()
+    assert adj["next_driver"].tolist() == res["driver"].iloc[1:].tolist()
+    assert (adj["basis"] == "difference").all()
+    assert adj["separated"].tolist() == ((adj["low"] > 0) | (adj["high"] < 0)).tolist()
+    assert adj["diff"].to_numpy() == pytest.approx(-np.diff(res["share"].to_numpy()))
+    # a and b are far apart, b and the next too; c and d were planted equal
+    assert adj["separated"].tolist()[:2] == [True, True] and not adj["separated"].iloc[2]
+    text = ranking_text(res)
+    for k in (1, 2, 3):
+        assert f"{k} vs {k + 1} (" in text
+    assert text.count("cannot be told apart") == 1 and text.count(", told apart") == 2
+    # without replicates: the overlap of the share intervals, still every pair
+    plain = res.copy()
+    plain.attrs = {}
+    assert adjacent_pairs(plain)["basis"].eq("overlap").all()
+    assert ranking_text(plain).count(" vs ") == 3
+    assert "bootstrap = 0" in ranking_text(drivers(df, "y", list("abcd")))
+
+
+def test_ranking_text_escapes_names():
+    rng = np.random.default_rng(4)
+    df = pd.DataFrame(rng.normal(size=(300, 2)), columns=["*x*", "[y](http://e.test)"])
+    df["out"] = df["*x*"] + rng.normal(size=300)
+    text = ranking_text(drivers(df, "out", ["*x*", "[y](http://e.test)"], bootstrap=20))
+    assert "*x*" not in text and "[y](" not in text
+
+
+def test_base_text_and_chart_labels_name_n_and_effective_n():
+    from matplotlib.figure import Figure
+
+    from cxlab import plots
+
+    rng = np.random.default_rng(5)
+    df = pd.DataFrame(rng.normal(size=(400, 2)), columns=["a", "b"])
+    df["y"] = df["a"] + rng.normal(size=400)
+    df["w"] = rng.uniform(0.2, 3.0, 400)
+    res = drivers(df, "y", ["a", "b"], weight="w")
+    n, ne = int(res["n"].iloc[0]), float(res["n_eff"].iloc[0])
+    assert ne < n - 1
+    assert base_text(res) == f"n = {n:,} responses (effective n = {ne:,.0f} with weights)"
+    assert base_text(drivers(df, "y", ["a", "b"])) == f"n = {n:,} responses"
+    ax = Figure().subplots()
+    frame = res.assign(low=res["share"] - 0.1, high=res["share"] + 0.1)
+    plots.plot_intervals(frame, "driver", estimate="share", ax=ax)
+    labels = [t.get_text() for t in ax.get_yticklabels()]
+    assert all(f"(n={n:,}, effective n={ne:,.0f})" in lab for lab in labels)
+    ax = Figure().subplots()
+    plots.plot_intervals(frame.drop(columns="n_eff"), "driver", estimate="share", ax=ax)
+    assert all(t.get_text().endswith(f"(n={n:,})") for t in ax.get_yticklabels())
