@@ -1,7 +1,7 @@
 """Touch points, journeys and channels: what an aggregate score hides.
 
 An overall NPS or satisfaction score can look healthy while single touch points
-fail (DOMAIN.md sections 4-5). This module measures the journey piece by piece:
+fail. This module measures the journey piece by piece:
 
 - :func:`inventory` -- the touch-point inventory (``touchpoints`` table) with each
   touch point's relationship scores (NPS, CSAT, CES with intervals) and an

@@ -27,7 +27,7 @@ The pipeline is papermill (execute) -> clean-up and provenance -> nbconvert (exp
 
 With ``SOURCE_DATE_EPOCH`` set (https://reproducible-builds.org/specs/source-date-epoch/),
 rendering the same notebook with the same parameters twice gives byte-identical
-HTML (see DOMAIN.md section 7).
+HTML.
 """
 
 from __future__ import annotations

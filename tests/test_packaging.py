@@ -60,3 +60,14 @@ def test_notebooks_declare_the_project_kernel_that_make_env_installs():
     for path in (ROOT / "notebooks").glob("*.ipynb"):
         spec = nbformat.read(path, as_version=4).metadata["kernelspec"]
         assert (spec["name"], spec["display_name"]) == ("cxlab", "Python (cxlab)"), path.name
+
+
+def test_shipped_text_cites_nothing_outside_the_repository():
+    """Reports and their case files speak of the repository alone (no internal briefs)."""
+    for path in [
+        *(ROOT / "cxlab").rglob("*.py"),
+        *(ROOT / "cxlab").rglob("*.yaml"),
+        *(ROOT / "notebooks").glob("*.ipynb"),
+    ]:
+        text = path.read_text(encoding="utf-8")
+        assert "DOMAIN.md" not in text and "../shared" not in text, path
