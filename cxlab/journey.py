@@ -1385,6 +1385,7 @@ def inventory(
     level: float = 0.95,
     gap_days: float = 30,
     conversion: str = PURCHASE,
+    weight: str | None = None,
 ) -> pd.DataFrame:
     """The touch-point inventory with each touch point's relationship and operational scores.
 
@@ -1402,12 +1403,17 @@ def inventory(
         From :func:`cxlab.warehouse.connect`.
     unit : str
         A business unit or ``"ALL"``.
+    weight : str, optional
+        Survey-weight column of the responses: NPS, CSAT and CES shares are weighted and their
+        intervals rest on the Kish effective n (``n`` stays the number of
+        responses). Counts of interactions and journeys are never weighted:
+        survey weights weight survey responses, not events. ``None``: unweighted.
 
     Returns
     -------
     pandas.DataFrame
         ``touchpoint, stage, channels, intentional, owner, operational_kpi,
-        n, nps, nps_low, nps_high, nps_rest, p_adj, verdict, flag, csat_top2,
+        n, n_eff, nps, nps_low, nps_high, nps_rest, p_adj, verdict, flag, csat_top2,
         csat_low, csat_high, ces_easy, ces_low, ces_high, journeys, conv_rate,
         conv_low, conv_high, conv_flag, interactions, weak`` in journey order (stage, then
         name). ``weak`` is true when the NPS is significantly below the other
@@ -1439,15 +1445,18 @@ def inventory(
     if inv.empty:
         raise CxlabError("table 'touchpoints' is empty: load the touch-point inventory first.")
     r = _responses(con, unit)
-    n = versus_rest(nps(r, "ltr", by="touchpoint", level=level), level=level)
+    n = versus_rest(nps(r, "ltr", by="touchpoint", level=level, weight=weight), level=level)
     n = n.rename(columns={"low": "nps_low", "high": "nps_high"})
-    n = n[["touchpoint", "n", "nps", "nps_low", "nps_high", "nps_rest", "p_adj", "verdict", "flag"]]
-    cs = csat(r, "csat", by="touchpoint", level=level)[
+    n = n[
+        ["touchpoint", "n", "n_eff", "nps", "nps_low", "nps_high", "nps_rest", "p_adj", "verdict"]
+        + ["flag"]
+    ]
+    cs = csat(r, "csat", by="touchpoint", level=level, weight=weight)[
         ["touchpoint", "top_box", "top_box_low", "top_box_high"]
     ].rename(
         columns={"top_box": "csat_top2", "top_box_low": "csat_low", "top_box_high": "csat_high"}
     )
-    ce = ces(r, "ces", by="touchpoint", level=level)[
+    ce = ces(r, "ces", by="touchpoint", level=level, weight=weight)[
         ["touchpoint", "top_box", "top_box_low", "top_box_high"]
     ].rename(columns={"top_box": "ces_easy", "top_box_low": "ces_low", "top_box_high": "ces_high"})
     it = interactions_view(con, unit)
@@ -1466,6 +1475,7 @@ def inventory(
     )
     out["interactions"] = out["interactions"].fillna(0).astype("int64")
     out["n"] = out["n"].fillna(0).astype("int64")
+    out["n_eff"] = out["n_eff"].fillna(0.0)
     out["weak"] = out["verdict"].eq("below")
     out["_s"] = out["stage"].map({s: i for i, s in enumerate(STAGES)})
     out = out.sort_values(["_s", "touchpoint"], kind="stable").drop(columns="_s")
@@ -1582,6 +1592,7 @@ def channel_consistency(
     channel: str = "channel",
     level: float = 0.95,
     min_n: int = 30,
+    weight: str | None = None,
 ) -> pd.DataFrame:
     """Does each touch point give the same experience in every channel?
 
@@ -1592,7 +1603,9 @@ def channel_consistency(
     a chi-square test of homogeneity of the detractor / passive / promoter counts
     across channels (scipy ``chi2_contingency``), Holm-adjusted over touch
     points. Channels with fewer than ``min_n`` responses are left out of the
-    spread and the test.
+    spread and the test. With a survey ``weight`` column the NPS are weighted
+    and the chi-square test runs on effective counts (each channel's weighted
+    mix scaled to its Kish effective n); ``n`` stays the number of responses.
 
     Returns
     -------
@@ -1616,8 +1629,8 @@ def channel_consistency(
     from cxlab.metrics import nps
 
     level = stats._check_level(level, "channel_consistency")
-    by = nps(responses, score, by=[touchpoint, channel], level=level)
-    tot = nps(responses, score, by=touchpoint, level=level).set_index(touchpoint)
+    by = nps(responses, score, by=[touchpoint, channel], level=level, weight=weight)
+    tot = nps(responses, score, by=touchpoint, level=level, weight=weight).set_index(touchpoint)
     rows = []
     for tp, g in by.groupby(touchpoint, sort=True):
         g = g[g["n"] >= min_n]
@@ -1632,6 +1645,8 @@ def channel_consistency(
             hi_r = g.loc[g["nps"].idxmax()]
             d = stats.nps_diff(hi_r, lo_r, level=level)
             tab = g[["detractors", "passives", "promoters"]].to_numpy(float)
+            if weight is not None:  # weighted totals -> effective counts (Kish)
+                tab = tab * (g["n_eff"].to_numpy(float) / tab.sum(axis=1))[:, None]
             tab = tab[:, tab.sum(axis=0) > 0]
             if tab.shape[1] >= 2:
                 chi2, p, dof, _ = chi2_contingency(tab)
@@ -1667,6 +1682,21 @@ def channel_consistency(
     return out.reset_index(drop=True)
 
 
+def _pool(rows: pd.DataFrame, cat: list[str], weighted: bool) -> pd.Series:
+    """Category totals of several NPS rows; weighted rows also get their pooled Kish n.
+
+    Kish n is ``(sum w)^2 / sum w^2`` and each row's ``sum w^2`` is ``total^2 / n_eff``.
+    """
+    out = rows[cat].sum().astype(float)
+    if weighted:
+        tot = rows[cat].sum(axis=1).to_numpy(float)
+        eff = rows["n_eff"].to_numpy(float)
+        ok = eff > 0
+        w2 = float(np.sum(tot[ok] ** 2 / eff[ok]))
+        out["n_eff"] = float(tot[ok].sum()) ** 2 / w2 if w2 > 0 else 0.0
+    return out
+
+
 def channel_gaps(
     responses: pd.DataFrame | ir.Table,
     score: str = "ltr",
@@ -1674,6 +1704,7 @@ def channel_gaps(
     touchpoint: str = "touchpoint",
     channel: str = "channel",
     level: float = 0.95,
+    weight: str | None = None,
 ) -> pd.DataFrame:
     """Each channel's NPS gap against the other channels *at the same touch points*.
 
@@ -1683,7 +1714,9 @@ def channel_gaps(
     channels)`` (:func:`cxlab.stats.nps_diff`); the gap is the inverse-variance
     weighted mean of the ``d_k`` (a fixed-effect meta-analysis, as in
     stratified comparisons), with its interval and z test, Holm-adjusted over
-    channels.
+    channels. With a survey ``weight`` column every NPS is weighted and each
+    ``d_k`` rests on the Kish effective n of the pooled responses (``n`` stays
+    the number of responses).
 
     Returns
     -------
@@ -1705,8 +1738,8 @@ def channel_gaps(
     from cxlab.metrics import nps
 
     level = stats._check_level(level, "channel_gaps")
-    by = nps(responses, score, by=[touchpoint, channel], level=level)
-    overall = nps(responses, score, by=channel, level=level).set_index(channel)
+    by = nps(responses, score, by=[touchpoint, channel], level=level, weight=weight)
+    overall = nps(responses, score, by=channel, level=level, weight=weight).set_index(channel)
     cat = ["detractors", "passives", "promoters"]
     rows = []
     z = norm.ppf(0.5 + level / 2)
@@ -1718,8 +1751,8 @@ def channel_gaps(
             rest = g[g[channel] != ch]
             if here.empty or rest.empty or here["n"].sum() == 0 or rest["n"].sum() == 0:
                 continue
-            a = here[cat].sum().astype(float)
-            b = rest[cat].sum().astype(float)
+            a = _pool(here, cat, weight is not None)
+            b = _pool(rest, cat, weight is not None)
             d = stats.nps_diff(a, b, level=level)
             se = float(d["se"])
             if not se > 0:
@@ -1764,6 +1797,7 @@ def channel_switching(
     conversion: str = PURCHASE,
     level: float = 0.95,
     score: str = "ltr",
+    weight: str | None = None,
 ) -> pd.DataFrame:
     """Journeys that switch channel against those that stay in one, on outcome.
 
@@ -1773,7 +1807,9 @@ def channel_switching(
     ``responses`` are given, the NPS of the surveys the same customers answered
     within ``window_days`` after the journey's last event (adjusted-Wald;
     difference by :func:`cxlab.stats.nps_diff`). Observational: switchers may
-    differ from stayers in other ways.
+    differ from stayers in other ways. ``weight`` (a survey-weight column of
+    ``responses``) weights the NPS only; journeys and conversions are counts of
+    events and stay unweighted. ``nps_n`` is the number of surveys.
 
     Returns
     -------
@@ -1841,11 +1877,11 @@ def channel_switching(
         )
     if responses is not None:
         r = as_table(responses)
-        _check_columns(r, ["customer_id", "survey_date", score], "responses")
+        _check_columns(r, ["customer_id", "survey_date", score, weight], "responses")
         ends = s.select(_cust=s.customer_id, switched=s.switched, _end=s.end.cast("date"))
         j = r.join(ends, [r.customer_id == ends._cust, r.survey_date >= ends._end])
         j = j.filter(j.survey_date <= j._end + ibis.interval(days=window_days))
-        res = nps(j, score, by="switched", level=level).set_index("switched")
+        res = nps(j, score, by="switched", level=level, weight=weight).set_index("switched")
         res = res.reindex([False, True])
         out["nps_n"] = res["n"].fillna(0).astype("int64").to_numpy()
         out["nps"] = res["nps"].to_numpy(float)
@@ -2132,7 +2168,7 @@ def load_case(case: str | Path) -> CaseStudy:
 
 
 def _query_score(
-    con: Any, q: Mapping[str, Any], level: float, unit: str = "ALL"
+    con: Any, q: Mapping[str, Any], level: float, unit: str = "ALL", weight: str | None = None
 ) -> tuple[float, float, float, int]:
     from cxlab.metrics import ces, csat, nps
 
@@ -2142,10 +2178,10 @@ def _query_score(
         r = r.filter(r[col].isin(vals))
     m = q["metric"]
     if m == "nps":
-        row = nps(r, "ltr", level=level).iloc[0]
+        row = nps(r, "ltr", level=level, weight=weight).iloc[0]
         return float(row["nps"]), float(row["low"]), float(row["high"]), int(row["n"])
     f = csat if m == "csat" else ces
-    row = f(r, m, level=level).iloc[0]
+    row = f(r, m, level=level, weight=weight).iloc[0]
     return float(row["mean"]), float(row["mean_low"]), float(row["mean_high"]), int(row["n"])
 
 
@@ -2156,6 +2192,7 @@ def case_study(
     level: float = 0.95,
     gap_days: float = 30,
     unit: str = "ALL",
+    weight: str | None = None,
 ) -> pd.DataFrame:
     """Score a journey case study: one row per touch point in journey order.
 
@@ -2165,7 +2202,9 @@ def case_study(
     ``value: conversion`` is the conversion rate of the warehouse journeys through
     the touch point (:func:`removal_effects`), with its Wilson interval. ``unit``
     restricts the warehouse queries to one business unit (a query's own ``unit``
-    filter wins). A touch
+    filter wins). ``weight`` (a survey-weight column of the responses) weights
+    the queried scores (``n`` stays the number of responses); the conversion
+    KPI counts journeys and is never weighted. A touch
     point is *weak* when its relationship score is below ``weak_below`` or its
     operational KPI misses the target (for a warehouse-derived KPI: the whole
     interval is on the wrong side of the target).
@@ -2222,7 +2261,7 @@ def case_study(
             v_lo = val if np.isnan(klo) else klo
             met = bool(v_hi >= target) if higher else bool(v_lo <= target)
         if "query" in tp:
-            score, slo, shi, n = _query_score(con, tp["query"], level, unit)
+            score, slo, shi, n = _query_score(con, tp["query"], level, unit, weight)
         else:
             score, slo, shi, n = float(tp["relationship"]["score"]), np.nan, np.nan, np.nan
         reasons = []
@@ -2257,7 +2296,7 @@ def case_study(
     agg = dict(c.aggregate)
     if "query" in agg:
         agg["score"], agg["low"], agg["high"], agg["n"] = _query_score(
-            con, agg["query"], level, unit
+            con, agg["query"], level, unit, weight
         )
     out.attrs.update(
         {

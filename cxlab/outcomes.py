@@ -219,6 +219,7 @@ def build_panel(
     ces: str = "ces",
     breaks: tuple[int, int] = (6, 8),
     min_responses: int = 30,
+    weight: str | None = None,
 ) -> pd.DataFrame:
     """The unit x quarter panel of CX metrics and business outcomes.
 
@@ -249,12 +250,20 @@ def build_panel(
     min_responses : int
         Cells with fewer LTR responses get NaN metrics (a noisy NPS is not a
         measurement of the unit).
+    weight : str, optional
+        Survey-weight column (finite, >= 0). The weighted sums are computed in
+        the engine: shares and means are weighted and every sampling variance
+        uses the cell's Kish effective n, ``(sum w)^2 / sum w^2`` of the rows
+        scored on that metric. ``n``, ``csat_n`` and ``ces_n`` stay response
+        counts; ``n_eff`` is the Kish n of the LTR answers (``n`` when
+        unweighted); the category columns are weighted totals. ``None``
+        (default): every response counts once.
 
     Returns
     -------
     pandas.DataFrame
         One row per unit and quarter: ``unit, quarter, qi`` (quarter index),
-        ``n, detractors, passives, promoters, nps, nps_var`` (sampling variance
+        ``n, n_eff, detractors, passives, promoters, nps, nps_var`` (sampling variance
         of NPS in points squared, ``(P + D - (P - D)^2) / n * 10^4``),
         ``csat_n, csat_top2, csat_top2_var, csat_mean, csat_mean_var, ces_n,
         ces_mean, ces_mean_var, ces_easy, ces_easy_var``, the outcomes
@@ -285,29 +294,50 @@ def build_panel(
         "outcomes",
     )
     lo_b, hi_b = breaks
-    s = r[ltr]
-    c = r[csat].cast("float64")
-    e = r[ces].cast("float64")
     keep_units = None if units is None else _as_list(units, [])
     if keep_units is not None:
         r = r.filter(r.unit.isin(keep_units))
         o = o.filter(o.unit.isin(keep_units))
-        s, c, e = r[ltr], r[csat].cast("float64"), r[ces].cast("float64")
+    if weight is not None:
+        _check_columns(r, [weight], "responses")
+        wf = r[weight].cast("float64")
+        bad = r.filter(wf.isnull() | wf.isnan() | wf.isinf() | (wf < 0))
+        if int(bad.count().execute()):
+            raise CxlabError(
+                f"column {weight!r}: survey weights must be present, finite and >= 0 "
+                "(or pass weight=None)."
+            )
+    s = r[ltr]
+    c = r[csat].cast("float64")
+    e = r[ces].cast("float64")
+    w = ibis.literal(1.0) if weight is None else r[weight].cast("float64")
+
+    def wsum(cond, x=None):
+        """Sum of w (times x) over the rows where cond holds (NULL-safe)."""
+        val = w if x is None else w * x
+        return cond.ifelse(val, 0.0).sum()
+
     resp = (
         r.group_by(["unit", "quarter"])
         .aggregate(
             n=s.count(),
-            detractors=(s <= lo_b).sum(),
-            passives=(s.notnull() & (s > lo_b) & (s <= hi_b)).sum(),
-            promoters=(s > hi_b).sum(),
+            _w=wsum(s.notnull()),
+            _w2=wsum(s.notnull(), w),
+            detractors=wsum(s.notnull() & (s <= lo_b)),
+            passives=wsum(s.notnull() & (s > lo_b) & (s <= hi_b)),
+            promoters=wsum(s.notnull() & (s > hi_b)),
             csat_n=c.count(),
-            csat_top=(c >= 4).sum(),
-            csat_s=c.sum(),
-            csat_ss=(c * c).sum(),
+            csat_w=wsum(c.notnull()),
+            csat_w2=wsum(c.notnull(), w),
+            csat_top=wsum(c.notnull() & (c >= 4)),
+            csat_s=wsum(c.notnull(), c),
+            csat_ss=wsum(c.notnull(), c * c),
             ces_n=e.count(),
-            ces_top=(e >= 5).sum(),
-            ces_s=e.sum(),
-            ces_ss=(e * e).sum(),
+            ces_w=wsum(e.notnull()),
+            ces_w2=wsum(e.notnull(), w),
+            ces_top=wsum(e.notnull() & (e >= 5)),
+            ces_s=wsum(e.notnull(), e),
+            ces_ss=wsum(e.notnull(), e * e),
         )
         .to_pandas()
     )
@@ -351,20 +381,24 @@ def build_panel(
 
     n = p["n"].fillna(0).to_numpy(float)
     with np.errstate(invalid="ignore", divide="ignore"):
-        det = p["detractors"].to_numpy(float) / n
-        pro = p["promoters"].to_numpy(float) / n
+        tot = p["_w"].to_numpy(float)
+        n_eff = np.where(tot > 0, tot**2 / p["_w2"].to_numpy(float), 0.0)
+        det = p["detractors"].to_numpy(float) / tot
+        pro = p["promoters"].to_numpy(float) / tot
         p["nps"] = 100.0 * (pro - det)
-        p["nps_var"] = 1e4 * (pro + det - (pro - det) ** 2) / n
+        p["nps_var"] = 1e4 * (pro + det - (pro - det) ** 2) / n_eff
         for name in ("csat", "ces"):
-            k = p[f"{name}_n"].to_numpy(float)
-            top = p[f"{name}_top"].to_numpy(float) / k
-            mean = p[f"{name}_s"].to_numpy(float) / k
-            var = (p[f"{name}_ss"].to_numpy(float) - k * mean**2) / (k - 1)
+            wk = p[f"{name}_w"].to_numpy(float)
+            k_eff = np.where(wk > 0, wk**2 / p[f"{name}_w2"].to_numpy(float), 0.0)
+            top = p[f"{name}_top"].to_numpy(float) / wk
+            mean = p[f"{name}_s"].to_numpy(float) / wk
+            # sample variance; weighted: the weighted variance with the Kish correction
+            var = (p[f"{name}_ss"].to_numpy(float) / wk - mean**2) * k_eff / (k_eff - 1)
             top_col = "csat_top2" if name == "csat" else "ces_easy"
             p[top_col] = 100.0 * top
-            p[f"{top_col}_var"] = 1e4 * top * (1 - top) / k
+            p[f"{top_col}_var"] = 1e4 * top * (1 - top) / k_eff
             p[f"{name}_mean"] = mean
-            p[f"{name}_mean_var"] = np.clip(var, 0, None) / k
+            p[f"{name}_mean_var"] = np.clip(var, 0, None) / k_eff
         p["revenue_growth"] = 100.0 * (p["revenue"] / p["_rev_prev"] - 1.0)
         p["margin"] = 100.0 * p["profit"] / p["revenue"]
         p["market_share"] = 100.0 * p["market_share"]  # percent, easier to read
@@ -374,6 +408,7 @@ def build_panel(
     metric_cols = [c for c in metric_cols if not c.endswith(("_n", "_top", "_s", "_ss"))]
     p.loc[thin, metric_cols] = np.nan
     p["n"] = n.astype(np.int64)
+    p["n_eff"] = n if weight is None else np.nan_to_num(n_eff)
     p["complete"] = ~thin & p["revenue"].notna()
 
     gaps = []
@@ -405,6 +440,7 @@ def build_panel(
         "quarter",
         "qi",
         "n",
+        "n_eff",
         "detractors",
         "passives",
         "promoters",
@@ -430,8 +466,12 @@ def build_panel(
         "complete",
     ]
     out = p[cols].sort_values(["unit", "qi"], kind="stable").reset_index(drop=True)
-    for col in ("detractors", "passives", "promoters", "csat_n", "ces_n"):
+    for col in ("csat_n", "ces_n", *(() if weight else ("detractors", "passives", "promoters"))):
         out[col] = out[col].fillna(0).astype(np.int64)
+    if weight:
+        out[["detractors", "passives", "promoters"]] = out[
+            ["detractors", "passives", "promoters"]
+        ].fillna(0.0)
     out["new_customers"] = out["new_customers"].astype(float)
     out.attrs["gaps"] = gaps_df.to_dict("records")  # plain records: pandas compares attrs
     return out
