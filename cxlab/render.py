@@ -205,7 +205,7 @@ def _convert(name: str, value: object, declared: type | None) -> object:
 
     def fail(why: str = "") -> RenderError:
         return RenderError(
-            f"Parameter {name!r}: value {value!r} is not a valid {declared.__name__}"
+            f"Parameter {name!r}: value {value!r} is not a valid {getattr(declared, '__name__', declared)}"
             f" (the type of the notebook's default){why}."
         )
 
@@ -1210,7 +1210,7 @@ def _kernel_manager_class(cwd: Path, env: Mapping[str, str]) -> type:
     from jupyter_client.manager import AsyncKernelManager
 
     class _CxlabKernelManager(AsyncKernelManager):
-        async def _async_pre_start_kernel(self, **kw: Any) -> Any:  # type: ignore[override]
+        async def _async_pre_start_kernel(self, **kw: Any) -> Any:
             merged = dict(kw.pop("env", None) or os.environ)
             merged.update(env)
             kw["env"] = merged
