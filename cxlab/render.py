@@ -462,7 +462,9 @@ class _Warehouse:
         return self._quarters[key]
 
 
-def _check_quarter(name: str, value: object, keyword: str, wh: _Warehouse | None, unit: str | None):
+def _check_quarter(
+    name: str, value: object, keyword: str, wh: _Warehouse | None, unit: str | None
+) -> None:
     text = str(value).strip()
     if text == keyword:
         return

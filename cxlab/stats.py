@@ -727,8 +727,8 @@ def nps_bootstrap_cells(
 
 
 def nps_diff(
-    a: pd.Series | pd.DataFrame | dict,
-    b: pd.Series | pd.DataFrame | dict,
+    a: pd.Series | pd.DataFrame | dict[str, Any],
+    b: pd.Series | pd.DataFrame | dict[str, Any],
     *,
     level: float = 0.95,
     method: str | None = None,

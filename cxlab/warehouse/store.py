@@ -218,7 +218,9 @@ def now() -> str:
     return time.strftime("%Y-%m-%d %H:%M:%S", t)
 
 
-def record_load(con: Any, *, kind: str, table: str, load_id: int | None = None, **values) -> int:
+def record_load(
+    con: Any, *, kind: str, table: str, load_id: int | None = None, **values: Any
+) -> int:
     """Append a row to ``cxlab_meta.loads`` and return its id (the next integer)."""
     import cxlab
 
