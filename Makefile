@@ -22,16 +22,19 @@ $(STAMP): requirements.lock pyproject.toml
 demo: $(STAMP)
 	$(BIN)/cxlab demo
 
-## test: lint, format check and the whole test suite (real DuckDB, kernels, browser)
+## test: lint, format check, type check and the whole test suite (real DuckDB, kernels, browser)
 test: $(STAMP)
 	bash .ci/ensure-chromium
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy cxlab
 	$(BIN)/python -m pytest -n 2 -q
 
+## lint: ruff and mypy (config in pyproject.toml: strict on the public API)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy cxlab
 
 format: $(STAMP)
 	$(BIN)/ruff check --fix .

@@ -55,7 +55,7 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeGuard
 
 import ibis
 import ibis.expr.types as ir
@@ -1974,7 +1974,7 @@ class _CaseErrors:
             raise CxlabError(f"{self.where}: invalid case study:\n  - " + "\n  - ".join(self.items))
 
 
-def _is_number(v: Any) -> bool:
+def _is_number(v: Any) -> TypeGuard[float]:
     return isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
 
 
@@ -2260,6 +2260,7 @@ def case_study(
             v_hi = val if np.isnan(khi) else khi
             v_lo = val if np.isnan(klo) else klo
             met = bool(v_hi >= target) if higher else bool(v_lo <= target)
+        n: float
         if "query" in tp:
             score, slo, shi, n = _query_score(con, tp["query"], level, unit, weight)
         else:
@@ -2555,7 +2556,7 @@ def plot_dropoff(result: pd.DataFrame, ax: Axes | None = None) -> Axes:
         txt = f"{row['journeys']:,}"
         if pd.notna(row.get("drop_off")):
             txt += f"\n-{row['drop_off']:.0f}% from previous"
-        ax.text(xi, row["share_of_all"] + 2, txt, ha="center", va="bottom", fontsize=8)
+        ax.text(float(xi), row["share_of_all"] + 2, txt, ha="center", va="bottom", fontsize=8)
     ax.set_xticks(x, result["step"])
     ax.set_ylim(0, 125)
     ax.set_ylabel("% of journeys reaching the step")

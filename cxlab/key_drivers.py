@@ -708,6 +708,7 @@ def drivers(
         imp, beta, extra = _linear_importance(m.corr, method)
         if bootstrap:
             boot = moments(t, [outcome, *names], weight=weight, bootstrap=bootstrap, seed=seed)
+            assert boot.boot_cov is not None  # set whenever bootstrap > 0
             boot_imp = np.array(
                 [_linear_importance(_cov_to_corr(c), method)[0] for c in boot.boot_cov]
             )

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from typing import Any
 
 import ibis
 import ibis.expr.types as ir
@@ -89,7 +90,7 @@ def _histogram(
         raise CxlabError(f"column {score!r} must be numeric (a {lo}-{hi} score), not {s.type()}.")
 
     def aggregate(factor: float) -> pd.DataFrame:
-        aggs: dict = {"count": t.count()}
+        aggs: dict[str, Any] = {"count": t.count()}
         if weight is not None:
             w0 = t[weight].cast("float64")
             w = w0 / factor if factor != 1.0 else w0
@@ -155,7 +156,9 @@ def _histogram(
     return groups, hist
 
 
-def _per_group(groups: pd.DataFrame, hist: pd.DataFrame, by: list[str], values) -> pd.DataFrame:
+def _per_group(
+    groups: pd.DataFrame, hist: pd.DataFrame, by: list[str], values: pd.DataFrame
+) -> pd.DataFrame:
     """Sum ``values`` (a frame aligned with ``hist``) per group, in ``groups`` order."""
     if not by:
         return pd.DataFrame([values.sum()]).reset_index(drop=True)

@@ -36,7 +36,7 @@ is never bridged by shifting rows.
 from __future__ import annotations
 
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import ibis
@@ -145,7 +145,7 @@ def _check_panel(panel: pd.DataFrame, columns: Sequence[str]) -> None:
         )
 
 
-def _as_list(x: str | Sequence[str] | None, default: Sequence[str]) -> list[str]:
+def _as_list(x: str | Sequence[str] | None, default: Iterable[str]) -> list[str]:
     if x is None:
         return list(default)
     return [x] if isinstance(x, str) else list(x)
@@ -411,7 +411,7 @@ def build_panel(
     p["n_eff"] = n if weight is None else np.nan_to_num(n_eff)
     p["complete"] = ~thin & p["revenue"].notna()
 
-    gaps = []
+    gaps: list[dict[str, Any]] = []
     has_r = n > 0
     for u, g in p.groupby("unit", sort=True):
         miss_r = g.loc[n[g.index] == 0, "quarter"].tolist()
@@ -1079,9 +1079,9 @@ def fe_regression(
     if eiv:
         df["s2"] = lagged(panel, f"{metric}_var", lags[0]).to_numpy()
         extra = {"cnt": _COUNT_COLUMN.get(metric), "pro": "promoters", "det": "detractors"}
-        for short, col in extra.items():
-            if col is not None and col in panel and (short == "cnt" or metric == "nps"):
-                df[short] = lagged(panel, col, lags[0]).to_numpy()
+        for short, src in extra.items():
+            if src is not None and src in panel and (short == "cnt" or metric == "nps"):
+                df[short] = lagged(panel, src, lags[0]).to_numpy()
     df = df.dropna(subset=["y", *xcols, *(["s2"] if eiv else [])]).reset_index(drop=True)
     n_units = df["unit"].nunique()
     where = f"fe_regression {outcome} ~ {metric} (lag {', '.join(map(str, lags))})"
@@ -1531,7 +1531,7 @@ def conclusion(
                 else "; the interval includes zero, so the data do not show an effect."
             )
         )
-        if sig_unit and not sig:
+        if sig_unit and not sig and fit_unit is not None:
             u = fit_unit.iloc[0]
             parts.append(
                 f"With unit effects only the slope is {u['coef']:+.3g} ({u['low']:+.3g} to "

@@ -135,9 +135,9 @@ def _fmt(x: float) -> str:
 def write_index(
     out_dir: Path,
     quarter: str,
-    rows: list[dict],
-    analyses: list[dict] | None = None,
-    skipped: list[dict] | None = None,
+    rows: list[dict[str, Any]],
+    analyses: list[dict[str, Any]] | None = None,
+    skipped: list[dict[str, Any]] | None = None,
     *,
     level: float = 0.95,
 ) -> Path:
@@ -222,7 +222,7 @@ touch points, channels and segments behind the number, and CSAT and CES.</p>
     return path
 
 
-def _render_one(job: dict, out_dir: Path) -> Path:
+def _render_one(job: dict[str, Any], out_dir: Path) -> Path:
     from cxlab import render
 
     return render.render(job["notebook"], job["params"], out_dir=out_dir, name=job["name"])
@@ -240,7 +240,7 @@ def _table_counts(con: Any) -> dict[str, int]:
     return out
 
 
-def _unit_rows(con: Any, quarter: str, units: list[str], level: float) -> list[dict]:
+def _unit_rows(con: Any, quarter: str, units: list[str], level: float) -> list[dict[str, Any]]:
     """Headline, change and 12-quarter trend per unit (and the company)."""
     import cxlab
     from cxlab import report
@@ -413,7 +413,7 @@ def pack(
             }
         )
     paths: dict[int, Path] = {}
-    failed: list[tuple[dict, str]] = []
+    failed: list[tuple[dict[str, Any], str]] = []
     order = sorted(range(len(jobs_list)), key=lambda i: "unit" in jobs_list[i])  # slow ones first
     with ProcessPoolExecutor(max_workers=max(1, jobs)) as pool:
         futures = {pool.submit(_render_one, jobs_list[i], out_dir): i for i in order}

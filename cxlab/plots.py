@@ -57,7 +57,7 @@ STYLE: dict[str, object] = {
 }
 
 #: Marker of each base flag (see :data:`cxlab.stats.BASE_MARKS`).
-_MARKERS: dict[str, dict[str, object]] = {
+_MARKERS: dict[str, dict[str, Any]] = {  # ** into Axes.scatter
     "reportable": {"marker": "o", "color": ACCENT, "s": 36},
     "indicative": {"marker": "o", "facecolor": "white", "edgecolor": ACCENT, "s": 36},
     "unreliable": {"marker": "X", "facecolor": "white", "edgecolor": ACCENT, "s": 52},
@@ -156,8 +156,13 @@ def draw_intervals(
     p, lo, hi = p[ok], np.minimum(lo[ok], hi[ok]), np.maximum(lo[ok], hi[ok])
     if not len(p):
         return
-    style = {"color": color, "linewidth": linewidth, "linestyles": linestyle, "zorder": zorder}
-    cap = {"color": color, "linestyle": "none", "markersize": 7, "zorder": zorder}
+    style: dict[str, Any] = {
+        "color": color,
+        "linewidth": linewidth,
+        "linestyles": linestyle,
+        "zorder": zorder,
+    }
+    cap: dict[str, Any] = {"color": color, "linestyle": "none", "markersize": 7, "zorder": zorder}
     if vertical:
         ax.vlines(p, lo, hi, **style)
         ax.plot(np.r_[p, p], np.r_[lo, hi], marker="_", **cap)

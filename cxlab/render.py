@@ -205,7 +205,7 @@ def _convert(name: str, value: object, declared: type | None) -> object:
 
     def fail(why: str = "") -> RenderError:
         return RenderError(
-            f"Parameter {name!r}: value {value!r} is not a valid {declared.__name__}"
+            f"Parameter {name!r}: value {value!r} is not a valid {getattr(declared, '__name__', declared)}"
             f" (the type of the notebook's default){why}."
         )
 
@@ -462,7 +462,9 @@ class _Warehouse:
         return self._quarters[key]
 
 
-def _check_quarter(name: str, value: object, keyword: str, wh: _Warehouse | None, unit: str | None):
+def _check_quarter(
+    name: str, value: object, keyword: str, wh: _Warehouse | None, unit: str | None
+) -> None:
     text = str(value).strip()
     if text == keyword:
         return
@@ -1210,7 +1212,7 @@ def _kernel_manager_class(cwd: Path, env: Mapping[str, str]) -> type:
     from jupyter_client.manager import AsyncKernelManager
 
     class _CxlabKernelManager(AsyncKernelManager):
-        async def _async_pre_start_kernel(self, **kw: Any) -> Any:  # type: ignore[override]
+        async def _async_pre_start_kernel(self, **kw: Any) -> Any:
             merged = dict(kw.pop("env", None) or os.environ)
             merged.update(env)
             kw["env"] = merged

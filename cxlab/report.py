@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from typing import Any
 
 import ibis
 import ibis.expr.types as ir
@@ -548,7 +549,7 @@ def breakdown(
     data: pd.DataFrame | ir.Table,
     score: str,
     dims: Sequence[str],
-    **kwargs,
+    **kwargs: Any,
 ) -> dict[str, pd.DataFrame]:
     """NPS by each of ``dims`` separately, each tested against the rest of the sample.
 
@@ -607,7 +608,7 @@ def not_recorded_note(labels: Sequence[str]) -> str:
     return f"{joined} {verb} not recorded in this data, so the report has no breakdown by {them}."
 
 
-def responses_view(con, *, unit: str = "ALL", profile: bool = True) -> ir.Table:
+def responses_view(con: Any, *, unit: str = "ALL", profile: bool = True) -> ir.Table:
     """Responses joined to the customer's profile as it was on the survey date.
 
     The as-of join uses ``customer_history`` (valid_from <= survey_date <=
@@ -742,7 +743,7 @@ def scorecard(
     return out[[c for c in out.columns if c != "flag"] + ["flag"]]
 
 
-def snapshot(con, expr: ir.Table, name: str) -> ir.Table:
+def snapshot(con: Any, expr: ir.Table, name: str) -> ir.Table:
     """Materialize ``expr`` once as a temporary table of the connection.
 
     A report asks a filtered, joined view (e.g. this quarter of

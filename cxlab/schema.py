@@ -9,6 +9,10 @@ the same key with the same values is a no-op, with other values an error).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 @dataclass(frozen=True)
@@ -206,7 +210,7 @@ SCORES = ("ltr", "csat", "ces")
 VOCABULARY_COLUMNS = ("stage", "channel", "preferred_channel")
 
 
-def quarter_label(dates):
+def quarter_label(dates: pd.Series) -> pd.Series:
     """Return 'YYYYQn' labels for a pandas datetime-like Series."""
     import pandas as pd
 

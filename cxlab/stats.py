@@ -47,7 +47,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -537,11 +537,11 @@ def nps_counts(
         _check_counts(nr_raw, "n_rows", where)
         extra.append(nr_raw)
     try:
-        arrs = np.broadcast_arrays(*raw, *extra)
+        shaped = np.broadcast_arrays(*raw, *extra)
     except ValueError:
         shapes = [np.shape(a) for a in (*raw, *extra)]
         raise CxlabError(f"{where}: inputs of different lengths {shapes}.") from None
-    arrs = [np.atleast_1d(a).astype(float).ravel() for a in arrs]
+    arrs = [np.atleast_1d(a).astype(float).ravel() for a in shaped]
     d, pa, p = arrs[:3]
     n = d + pa + p
     ne = arrs[3] if n_eff is not None else n.copy()
@@ -727,8 +727,8 @@ def nps_bootstrap_cells(
 
 
 def nps_diff(
-    a: pd.Series | pd.DataFrame | dict,
-    b: pd.Series | pd.DataFrame | dict,
+    a: pd.Series | pd.DataFrame | dict[str, Any],
+    b: pd.Series | pd.DataFrame | dict[str, Any],
     *,
     level: float = 0.95,
     method: str | None = None,
@@ -853,7 +853,8 @@ def nps_diff(
         "flag": np.where(empty, "empty", ""),
     }
     if frame:
-        idx = a.index if isinstance(a, pd.DataFrame) else b.index
+        # `frame` holds, so b is the DataFrame where a is not
+        idx = a.index if isinstance(a, pd.DataFrame) else cast(pd.DataFrame, b).index
         out = pd.DataFrame(cols)
         if len(idx) == len(out):
             out.index = idx

@@ -113,12 +113,15 @@ import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 from cxlab.errors import CxlabError
 from cxlab.schema import STAGES, TABLES
@@ -560,7 +563,7 @@ def load_truth(out_dir: str | Path) -> dict[str, Any]:
         raise CxlabError(f"{path}: not valid JSON ({exc})") from None
 
 
-def read_table(out_dir: str | Path, table: str):
+def read_table(out_dir: str | Path, table: str) -> pd.DataFrame:
     """Read one generated table (all its parts) into a pandas DataFrame.
 
     Parameters
@@ -587,8 +590,8 @@ def read_table(out_dir: str | Path, table: str):
     parts = sorted((Path(out_dir) / table).glob("part-*.parquet"))
     if not parts:
         raise CxlabError(f"{Path(out_dir) / table}: no part-*.parquet files; run cxlab synth")
-    table = pa.concat_tables([pq.read_table(p, schema=schema) for p in parts])
-    return table.to_pandas(date_as_object=False)
+    data = pa.concat_tables([pq.read_table(p, schema=schema) for p in parts])
+    return data.to_pandas(date_as_object=False)
 
 
 # --------------------------------------------------------------------------- design

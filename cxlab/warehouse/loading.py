@@ -301,7 +301,13 @@ def _always_absent(t: Table, column: str) -> bool:
 
 
 def _finish_load(
-    con: Any, t: Table, result: dict, src: Any, rows_read: int, options: dict, update: bool
+    con: Any,
+    t: Table,
+    result: dict[str, Any],
+    src: Any,
+    rows_read: int,
+    options: dict[str, Any],
+    update: bool,
 ) -> int:
     load_id = result["load_id"]
     record_load(
@@ -347,7 +353,7 @@ def _canonical_vocabulary(con: Any, t: Table) -> None:
         )
 
 
-def _write(con: Any, t: Table, p: Any, update: bool, src: Any, shown: str) -> dict:
+def _write(con: Any, t: Table, p: Any, update: bool, src: Any, shown: str) -> dict[str, Any]:
     """Check keys, then add new rows and (with ``update``) replace changed ones."""
     _canonical_vocabulary(con, t)
     _check_duplicates(con, t, shown, src)

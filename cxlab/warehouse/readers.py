@@ -30,7 +30,7 @@ import codecs
 import csv
 import io
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -141,7 +141,9 @@ def _clean(name: Any) -> str:
     return str("" if name is None else name).replace("\ufeff", "").strip()
 
 
-def _names(fmt: str, rows: list[list[str]], path: Path) -> tuple[list[str], int, dict[str, str]]:
+def _names(
+    fmt: str, rows: Sequence[Sequence[str | None]], path: Path
+) -> tuple[list[str], int, dict[str, str]]:
     """Column names, header rows to drop, and aliases (question text -> name)."""
     if not rows:
         raise CxlabError(f"{path}: the file is empty (no header row).")

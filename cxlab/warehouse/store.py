@@ -49,7 +49,10 @@ DEFAULT_DB = Path("data/cxlab.duckdb")
 MEMORY_LIMIT = "1GB"
 STAGING_PREFIX = ".cxlab-staging-"
 LOAD_ID = "load_id"
-_CONFIG = {"autoinstall_known_extensions": False, "autoload_known_extensions": False}
+_CONFIG: dict[str, str | bool | int | float | list[str]] = {
+    "autoinstall_known_extensions": False,
+    "autoload_known_extensions": False,
+}
 
 
 def q(name: str) -> str:
@@ -215,7 +218,9 @@ def now() -> str:
     return time.strftime("%Y-%m-%d %H:%M:%S", t)
 
 
-def record_load(con: Any, *, kind: str, table: str, load_id: int | None = None, **values) -> int:
+def record_load(
+    con: Any, *, kind: str, table: str, load_id: int | None = None, **values: Any
+) -> int:
     """Append a row to ``cxlab_meta.loads`` and return its id (the next integer)."""
     import cxlab
 
@@ -293,7 +298,7 @@ def writing(db: Path) -> Iterator[Any]:
 
 def clean_stale_staging(db: Path) -> list[Path]:
     """Remove staging folders (and old temp files) that killed runs left next to ``db``."""
-    removed = []
+    removed: list[Path] = []
     if not db.parent.is_dir():
         return removed
     for p in db.parent.glob(f"{STAGING_PREFIX}*"):

@@ -114,8 +114,8 @@ def plan(t: Table, src: Source, spec: LoadSpec) -> Plan:
             )
         p.file_column[target] = found
     by_norm: dict[str, list[str]] = {}
-    for c in src.columns:
-        by_norm.setdefault(_norm(c), []).append(c)
+    for col in src.columns:
+        by_norm.setdefault(_norm(col), []).append(col)
     defaults = FORMAT_COLUMNS.get(src.format, {})
     for c in t.columns:
         if c.name in p.file_column or c.name in spec.constants:
