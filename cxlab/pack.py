@@ -14,13 +14,13 @@ sparklines are inline SVG).
 
 from __future__ import annotations
 
-import os
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from html import escape
 from pathlib import Path
 from typing import Any
 
+from cxlab._files import write_text_atomically
 from cxlab.errors import CxlabError
 
 __all__ = ["ANALYSES", "Analysis", "pack", "slug", "sparkline_svg", "write_index"]
@@ -211,15 +211,7 @@ touch points, channels and segments behind the number, and CSAT and CES.</p>
 {analyses_html}
 </body></html>
 """
-    path = Path(out_dir) / "index.html"
-    tmp = path.with_suffix(".html.tmp")
-    try:
-        tmp.write_text(html, encoding="utf-8")
-        os.replace(tmp, path)
-    except OSError as exc:
-        tmp.unlink(missing_ok=True)
-        raise CxlabError(f"{path}: cannot write the index: {exc.strerror}.") from None
-    return path
+    return write_text_atomically(Path(out_dir) / "index.html", html, "the index")
 
 
 def _render_one(job: dict[str, Any], out_dir: Path) -> Path:

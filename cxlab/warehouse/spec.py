@@ -21,12 +21,12 @@ option. Example file::
 from __future__ import annotations
 
 import dataclasses
-import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from cxlab._files import write_text_atomically
 from cxlab.errors import CxlabError
 from cxlab.schema import TABLES
 
@@ -222,14 +222,7 @@ class LoadSpec:
             "# cxlab ingest mapping: reuse with `cxlab ingest TABLE FILE --mapping "
             f"{path.name}`\n" + yaml.safe_dump(self.to_dict(), sort_keys=False, allow_unicode=True)
         )
-        tmp = path.with_name(path.name + ".tmp")
-        try:
-            tmp.write_text(text, encoding="utf-8")
-            os.replace(tmp, path)
-        except OSError as exc:
-            tmp.unlink(missing_ok=True)
-            raise CxlabError(f"{path}: cannot write the mapping file: {exc.strerror}.") from None
-        return path
+        return write_text_atomically(path, text, "the mapping file")
 
     @classmethod
     def load(cls, path: Path | str) -> LoadSpec:
