@@ -43,10 +43,14 @@ def test_lock_pins_every_dependency_exactly():
 
 
 def test_notebooks_are_committed_without_outputs():
+    """The report notebooks and the test suite's fixture notebooks alike."""
     import nbformat
 
-    for path in (ROOT / "notebooks").glob("*.ipynb"):
+    paths = [*(ROOT / "notebooks").glob("*.ipynb"), *(ROOT / "tests" / "notebooks").glob("*.ipynb")]
+    assert len(paths) > 4
+    for path in paths:
         nb = nbformat.read(path, as_version=4)
+        nbformat.validate(nb)
         for cell in nb.cells:
             if cell.cell_type == "code":
                 assert not cell.outputs and cell.execution_count is None, path.name

@@ -13,7 +13,6 @@ import os
 import re
 import shutil
 import subprocess
-import time
 from pathlib import Path
 
 import nbformat
@@ -135,10 +134,8 @@ def test_unknown_parameter_refused_before_any_kernel(nb_dir, tmp_path, monkeypat
 
     monkeypatch.setattr(papermill, "execute_notebook", _no_kernel)
     out = tmp_path / "never"
-    start = time.perf_counter()
-    with pytest.raises(RenderError) as info:
+    with pytest.raises(RenderError) as info:  # _no_kernel fails the test if a kernel starts
         rd.render(nb_dir / "params_demo.ipynb", {"levle": "0.9"}, out_dir=out)
-    assert time.perf_counter() - start < 5
     msg = str(info.value)
     assert "'levle'" in msg
     assert "Did you mean 'level'?" in msg
@@ -187,15 +184,6 @@ def test_unknown_kernel_is_a_render_error(nb_dir, tmp_path):
 
 def test_render_error_is_a_cxlab_error():
     assert issubclass(RenderError, CxlabError)
-
-
-def test_committed_notebooks_have_no_outputs():
-    for path in NB_SRC.glob("*.ipynb"):
-        nb = nbformat.read(path, as_version=4)
-        nbformat.validate(nb)
-        for cell in nb.cells:
-            if cell.cell_type == "code":
-                assert cell.outputs == [] and cell.execution_count is None, path
 
 
 # --------------------------------------------------------------------------- static HTML checks

@@ -7,6 +7,7 @@ import ibis
 import numpy as np
 import pandas as pd
 import pytest
+import scipy.stats
 
 import cxlab
 from cxlab import report
@@ -39,7 +40,14 @@ def test_compare_periods_matches_nps_diff_by_hand():
     p0, d0 = 40.75 / 103, 30.75 / 103
     se = np.sqrt((p1 + d1 - (p1 - d1) ** 2) / 103 + (p0 + d0 - (p0 - d0) ** 2) / 103)
     assert r["se"] == pytest.approx(100 * se, rel=1e-9)
-    assert r["significant"] == (r["p"] < 0.05)
+    # z on the adjusted difference (30 - 10)/103; two-sided normal p = 0.0832
+    assert r["z"] == pytest.approx(100 * 20 / 103 / r["se"], rel=1e-9)
+    assert r["p"] == pytest.approx(2 * scipy.stats.norm.sf(r["z"]), rel=1e-9)
+    assert not r["significant"] and r["low"] < 0 < r["high"]
+    r90 = report.compare_periods(
+        df, "ltr", period="quarter", current="2026Q3", previous="2026Q2", level=0.90
+    )
+    assert r90["significant"] and 0 < r90["low"]
     with pytest.raises(CxlabError, match="2026Q1"):
         report.compare_periods(df, "ltr", period="quarter", current="2026Q3", previous="2026Q1")
 

@@ -334,17 +334,14 @@ def test_bootstrap_and_bayes_close_to_adjusted_wald_at_large_n():
             assert r["se"] == pytest.approx(ref["se"], rel=0.05)
 
 
-def test_bootstrap_reproducible_and_fast():
+def test_bootstrap_reproducible_and_tight_at_large_n():
     a = nps_counts(20, 30, 50, method="bootstrap", seed=11)
     b = nps_counts(20, 30, 50, method="bootstrap", seed=11)
     c = nps_counts(20, 30, 50, method="bootstrap", seed=12)
     assert (a["low"], a["high"]) == (b["low"], b["high"])
     assert (a["low"], a["high"]) != (c["low"], c["high"])
-    import time
-
-    t0 = time.perf_counter()
+    # speed at this size is measured in benchmarks/run.py ("bootstrap"), not here
     r = nps_counts(200_000, 300_000, 500_000, method="bootstrap", n_boot=10_000, seed=1)
-    assert time.perf_counter() - t0 < 0.5
     assert r["low"] < 30 < r["high"] and r["high"] - r["low"] < 0.5
 
 
