@@ -64,8 +64,8 @@ import pandas as pd
 from matplotlib.axes import Axes
 
 from cxlab import stats
+from cxlab._checks import as_table, check_columns, check_level
 from cxlab.errors import CxlabError
-from cxlab.metrics import _check_columns, as_table
 from cxlab.plots import draw_intervals, literal_plot
 from cxlab.schema import STAGES
 
@@ -175,7 +175,7 @@ def journeys(
     [1, 1, 1, 2]
     """
     t = as_table(interactions)
-    _check_columns(t, [customer, time, touchpoint, stage], "interactions")
+    check_columns(t, [customer, time, touchpoint, stage], "interactions")
     if gap_days <= 0:
         raise CxlabError(f"gap_days must be > 0, not {gap_days}.")
     # after-sales events: cultivation-stage events that follow one of the customer's purchases
@@ -269,7 +269,7 @@ def journey_summary(
         stage=stage,
         tiebreak=tiebreak,
     )
-    _check_columns(t, [channel], "interactions")
+    check_columns(t, [channel], "interactions")
     before = t.pre_conversion & ~t.is_conversion
     aggs: dict[str, Any] = {
         "start": t[time].min(),
@@ -443,7 +443,7 @@ def transition_matrix(result: pd.DataFrame, *, normalize: bool = True) -> pd.Dat
     >>> transition_matrix(tr).loc["Ad", "(conversion)"]
     np.float64(0.25)
     """
-    _check_columns(as_table(result[["from", "to", "n"]]), ["from", "to", "n"], "transitions")
+    check_columns(as_table(result[["from", "to", "n"]]), ["from", "to", "n"], "transitions")
     tps = sorted((set(result["from"]) | set(result["to"])) - {START, CONVERSION, DROP_OFF})
     states = [START, *tps, CONVERSION, DROP_OFF]
     m = (
@@ -698,7 +698,7 @@ def removal_effects(
     >>> float(r.loc["Ad", "removal_effect"]), float(r.loc["Email", "removal_effect"])
     (0.5, 0.5)
     """
-    level = stats._check_level(level, "removal_effects")
+    level = check_level(level, "removal_effects")
     paths = path_counts(
         interactions,
         gap_days=gap_days,
@@ -1077,7 +1077,7 @@ def touchpoint_effects(
     """
     from statsmodels.stats.multitest import multipletests
 
-    level = stats._check_level(level, "touchpoint_effects")
+    level = check_level(level, "touchpoint_effects")
     pat = journey_patterns(
         interactions,
         gap_days=gap_days,
@@ -1520,7 +1520,7 @@ def touchpoint_vs_overall(
     from scipy import stats as sps
 
     t = as_table(responses)
-    _check_columns(t, [score, touchpoint, customer], "responses")
+    check_columns(t, [score, touchpoint, customer], "responses")
     t = t.filter(t[score].notnull())
     x = t[score].cast("float64")
     tot = t.group_by(customer).aggregate(s_all=x.sum(), n_all=x.count())
@@ -1628,7 +1628,7 @@ def channel_consistency(
 
     from cxlab.metrics import nps
 
-    level = stats._check_level(level, "channel_consistency")
+    level = check_level(level, "channel_consistency")
     by = nps(responses, score, by=[touchpoint, channel], level=level, weight=weight)
     tot = nps(responses, score, by=touchpoint, level=level, weight=weight).set_index(touchpoint)
     rows = []
@@ -1737,7 +1737,7 @@ def channel_gaps(
 
     from cxlab.metrics import nps
 
-    level = stats._check_level(level, "channel_gaps")
+    level = check_level(level, "channel_gaps")
     by = nps(responses, score, by=[touchpoint, channel], level=level, weight=weight)
     overall = nps(responses, score, by=channel, level=level, weight=weight).set_index(channel)
     cat = ["detractors", "passives", "promoters"]
@@ -1835,7 +1835,7 @@ def channel_switching(
     """
     from cxlab.metrics import nps
 
-    level = stats._check_level(level, "channel_switching")
+    level = check_level(level, "channel_switching")
     s = journey_summary(interactions, gap_days=gap_days, conversion=conversion)
     g = (
         s.group_by("switched")
@@ -1877,7 +1877,7 @@ def channel_switching(
         )
     if responses is not None:
         r = as_table(responses)
-        _check_columns(r, ["customer_id", "survey_date", score, weight], "responses")
+        check_columns(r, ["customer_id", "survey_date", score, weight], "responses")
         ends = s.select(_cust=s.customer_id, switched=s.switched, _end=s.end.cast("date"))
         j = r.join(ends, [r.customer_id == ends._cust, r.survey_date >= ends._end])
         j = j.filter(j.survey_date <= j._end + ibis.interval(days=window_days))

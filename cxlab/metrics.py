@@ -18,41 +18,21 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
-import ibis
 import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
 
 from cxlab import stats
+from cxlab._checks import as_table, check_columns
 from cxlab.errors import CxlabError
 
 DEFAULT_BANDS = stats.BASE_BANDS
-
-
-def as_table(data: pd.DataFrame | ir.Table) -> ir.Table:
-    """Return ``data`` as an Ibis table (pandas frames become in-memory DuckDB tables)."""
-    if isinstance(data, ir.Table):
-        return data
-    if isinstance(data, pd.DataFrame):
-        return ibis.memtable(data)
-    raise CxlabError(
-        f"data must be a pandas DataFrame or an Ibis table, not {type(data).__name__}."
-    )
 
 
 def _by_list(by: str | Sequence[str] | None) -> list[str]:
     if by is None:
         return []
     return [by] if isinstance(by, str) else list(by)
-
-
-def _check_columns(t: ir.Table, columns: Sequence[str | None], what: str = "data") -> None:
-    missing = [c for c in columns if c is not None and c not in t.columns]
-    if missing:
-        raise CxlabError(
-            f"column(s) {', '.join(map(repr, missing))} not found in {what}; "
-            f"available: {', '.join(t.columns)}."
-        )
 
 
 def _histogram(
@@ -242,14 +222,14 @@ def nps(
     """
     t = as_table(data)
     by_ = _by_list(by)
-    _check_columns(t, [score, weight, *by_])
+    check_columns(t, [score, weight, *by_])
     lo_break, hi_break = breaks
     if not 0 <= lo_break < hi_break < 10:
         raise CxlabError(
             f"breaks must satisfy 0 <= detractor max < passive max < 10, not {breaks}."
         )
 
-    stats._check_prior(prior, method, "nps")  # before any work in the engine
+    stats.check_prior(prior, method, "nps")  # before any work in the engine
 
     groups, hist = _histogram(t, score, by_, weight, (0, 10))
     x = hist["_score"]
@@ -372,7 +352,7 @@ def _scale_metric(
 ) -> pd.DataFrame:
     t = as_table(data)
     by_ = _by_list(by)
-    _check_columns(t, [score, weight, *by_])
+    check_columns(t, [score, weight, *by_])
     groups, hist = _histogram(t, score, by_, weight, scale)
     x, w = hist["_score"], hist["ws"]  # ratios only: the rescaled weights will do
     sums = _per_group(

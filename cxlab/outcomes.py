@@ -49,11 +49,11 @@ from scipy import stats as sps
 from statsmodels.stats.multitest import multipletests
 
 from cxlab import stats as cxstats
+from cxlab._checks import as_table, check_columns, check_level
 from cxlab._html import md_escape
 from cxlab.errors import CxlabError
-from cxlab.metrics import _check_columns, as_table
+from cxlab.periods import quarter_from_index, quarter_indices
 from cxlab.plots import literal_plot
-from cxlab.report import _parse_quarter
 
 __all__ = [
     "CX_METRICS",
@@ -109,25 +109,6 @@ class PanelWarning(UserWarning):
 
 
 # ----------------------------------------------------------------------------- helpers
-
-
-def _qindex(labels: pd.Series) -> np.ndarray:
-    """Quarter labels 'YYYYQn' -> consecutive integers (year * 4 + n - 1)."""
-    out = np.empty(len(labels), dtype=np.int64)
-    for i, q in enumerate(labels.astype(str)):
-        y, n = _parse_quarter(q)
-        out[i] = y * 4 + n - 1
-    return out
-
-
-def _qlabel(k: int) -> str:
-    return f"{k // 4}Q{k % 4 + 1}"
-
-
-def _check_level(level: float) -> float:
-    if not 0 < float(level) < 1:
-        raise CxlabError(f"level must be between 0 and 1 (e.g. 0.95), got {level!r}.")
-    return float(level)
 
 
 def _check_panel(panel: pd.DataFrame, columns: Sequence[str]) -> None:
@@ -287,8 +268,8 @@ def build_panel(
     """
     r = as_table(responses)
     o = as_table(outcomes)
-    _check_columns(r, ["unit", "quarter", ltr, csat, ces], "responses")
-    _check_columns(
+    check_columns(r, ["unit", "quarter", ltr, csat, ces], "responses")
+    check_columns(
         o,
         ["unit", "quarter", "new_customers", "revenue", "profit", "market_share"],
         "outcomes",
@@ -299,7 +280,7 @@ def build_panel(
         r = r.filter(r.unit.isin(keep_units))
         o = o.filter(o.unit.isin(keep_units))
     if weight is not None:
-        _check_columns(r, [weight], "responses")
+        check_columns(r, [weight], "responses")
         wf = r[weight].cast("float64")
         bad = r.filter(wf.isnull() | wf.isnan() | wf.isinf() | (wf < 0))
         if int(bad.count().execute()):
@@ -353,11 +334,13 @@ def build_panel(
     if resp.empty and outc.empty:
         raise CxlabError("no data: the responses and outcomes are empty for this selection.")
     for frame in (resp, outc):
-        frame["qi"] = _qindex(frame["quarter"]) if len(frame) else np.array([], dtype=np.int64)
+        frame["qi"] = (
+            quarter_indices(frame["quarter"]) if len(frame) else np.array([], dtype=np.int64)
+        )
 
     all_q = np.concatenate([resp["qi"].to_numpy(), outc["qi"].to_numpy()])
-    q0 = _qindex(pd.Series([first]))[0] if first else int(all_q.min())
-    q1 = _qindex(pd.Series([last]))[0] if last else int(all_q.max())
+    q0 = quarter_indices([first])[0] if first else int(all_q.min())
+    q1 = quarter_indices([last])[0] if last else int(all_q.max())
     if q1 < q0:
         raise CxlabError(f"period: first quarter {first} is after last quarter {last}.")
     unit_list = sorted(set(resp["unit"]) | set(outc["unit"]))
@@ -370,7 +353,7 @@ def build_panel(
     grid = pd.DataFrame(
         [(u, q) for u in unit_list for q in range(q0, q1 + 1)], columns=["unit", "qi"]
     )
-    grid["quarter"] = [_qlabel(q) for q in grid["qi"]]
+    grid["quarter"] = [quarter_from_index(q) for q in grid["qi"]]
     # revenue growth and share change need the previous quarter: keep one extra quarter
     prev = outc[["unit", "qi", "revenue", "market_share"]].copy()
     prev["qi"] += 1
@@ -614,7 +597,7 @@ def correlations(
     metrics_ = _as_list(metrics, CX_METRICS)
     outcomes_ = _as_list(outcomes, OUTCOMES)
     _check_panel(panel, [*metrics_, *outcomes_])
-    level = _check_level(level)
+    level = check_level(level, "correlations")
     bad = [m for m in methods if m not in ("pearson", "spearman")]
     bad += [s for s in scopes if s not in ("pooled", "within")]
     if bad:
@@ -729,7 +712,7 @@ def lag_correlations(
     1    1  5
     """
     _check_panel(panel, [metric, outcome])
-    level = _check_level(level)
+    level = check_level(level, "lag_correlations")
     z = float(sps.norm.ppf(0.5 + level / 2))
     rows = []
     for k in lags:
@@ -1049,7 +1032,7 @@ def fe_regression(
     if not lags:
         raise CxlabError("fe_regression: give at least one lag.")
     _check_panel(panel, [metric, outcome])
-    level = _check_level(level)
+    level = check_level(level, "fe_regression")
     if effects not in _EFFECTS:
         raise CxlabError(f"effects must be 'twoway' or 'unit', not {effects!r}.")
     if cov not in ("auto", "wild", "cluster", "HC1", "nonrobust"):
@@ -1261,7 +1244,7 @@ def trend_check(
     [['nps', True], ['margin', True]]
     """
     _check_panel(panel, [metric, outcome])
-    level = _check_level(level)
+    level = check_level(level, "trend_check")
     pairs = _pairs(panel, metric, outcome, lag)
     _usable(pairs, metric, outcome, within=True)
     z = float(sps.norm.ppf(0.5 + level / 2))
@@ -1603,7 +1586,7 @@ def granger(
     import statsmodels.api as sm
 
     _check_panel(panel, [metric, outcome])
-    level = _check_level(level)
+    level = check_level(level, "granger")
     if maxlag < 1:
         raise CxlabError(f"granger: maxlag must be >= 1, got {maxlag}.")
     df = pd.DataFrame({"unit": panel["unit"].to_numpy(), "y": panel[outcome].to_numpy(float)})
@@ -1749,7 +1732,7 @@ def horse_race(
     """
     metrics_ = _as_list(metrics, CX_METRICS)
     _check_panel(panel, [outcome, *metrics_])
-    level = _check_level(level)
+    level = check_level(level, "horse_race")
     base = pd.DataFrame(
         {
             "unit": panel["unit"].to_numpy(),
@@ -1900,13 +1883,13 @@ def say_do(
     """
     if by not in ("category", "score"):
         raise CxlabError(f"say_do: by must be 'category' or 'score', not {by!r}.")
-    level = _check_level(level)
+    level = check_level(level, "say_do")
     if window_days < 1:
         raise CxlabError(f"say_do: window_days must be >= 1, got {window_days}.")
     r = as_table(responses)
     c = as_table(customers)
-    _check_columns(r, ["customer_id", "survey_date", ltr], "responses")
-    _check_columns(c, ["customer_id", "churn_date"], "customers")
+    check_columns(r, ["customer_id", "survey_date", ltr], "responses")
+    check_columns(c, ["customer_id", "churn_date"], "customers")
     end_ts = pd.Timestamp(end) if end is not None else _period_end(r, "survey_date")
     if start is not None:
         start_ts = pd.Timestamp(start)
@@ -1934,7 +1917,7 @@ def say_do(
     }
     if transactions is not None:
         t = as_table(transactions)
-        _check_columns(t, ["customer_id", "date", "revenue"], "transactions")
+        check_columns(t, ["customer_id", "date", "revenue"], "transactions")
         t = t.select("customer_id", tdate=t["date"], rev=t["revenue"].cast("float64"))
         jt = per.left_join(
             t,
@@ -2037,7 +2020,7 @@ def say_do_logit(by_score: pd.DataFrame, *, level: float = 0.95) -> pd.DataFrame
     """
     import statsmodels.api as sm
 
-    level = _check_level(level)
+    level = check_level(level, "say_do_logit")
     need = [c for c in ("ltr", "n", "churned") if c not in by_score]
     if need:
         raise CxlabError(f"say_do_logit: needs columns {need}; use say_do(..., by='score').")
@@ -2097,9 +2080,9 @@ def migration(
         ``share`` (of the ``from`` row, %), and with transactions ``n_rev,
         revenue_change, rc_low, rc_high``.
     """
-    level = _check_level(level)
+    level = check_level(level, "migration")
     r = as_table(responses)
-    _check_columns(r, ["customer_id", "survey_date", ltr], "responses")
+    check_columns(r, ["customer_id", "survey_date", ltr], "responses")
     end_ts = pd.Timestamp(end) if end is not None else _period_end(r, "survey_date")
     r = r.filter(r[ltr].notnull())
     win = ibis.window(group_by=r.customer_id, order_by=[r.survey_date, r[ltr]])
@@ -2115,7 +2098,7 @@ def migration(
         g = pairs.group_by(["c1", "c2"]).aggregate(n=pairs.count()).to_pandas()
     else:
         t = as_table(transactions)
-        _check_columns(t, ["customer_id", "date", "revenue"], "transactions")
+        check_columns(t, ["customer_id", "date", "revenue"], "transactions")
         w = ibis.interval(days=window_days)
         pairs = pairs.mutate(pid=ibis.row_number())
         t = t.select(cid=t.customer_id, tdate=t["date"], rev=t["revenue"].cast("float64"))

@@ -54,6 +54,7 @@ from typing import Any
 import nbformat
 
 from cxlab.errors import CxlabError, RenderError
+from cxlab.periods import QUARTER_RE, quarter_index
 
 __all__ = [
     "CHECK_KINDS",
@@ -356,7 +357,6 @@ CHECK_KINDS = (
     "choice",
     "choices",
 )
-_QUARTER_RE = re.compile(r"^(\d{4})Q([1-4])$")
 _QUARTER_LOOSE = re.compile(r"^\s*(\d{4})\s*[-_/ ]?\s*[Qq]?\s*([1-4])\s*$")
 _MAX_LISTED = 12
 
@@ -406,11 +406,6 @@ def notebook_checks(notebook: str | os.PathLike[str]) -> dict[str, str]:
     return out
 
 
-def _quarter_index(q: str) -> int:
-    m = _QUARTER_RE.match(q)
-    return int(m.group(1)) * 4 + int(m.group(2)) - 1 if m else 0
-
-
 def _listing(values: list[str], newest_first: bool = False) -> str:
     shown = values[:_MAX_LISTED]
     more = len(values) - len(shown)
@@ -457,8 +452,8 @@ class _Warehouse:
     def quarters(self, unit: str | None) -> list[str]:
         key = unit or ""
         if key not in self._quarters:
-            found = [q for q in self._distinct("quarter", unit) if _QUARTER_RE.match(q)]
-            self._quarters[key] = sorted(found, key=_quarter_index, reverse=True)
+            found = [q for q in self._distinct("quarter", unit) if QUARTER_RE.match(q)]
+            self._quarters[key] = sorted(found, key=quarter_index, reverse=True)
         return self._quarters[key]
 
 
@@ -469,7 +464,7 @@ def _check_quarter(
     if text == keyword:
         return
     rule = f"write 'YYYYQn' (e.g. '2026Q3') or {keyword!r}"
-    if not _QUARTER_RE.match(text):
+    if not QUARTER_RE.match(text):
         m = _QUARTER_LOOSE.match(text)
         hint = f" Did you mean '{m.group(1)}Q{m.group(2)}'?" if m else ""
         raise RenderError(f"Parameter {name!r}: value {value!r} is not a quarter: {rule}.{hint}")
@@ -484,7 +479,7 @@ def _check_quarter(
             f"Parameter {name!r}: quarter {text!r} has no survey responses {where}in the "
             f"warehouse {wh.path}, which has no quarters {where}at all."
         )
-    closest = min(quarters, key=lambda q: (abs(_quarter_index(q) - _quarter_index(text)), q))
+    closest = min(quarters, key=lambda q: (abs(quarter_index(q) - quarter_index(text)), q))
     raise RenderError(
         f"Parameter {name!r}: quarter {text!r} has no survey responses {where}in the "
         f"warehouse {wh.path}. Did you mean {closest!r}? Quarters there, newest first: "

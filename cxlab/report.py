@@ -7,7 +7,6 @@ numbers the report also shows.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -21,6 +20,7 @@ from cxlab import stats
 from cxlab._html import html_escape, md_escape
 from cxlab.errors import CxlabError
 from cxlab.metrics import as_table, nps
+from cxlab.periods import quarters_up_to, shift_quarter  # re-exported: report.shift_quarter
 
 __all__ = [
     "breakdown",
@@ -40,39 +40,6 @@ __all__ = [
     "table_html",
     "versus_rest",
 ]
-
-_QUARTER = re.compile(r"^(\d{4})Q([1-4])$")
-
-
-def _parse_quarter(q: str) -> tuple[int, int]:
-    m = _QUARTER.match(str(q))
-    if not m:
-        raise CxlabError(f"quarter {q!r} is not of the form 'YYYYQn', e.g. '2026Q3'.")
-    return int(m.group(1)), int(m.group(2))
-
-
-def shift_quarter(q: str, k: int) -> str:
-    """Quarter ``k`` quarters after ``q`` (before, when ``k`` is negative).
-
-    Examples
-    --------
-    >>> shift_quarter("2026Q1", -1)
-    '2025Q4'
-    """
-    y, n = _parse_quarter(q)
-    idx = y * 4 + (n - 1) + k
-    return f"{idx // 4}Q{idx % 4 + 1}"
-
-
-def quarters_up_to(last: str, k: int) -> list[str]:
-    """The ``k`` quarters ending with ``last``, oldest first.
-
-    Examples
-    --------
-    >>> quarters_up_to("2026Q2", 3)
-    ['2025Q4', '2026Q1', '2026Q2']
-    """
-    return [shift_quarter(last, -i) for i in range(k - 1, -1, -1)]
 
 
 def _effective(row: pd.Series) -> pd.Series:

@@ -9,10 +9,6 @@ the same key with the same values is a no-op, with other values an error).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    import pandas as pd
 
 
 @dataclass(frozen=True)
@@ -208,11 +204,3 @@ SCORES = ("ltr", "csat", "ces")
 #: at ingest: ``stage`` is stored in lower case, channels in the spelling the
 #: warehouse already uses (else the file's most frequent spelling).
 VOCABULARY_COLUMNS = ("stage", "channel", "preferred_channel")
-
-
-def quarter_label(dates: pd.Series) -> pd.Series:
-    """Return 'YYYYQn' labels for a pandas datetime-like Series."""
-    import pandas as pd
-
-    d = pd.to_datetime(dates)
-    return d.dt.year.astype("string") + "Q" + d.dt.quarter.astype("string")

@@ -53,6 +53,7 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, special, stats
 
+from cxlab._checks import check_level
 from cxlab.errors import CxlabError
 
 __all__ = [
@@ -106,18 +107,6 @@ _BLOCK = 2_000_000
 
 
 # --------------------------------------------------------------------------- checks
-
-
-def _check_level(level: float, where: str) -> float:
-    try:
-        lv = float(level)
-    except (TypeError, ValueError):
-        raise CxlabError(f"{where}: level must be a number in (0, 1), got {level!r}.") from None
-    if not 0.0 < lv < 1.0:
-        raise CxlabError(
-            f"{where}: level must lie strictly between 0 and 1 (e.g. 0.95), got {level!r}."
-        )
-    return lv
 
 
 def _z(level: float) -> float:
@@ -197,7 +186,7 @@ def _pow2_scale(w: np.ndarray) -> float:
     return 2.0 ** (math.frexp(top)[1] - 1) if top > 0 else 1.0
 
 
-def _check_prior(prior: Any, method: str, where: str) -> float:
+def check_prior(prior: Any, method: str, where: str) -> float:
     if prior is None:
         return 1.0
     if method != "bayes":
@@ -514,9 +503,9 @@ def nps_counts(
         raise CxlabError(
             f"{where}: unknown interval {interval!r}; choose one of {list(_INTERVALS)}."
         )
-    level = _check_level(level, where)
+    level = check_level(level, where)
     n_boot = _check_n_boot(n_boot, where)
-    conc = _check_prior(prior, method, where)
+    conc = check_prior(prior, method, where)
     index = _first_index(detractors, passives, promoters, n_eff)
     raw = [
         _as_float(x, nm, where)
@@ -658,7 +647,7 @@ def nps_bootstrap_cells(
     (44.0, 89.29, 75.0)
     """
     where = "nps_bootstrap_cells"
-    level = _check_level(level, where)
+    level = check_level(level, where)
     n_boot = _check_n_boot(n_boot, where)
     if interval not in _INTERVALS:
         raise CxlabError(
@@ -774,7 +763,7 @@ def nps_diff(
     (20.0, 11.4018, 0.0794)
     """
     where = "nps_diff"
-    level = _check_level(level, where)
+    level = check_level(level, where)
     frame = isinstance(a, pd.DataFrame) or isinstance(b, pd.DataFrame)
 
     def get(x: Any, key: str) -> np.ndarray:
@@ -942,7 +931,7 @@ def nps_moe(
     15.31
     """
     where = "nps_moe"
-    level = _check_level(level, where)
+    level = check_level(level, where)
     if method not in ("adjusted-wald", "wald"):
         raise CxlabError(f"{where}: method must be 'adjusted-wald' or 'wald', got {method!r}.")
     v = _planning_variance(shares, promoters, detractors, where)
@@ -999,7 +988,7 @@ def nps_sample_size(
     935
     """
     where = "nps_sample_size"
-    level = _check_level(level, where)
+    level = check_level(level, where)
     if method not in ("adjusted-wald", "wald"):
         raise CxlabError(f"{where}: method must be 'adjusted-wald' or 'wald', got {method!r}.")
     v = _planning_variance(shares, promoters, detractors, where)
@@ -1053,7 +1042,7 @@ def proportion_ci(
     from statsmodels.stats.proportion import proportion_confint
 
     where = "proportion_ci"
-    level = _check_level(level, where)
+    level = check_level(level, where)
     allowed = ("wilson", "agresti_coull", "beta", "jeffreys", "normal", "binom_test")
     if method not in allowed:
         raise CxlabError(f"{where}: unknown method {method!r}; choose one of {list(allowed)}.")
@@ -1111,7 +1100,7 @@ def mean_ci(
     (3.0, 0.7071, 1.0368, 4.9632)
     """
     where = "mean_ci"
-    level = _check_level(level, where)
+    level = check_level(level, where)
     s = _as_float(total, "total", where)
     s2 = _as_float(total_sq, "total_sq", where)
     nn = _as_float(n, "n", where)

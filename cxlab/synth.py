@@ -110,7 +110,6 @@ from __future__ import annotations
 
 import json
 import math
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -124,6 +123,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
 from cxlab.errors import CxlabError
+from cxlab.periods import quarter_from_index, quarter_index
 from cxlab.schema import STAGES, TABLES
 
 __all__ = ["arrow_schema", "generate", "load_truth", "read_table"]
@@ -644,31 +644,20 @@ def _check_args(n_responses: int, seed: int, n_units: int, quarters: int, chunk:
             raise CxlabError(f"synth: {name} must be an integer >= {low}, got {value!r}")
 
 
-def _parse_quarter(label: str) -> int:
-    m = re.fullmatch(r"(\d{4})Q([1-4])", str(label))
-    if not m:
-        raise CxlabError(f"synth: last_quarter must look like '2026Q3', got {label!r}")
-    return int(m[1]) * 4 + int(m[2]) - 1
-
-
-def _quarter_label(k: int) -> str:
-    return f"{k // 4}Q{k % 4 + 1}"
-
-
 def _quarter_start_day(k: int) -> int:
     months = (k // 4 - 1970) * 12 + (k % 4) * 3
     return int(np.datetime64(months, "M").astype("datetime64[D]").astype(np.int64))
 
 
 def _design(seed: int, n_units: int, quarters: int, last_quarter: str) -> _Design:
-    last = _parse_quarter(last_quarter)
+    last = quarter_index(last_quarter, "synth: last_quarter")
     first = last - quarters + 1
     rng = np.random.default_rng(np.random.SeedSequence([seed, 0]))
     units = tuple(
         UNIT_NAMES[i] if i < len(UNIT_NAMES) else f"Unit {i + 1:02d}" for i in range(n_units)
     )
-    q_labels = tuple(_quarter_label(k) for k in range(first, last + 1))
-    lead = tuple(_quarter_label(k) for k in range(first - LAG, first))
+    q_labels = tuple(quarter_from_index(k) for k in range(first, last + 1))
+    lead = tuple(quarter_from_index(k) for k in range(first - LAG, first))
     q_start = np.array([_quarter_start_day(k) for k in range(first, last + 2)], dtype=np.int64)
 
     size = np.linspace(0.6, 1.5, n_units) if n_units > 1 else np.ones(1)

@@ -15,7 +15,8 @@ import statsmodels.formula.api as smf
 
 from cxlab import synth
 from cxlab.errors import CxlabError
-from cxlab.schema import STAGES, TABLES, quarter_label
+from cxlab.periods import quarter_labels
+from cxlab.schema import STAGES, TABLES
 
 N = 20_000
 SEED = 2026
@@ -151,7 +152,7 @@ def test_response_ranges(responses):
 
 def test_quarter_matches_survey_date(responses, truth):
     r = responses
-    assert (r["quarter"] == quarter_label(r["survey_date"])).all()
+    assert (r["quarter"] == quarter_labels(r["survey_date"])).all()
     assert set(r["quarter"]) == set(truth["quarters"])
     assert truth["quarters"][0] == "2023Q4" and truth["quarters"][-1] == "2026Q3"
     assert r["survey_date"].min() >= pd.Timestamp("2023-10-01")
