@@ -1075,7 +1075,6 @@ def touchpoint_effects(
     >>> round(float(crude["diff"])), bool(crude["p_crude"] < 0.001)
     (-18, True)
     """
-    from statsmodels.stats.multitest import multipletests
 
     level = check_level(level, "touchpoint_effects")
     pat = journey_patterns(
@@ -1103,10 +1102,7 @@ def touchpoint_effects(
     )
     for col in _ADJ_COLS[:-2]:
         out[col] = fit[col].to_numpy(float)
-    ok = out["p"].notna().to_numpy()
-    out["p_adj"] = np.nan
-    if ok.any():
-        out.loc[ok, "p_adj"] = multipletests(out.loc[ok, "p"].to_numpy(), method="holm")[1]
+    out["p_adj"] = stats.adjust_pvalues(out["p"].to_numpy(float), "holm")
     sig = (out["p_adj"] < 1 - level).to_numpy()
     out["verdict"] = np.where(
         sig & (out["odds_ratio"] < 1),
@@ -1559,8 +1555,8 @@ def touchpoint_vs_overall(
         cxy = g["sxy"] - n * mx * my
         r = (cxy / np.sqrt(cxx * cyy)).to_numpy(float)
         r = np.where(np.isfinite(r), np.clip(r, -1, 1), np.nan)
-        zc = sps.norm.ppf(0.5 + level / 2) / np.sqrt(np.where(n > 3, n - 3, np.nan))
-        zr = np.arctanh(np.clip(r, -0.999999, 0.999999))
+        zq = float(sps.norm.ppf(0.5 + level / 2))
+        r_low, r_high = stats.fisher_ci(r, 1 / np.sqrt(np.where(n > 3, n - 3, np.nan)), zq)
     out = pd.DataFrame(
         {
             "touchpoint": g[touchpoint],
@@ -1572,8 +1568,8 @@ def touchpoint_vs_overall(
             "gap_high": ghi,
             "p": p,
             "r": r,
-            "r_low": np.tanh(zr - zc),
-            "r_high": np.tanh(zr + zc),
+            "r_low": r_low,
+            "r_high": r_high,
         }
     )
     out["flag"] = np.where(out["n"] < min_n, "too few", "")
@@ -1624,7 +1620,6 @@ def channel_consistency(
     ('phone', 80.0, True)
     """
     from scipy.stats import chi2_contingency
-    from statsmodels.stats.multitest import multipletests
 
     from cxlab.metrics import nps
 
@@ -1672,10 +1667,7 @@ def channel_consistency(
     for c in ("worst_nps", "best_nps", "spread", "spread_low", "spread_high", "chi2", "dof", "p"):
         if c not in out:
             out[c] = np.nan
-    ok = out["p"].notna().to_numpy()
-    out["p_adj"] = np.nan
-    if ok.any():
-        out.loc[ok, "p_adj"] = multipletests(out.loc[ok, "p"].to_numpy(), method="holm")[1]
+    out["p_adj"] = stats.adjust_pvalues(out["p"].to_numpy(float), "holm")
     out["inconsistent"] = (out["p_adj"] < 1 - level).fillna(False).astype(bool)
     out["level"] = level
     out = out.sort_values(["spread", "touchpoint"], ascending=[False, True], na_position="last")
@@ -1733,7 +1725,6 @@ def channel_gaps(
     [['phone', -80.0], ['web', 80.0]]
     """
     from scipy.stats import norm
-    from statsmodels.stats.multitest import multipletests
 
     from cxlab.metrics import nps
 
@@ -1776,10 +1767,7 @@ def channel_gaps(
             }
         )
     out = pd.DataFrame(rows)
-    ok = out["p"].notna().to_numpy()
-    out["p_adj"] = np.nan
-    if ok.any():
-        out.loc[ok, "p_adj"] = multipletests(out.loc[ok, "p"].to_numpy(), method="holm")[1]
+    out["p_adj"] = stats.adjust_pvalues(out["p"].to_numpy(float), "holm")
     sig = (out["p_adj"] < 1 - level).to_numpy()
     out["verdict"] = np.where(
         sig & (out["gap"] < 0), "below", np.where(sig & (out["gap"] > 0), "above", "")

@@ -276,8 +276,7 @@ def nps(
     total = d + p + r
     n_eff = None
     if weight is not None:
-        with np.errstate(invalid="ignore", divide="ignore"):
-            n_eff = np.where(total > 0, total**2 / summary["sum_w2"].to_numpy(float), 0.0)
+        n_eff = stats.kish_n(total, summary["sum_w2"].to_numpy(float))
     if cells is None:
         est = stats.nps_counts(
             d,
@@ -372,7 +371,7 @@ def _scale_metric(
     g = pd.concat([groups.reset_index(drop=True), sums], axis=1)
     sw, sw2 = g["sw"].astype(float).to_numpy(), g["sw2"].astype(float).to_numpy()
     with np.errstate(invalid="ignore", divide="ignore"):
-        n_eff = np.where(sw > 0, sw**2 / sw2, 0.0)
+        n_eff = np.asarray(stats.kish_n(sw, sw2), dtype=float)
         share = g["top"].to_numpy(float) / sw
         mean = g["sx"].to_numpy(float) / sw
         var = g["sxx"].to_numpy(float) / sw - mean**2

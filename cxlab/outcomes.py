@@ -46,7 +46,6 @@ import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 from scipy import stats as sps
-from statsmodels.stats.multitest import multipletests
 
 from cxlab import stats as cxstats
 from cxlab._checks import as_table, check_columns, check_level
@@ -178,11 +177,6 @@ def _demean(df: pd.DataFrame, cols: Sequence[str]) -> pd.DataFrame:
         v = df[c].to_numpy(float)
         out[c] = v - (np.bincount(codes, weights=v) / counts)[codes]
     return out
-
-
-def _fisher_ci(r: float, se_z: float, z: float) -> tuple[float, float]:
-    zr = np.arctanh(np.clip(r, -0.9999999, 0.9999999))
-    return float(np.tanh(zr - z * se_z)), float(np.tanh(zr + z * se_z))
 
 
 # ----------------------------------------------------------------------------- panel
@@ -365,14 +359,14 @@ def build_panel(
     n = p["n"].fillna(0).to_numpy(float)
     with np.errstate(invalid="ignore", divide="ignore"):
         tot = p["_w"].to_numpy(float)
-        n_eff = np.where(tot > 0, tot**2 / p["_w2"].to_numpy(float), 0.0)
+        n_eff = cxstats.kish_n(np.nan_to_num(tot), p["_w2"].fillna(0).to_numpy(float))
         det = p["detractors"].to_numpy(float) / tot
         pro = p["promoters"].to_numpy(float) / tot
         p["nps"] = 100.0 * (pro - det)
         p["nps_var"] = 1e4 * (pro + det - (pro - det) ** 2) / n_eff
         for name in ("csat", "ces"):
             wk = p[f"{name}_w"].to_numpy(float)
-            k_eff = np.where(wk > 0, wk**2 / p[f"{name}_w2"].to_numpy(float), 0.0)
+            k_eff = cxstats.kish_n(np.nan_to_num(wk), p[f"{name}_w2"].fillna(0).to_numpy(float))
             top = p[f"{name}_top"].to_numpy(float) / wk
             mean = p[f"{name}_s"].to_numpy(float) / wk
             # sample variance; weighted: the weighted variance with the Kish correction
@@ -531,7 +525,8 @@ def _corr_one(
     se_z = 1.0 / np.sqrt(df - 1)  # n - 3 for the pooled case
     if method == "spearman":
         se_z *= np.sqrt(1.06)  # Fieller, Hartley & Pearson (1957)
-    low, high = _fisher_ci(r, se_z, z)
+    lo, hi = cxstats.fisher_ci(r, se_z, z)
+    low, high = float(lo), float(hi)
     t = r * np.sqrt(df / max(1e-300, 1 - r * r))
     p = float(2 * sps.t.sf(abs(t), df))
     return r, low, high, p, df
@@ -634,27 +629,14 @@ def correlations(
                         }
                     )
     out = pd.DataFrame(rows)
-    out["p_adj"] = _adjust(out["p"].to_numpy(float), correction)
+    out["p_adj"] = cxstats.adjust_pvalues(out["p"].to_numpy(float), correction)
     out["significant"] = out["p_adj"] < 1 - level
     cols = ["metric", "outcome", "lag", "method", "scope", "n", "n_units", "n_periods", "r"]
     return out[[*cols, "low", "high", "p", "p_adj", "significant", "caution"]]
 
 
-def _adjust(p: np.ndarray, correction: str) -> np.ndarray:
-    out = np.full(len(p), np.nan)
-    ok = np.isfinite(p)
-    if correction == "none" or not ok.any():
-        out[ok] = p[ok]
-        return out
-    try:
-        out[ok] = multipletests(p[ok], method=correction)[1]
-    except ValueError as exc:
-        raise CxlabError(f"unknown multiple-comparison correction {correction!r}: {exc}") from None
-    return out
-
-
 def _interval_levels(p: np.ndarray, correction: str, alpha: float) -> tuple[np.ndarray, str]:
-    """Per-row error rates for intervals that agree with ``_adjust(p, correction)``.
+    """Per-row error rates for intervals that agree with ``stats.adjust_pvalues(p, correction)``.
 
     Holm: the step-down level ``alpha / (m - i + 1)`` for the i-th smallest p-value,
     frozen at the first step that is not rejected; Bonferroni: ``alpha / m``;
@@ -724,7 +706,7 @@ def lag_correlations(
         r, low, high, p, _df = _corr_one(pairs, method, within, z)
         rows.append({"lag": int(k), "n": len(pairs), "r": r, "low": low, "high": high, "p": p})
     out = pd.DataFrame(rows)
-    out["p_adj"] = _adjust(out["p"].to_numpy(float), correction)
+    out["p_adj"] = cxstats.adjust_pvalues(out["p"].to_numpy(float), correction)
     out["best"] = False
     out.loc[out["r"].abs().idxmax(), "best"] = True
     out["metric"], out["outcome"] = metric, outcome
@@ -1373,7 +1355,7 @@ def effects(
                 )
             rows.append(row)
     out = pd.concat(rows, ignore_index=True)
-    out["p_adj"] = _adjust(out["p"].to_numpy(float), correction)
+    out["p_adj"] = cxstats.adjust_pvalues(out["p"].to_numpy(float), correction)
     return out
 
 
@@ -1630,7 +1612,7 @@ def granger(
         )
     out = pd.DataFrame(rows)
     if len(out):
-        out["p_adj"] = _adjust(out["p"].to_numpy(float), correction)
+        out["p_adj"] = cxstats.adjust_pvalues(out["p"].to_numpy(float), correction)
     n_units = df["unit"].nunique()
     if n_units > maxlag and len(df) - n_units > len(names) + 1:
         # the cluster-robust covariance has rank <= G - 1: the joint test needs G > maxlag
@@ -1806,7 +1788,7 @@ def horse_race(
             }
         )
     out = pd.DataFrame(rows)
-    out["p_adj"] = _adjust(out["p"].to_numpy(float), correction)
+    out["p_adj"] = cxstats.adjust_pvalues(out["p"].to_numpy(float), correction)
     a_row, how = _interval_levels(out["p"].to_numpy(float), correction, 1 - level)
     with np.errstate(invalid="ignore"):
         tq = sps.t.ppf(1 - a_row / 2, t_n - 1) if t_n > 1 else np.full(len(out), np.nan)

@@ -14,7 +14,6 @@ import ibis
 import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
-from statsmodels.stats.multitest import multipletests
 
 from cxlab import stats
 from cxlab._html import html_escape, md_escape
@@ -156,11 +155,7 @@ def versus_rest(result: pd.DataFrame, *, level: float | None = None) -> pd.DataF
     out["nps_rest"] = rest_nps
     out["diff_rest"] = diffs
     out["p_rest"] = ps
-    p = np.asarray(ps, float)
-    ok = ~np.isnan(p)
-    p_adj = np.full_like(p, np.nan)
-    if ok.any():
-        p_adj[ok] = multipletests(p[ok], method="holm")[1]
+    p_adj = stats.adjust_pvalues(ps, "holm")
     out["p_adj"] = p_adj
     sig = p_adj < 1 - level
     out["verdict"] = np.where(sig & (out["diff_rest"] < 0), "below", "")

@@ -60,8 +60,10 @@ __all__ = [
     "BASE_BANDS",
     "BASE_MARKS",
     "NPS_METHODS",
+    "adjust_pvalues",
     "base_flag",
     "base_legend",
+    "fisher_ci",
     "kish_n",
     "mean_ci",
     "nps_bootstrap_cells",
@@ -1213,3 +1215,78 @@ def kish_n(sum_w: Any, sum_w2: Any) -> float | np.ndarray:
         # (sum w)^2 overflows before sum w^2 does for huge weights: same ratio, rearranged
         out = np.where(np.isfinite(out), out, (sw / np.sqrt(safe)) ** 2)
     return float(out) if out.ndim == 0 else out
+
+
+def adjust_pvalues(p: Any, correction: str = "holm") -> np.ndarray:
+    """Multiple-comparison adjusted p-values; missing p-values stay missing.
+
+    Parameters
+    ----------
+    p : array-like of float
+        Raw p-values; NaN (a test that could not be run) is kept as NaN and
+        does not count towards the family.
+    correction : str, default "holm"
+        Any method of statsmodels' ``multipletests`` (``"holm"``,
+        ``"bonferroni"``, ``"fdr_bh"``...), or ``"none"``.
+
+    Returns
+    -------
+    numpy.ndarray
+        Adjusted p-values, same length as ``p``.
+
+    References
+    ----------
+    Holm, S. (1979). A simple sequentially rejective multiple test procedure.
+    Scandinavian Journal of Statistics, 6(2), 65-70. Computed by
+    ``statsmodels.stats.multitest.multipletests``.
+
+    Examples
+    --------
+    >>> adjust_pvalues([0.01, float("nan"), 0.04]).round(3).tolist()
+    [0.02, nan, 0.04]
+    """
+    from statsmodels.stats.multitest import multipletests
+
+    arr = np.asarray(p, dtype=float)
+    out = np.full(arr.shape, np.nan)
+    ok = np.isfinite(arr)
+    if correction == "none" or not ok.any():
+        out[ok] = arr[ok]
+        return out
+    try:
+        out[ok] = multipletests(arr[ok], method=correction)[1]
+    except ValueError as exc:
+        raise CxlabError(f"unknown multiple-comparison correction {correction!r}: {exc}") from None
+    return out
+
+
+def fisher_ci(r: Any, se_z: Any, z: float) -> tuple[np.ndarray, np.ndarray]:
+    """Interval of a correlation through Fisher's z: ``tanh(atanh(r) -/+ z * se_z)``.
+
+    Parameters
+    ----------
+    r : float or array-like
+        Correlation(s); NaN stays NaN, |r| = 1 is clipped just inside.
+    se_z : float or array-like
+        Standard error on the z scale (``1 / sqrt(n - 3)`` for a Pearson r of n pairs).
+    z : float
+        Normal critical value (1.96 for 95%).
+
+    Returns
+    -------
+    (low, high) : numpy arrays (0-d for scalar input)
+
+    References
+    ----------
+    Fisher, R. A. (1921). On the "probable error" of a coefficient of correlation
+    deduced from a small sample. Metron, 1, 3-32.
+
+    Examples
+    --------
+    >>> lo, hi = fisher_ci(0.5, 1 / np.sqrt(97), 1.959964)
+    >>> round(float(lo), 3), round(float(hi), 3)
+    (0.337, 0.634)
+    """
+    zr = np.arctanh(np.clip(np.asarray(r, dtype=float), -0.9999999, 0.9999999))
+    width = z * np.asarray(se_z, dtype=float)
+    return np.tanh(zr - width), np.tanh(zr + width)
