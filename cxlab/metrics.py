@@ -25,6 +25,7 @@ import pandas as pd
 from cxlab import stats
 from cxlab._checks import as_table, check_columns
 from cxlab.errors import CxlabError
+from cxlab.schema import SCALES
 
 DEFAULT_BANDS = stats.BASE_BANDS
 
@@ -231,7 +232,7 @@ def nps(
 
     stats.check_prior(prior, method, "nps")  # before any work in the engine
 
-    groups, hist = _histogram(t, score, by_, weight, (0, 10))
+    groups, hist = _histogram(t, score, by_, weight, SCALES[("responses", "ltr")])
     x = hist["_score"]
     cat = np.select([x <= lo_break, x > hi_break], [-1, 1], 0)
     value, scaled = hist["w"], hist["ws"]
@@ -436,7 +437,14 @@ def csat(
     0  4     75.0  4.25
     """
     return _scale_metric(
-        data, score, by=by, weight=weight, level=level, scale=(1, 5), top=4, bands=bands
+        data,
+        score,
+        by=by,
+        weight=weight,
+        level=level,
+        scale=SCALES[("responses", "csat")],
+        top=4,
+        bands=bands,
     )
 
 
@@ -461,5 +469,12 @@ def ces(
     0  4     50.0   4.5
     """
     return _scale_metric(
-        data, score, by=by, weight=weight, level=level, scale=(1, 7), top=5, bands=bands
+        data,
+        score,
+        by=by,
+        weight=weight,
+        level=level,
+        scale=SCALES[("responses", "ces")],
+        top=5,
+        bands=bands,
     )
