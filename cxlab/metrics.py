@@ -26,6 +26,7 @@ from cxlab import stats
 from cxlab._checks import as_table, check_columns
 from cxlab.errors import CxlabError
 from cxlab.schema import SCALES
+from cxlab.stats.intervals import check_prior
 
 DEFAULT_BANDS = stats.BASE_BANDS
 
@@ -230,7 +231,7 @@ def nps(
             f"breaks must satisfy 0 <= detractor max < passive max < 10, not {breaks}."
         )
 
-    stats.check_prior(prior, method, "nps")  # before any work in the engine
+    check_prior(prior, method, "nps")  # before any work in the engine
 
     groups, hist = _histogram(t, score, by_, weight, SCALES[("responses", "ltr")])
     x = hist["_score"]

@@ -182,7 +182,7 @@ def test_score_matches_brute_force_inversion(counts):
 
 
 def test_tango_closed_form_mle_matches_slsqp():
-    from cxlab.stats import _tango_restricted_q
+    from cxlab.stats.intervals import _tango_restricted_q
 
     d, pa, p = 12, 30, 58
     n = d + pa + p
