@@ -93,7 +93,7 @@ def test_chunk_size_only_splits_files(out, tmp_path):
 def test_blocks_give_exact_response_count(tmp_path, monkeypatch):
     # several internal blocks (and a short last one) still give exactly n responses and
     # unique, gap-free ids
-    monkeypatch.setattr(synth, "_BLOCK_RESPONSES", 1_500)
+    monkeypatch.setattr(synth.company, "BLOCK_RESPONSES", 1_500)
     folder = synth.generate(tmp_path / "blocks", n_responses=4_000, seed=3, n_units=3)
     r = synth.read_table(folder, "responses")
     assert len(r) == 4_000
