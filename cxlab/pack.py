@@ -309,7 +309,8 @@ def pack(
     units : list of str, optional
         Units to report on (default: every unit with responses that quarter).
     out_dir : path
-        Where the reports and the index go (created; checked writable first).
+        Where the reports and the index go (checked writable first; created only
+        once a report or the index is written).
     jobs : int
         Reports rendered at once, each in its own process and kernel.
     level : float
@@ -337,7 +338,6 @@ def pack(
     render.check_out_dir(out_dir)  # the checks every report gets, before any kernel
     params = {"quarter": quarter, "unit": "ALL", "warehouse": str(db), "level": float(level)}
     render.check_values(QUARTERLY, params)
-    out_dir.mkdir(parents=True, exist_ok=True)
     con = warehouse.connect(db)
     try:
         counts = _table_counts(con)
@@ -435,6 +435,10 @@ def pack(
     for job, why in failed:
         title = job["analysis"].title if "analysis" in job else f"Quarterly report, {job['unit']}"
         skipped.append({"title": title, "reason": f"failed to render: {why}", "fix": ""})
+    try:  # created by the first report written, or here if none was
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise CxlabError(f"{out_dir}: cannot create the output folder: {exc.strerror}.") from None
     index = write_index(out_dir, quarter, rows, analyses, skipped, level=level)
     if failed:
         names = ", ".join(j["name"] for j, _ in failed)
