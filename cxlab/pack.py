@@ -318,7 +318,7 @@ def pack(
     pdf : bool
         Also print each report to PDF with headless Chromium.
     progress : bool
-        Show a progress bar that advances as reports finish.
+        Show a progress bar that advances as reports finish (when stderr is a terminal).
 
     Raises
     ------
@@ -409,7 +409,9 @@ def pack(
     order = sorted(range(len(jobs_list)), key=lambda i: "unit" in jobs_list[i])  # slow ones first
     with ProcessPoolExecutor(max_workers=max(1, jobs)) as pool:
         futures = {pool.submit(_render_one, jobs_list[i], out_dir): i for i in order}
-        bar = tqdm(total=len(futures), desc="reports", unit="report", disable=not progress)
+        bar = tqdm(  # disable=None: no bar when stderr is not a terminal (logs, pipes)
+            total=len(futures), desc="reports", unit="report", disable=None if progress else True
+        )
         for fut in as_completed(futures):
             i = futures[fut]
             try:
