@@ -8,19 +8,137 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
+from typer.core import TyperCommand
 
 from cxlab.errors import CxlabError
 
+# Help must come quickly (issue #8: `cxlab --help` in under 0.3 s; see
+# benchmarks/RESULTS.md). Two things typer would otherwise import for it:
+# - rich (and pygments, markdown-it) to draw help panels: plain click help instead,
+#   which also prints notebook comments as they are, never as rich markup;
+# - pydantic, to coerce the value of the group's own --help flag whenever a
+#   subcommand runs (typer builds a TypeAdapter for its None default): the group's
+#   --help below defaults to False, which typer passes through unconverted.
 app = typer.Typer(
     name="cxlab",
     help="Customer-experience research toolkit.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+    add_help_option=False,  # replaced by _root's --help
 )
+
+
+def _show_help(ctx: typer.Context, value: bool) -> None:
+    if value:
+        typer.echo(ctx.get_help())
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    help: Annotated[
+        bool,
+        typer.Option(
+            "--help",
+            is_eager=True,
+            expose_value=False,
+            callback=_show_help,
+            help="Show this message and exit.",
+        ),
+    ] = False,
+) -> None:
+    """Customer-experience research toolkit."""
+
+
+def _printable(text: str) -> str:
+    """Text from a notebook, with control characters shown escaped (not sent to the terminal)."""
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode() for c in text)
+
+
+def _shown_path(path: Path) -> str:
+    """``path`` relative to the working directory when it is below it."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
+def _default_text(source: str) -> str:
+    """A default as one would type it after ``-p name=``: strings without quotes."""
+    import ast
+
+    try:
+        value = ast.literal_eval(source)
+    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+        return source
+    return value if isinstance(value, str) and value else source
+
+
+def _notebooks() -> Path:
+    from cxlab.pack import NOTEBOOKS
+
+    return NOTEBOOKS
+
+
+class _RenderCommand(TyperCommand):
+    """``cxlab render``: the help ends with each shipped notebook's parameters.
+
+    They are read from the notebooks' JSON only when help is printed (no kernel,
+    no papermill; :mod:`cxlab._nbparams`).
+    """
+
+    def format_epilog(self, ctx: Any, formatter: Any) -> None:
+        from cxlab._nbparams import read_parameters
+
+        super().format_epilog(ctx, formatter)
+        folder = _notebooks()
+        notebooks = sorted(folder.glob("*.ipynb"))
+        title = f"Notebooks in {_printable(_shown_path(folder))}/ (-p name=value)"
+        with formatter.section(title):
+            if not notebooks:
+                formatter.write_text("(none)")
+            for nb in notebooks:
+                formatter.write_text(_printable(nb.name))
+                with formatter.indentation():
+                    try:
+                        params = read_parameters(nb)
+                    except CxlabError as exc:
+                        formatter.write_text(f"(parameters not readable: {_printable(str(exc))})")
+                        continue
+                    formatter.write_dl(
+                        [
+                            (
+                                _printable(p.name),
+                                _printable(
+                                    (f"{p.help} " if p.help else "")
+                                    + f"[default: {_default_text(p.default)}]"
+                                ),
+                            )
+                            for p in params
+                        ]
+                    )
+
+
+class _PackCommand(TyperCommand):
+    """``cxlab pack``: the help ends with the notebooks the pack renders."""
+
+    def format_epilog(self, ctx: Any, formatter: Any) -> None:
+        from cxlab.pack import ANALYSES, QUARTERLY
+
+        super().format_epilog(ctx, formatter)
+        folder = _shown_path(_notebooks())
+        with formatter.section(f"Reports (notebooks in {_printable(folder)}/)"):
+            rows = [(QUARTERLY.name, "the company and each unit (--quarter, --units, --level)")]
+            rows += [
+                (a.notebook, f"{a.title} (needs data in: {', '.join(a.needs)})") for a in ANALYSES
+            ]
+            formatter.write_dl([(_printable(a), _printable(b)) for a, b in rows])
+
 
 DEFAULT_DB = Path("data/cxlab.duckdb")
 
@@ -166,7 +284,7 @@ def unload(
     typer.echo(warehouse.unload(load_id, db=db))
 
 
-@app.command()
+@app.command(cls=_RenderCommand)
 def render(
     notebook: Annotated[Path, typer.Argument(help="Parameterized notebook.")],
     param: Annotated[
@@ -176,7 +294,18 @@ def render(
     out: Annotated[Path, typer.Option(help="Output folder.")] = Path("reports"),
     name: Annotated[str | None, typer.Option(help="Output file stem.")] = None,
 ) -> None:
-    """Execute a notebook with papermill and export one self-contained HTML file."""
+    """Execute a notebook with papermill and export one self-contained HTML file.
+
+    Each -p name=value sets a parameter of the notebook's cell tagged
+    "parameters" (listed below for the shipped notebooks); values are checked
+    before any kernel starts. The report and the executed notebook go to --out.
+
+    Example, the drivers analysis of the demo warehouse by dominance analysis:
+
+    \b
+      cxlab render notebooks/drivers.ipynb -p warehouse=data/demo/cxlab.duckdb \\
+        -p method=dominance -p unit=ALL --out reports
+    """
     from cxlab import render as _render
 
     html = _render.render(notebook, _render.parse_params(param or []), out_dir=out, name=name)
@@ -198,7 +327,7 @@ def synth(
     typer.echo(str(path))
 
 
-@app.command()
+@app.command(cls=_PackCommand)
 def pack(
     db: Annotated[Path, typer.Option(help="DuckDB warehouse file.")] = DEFAULT_DB,
     quarter: Annotated[str, typer.Option(help="'YYYYQn' or 'latest'.")] = "latest",
@@ -215,6 +344,12 @@ def pack(
 
     Analyses whose tables are empty are left out, and the index says which table to
     load to get them (e.g. "outcomes table is empty: cxlab ingest outcomes FILE").
+
+    Example, two units of the demo warehouse for one quarter:
+
+    \b
+      cxlab pack --db data/demo/cxlab.duckdb --quarter 2026Q3 \\
+        --units Nordics --units DACH --out reports
     """
     from cxlab import pack as _pack
 

@@ -309,7 +309,8 @@ def pack(
     units : list of str, optional
         Units to report on (default: every unit with responses that quarter).
     out_dir : path
-        Where the reports and the index go (created; checked writable first).
+        Where the reports and the index go (checked writable first; created only
+        once a report or the index is written).
     jobs : int
         Reports rendered at once, each in its own process and kernel.
     level : float
@@ -317,7 +318,7 @@ def pack(
     pdf : bool
         Also print each report to PDF with headless Chromium.
     progress : bool
-        Show a progress bar that advances as reports finish.
+        Show a progress bar that advances as reports finish (when stderr is a terminal).
 
     Raises
     ------
@@ -337,7 +338,6 @@ def pack(
     render.check_out_dir(out_dir)  # the checks every report gets, before any kernel
     params = {"quarter": quarter, "unit": "ALL", "warehouse": str(db), "level": float(level)}
     render.check_values(QUARTERLY, params)
-    out_dir.mkdir(parents=True, exist_ok=True)
     con = warehouse.connect(db)
     try:
         counts = _table_counts(con)
@@ -409,7 +409,9 @@ def pack(
     order = sorted(range(len(jobs_list)), key=lambda i: "unit" in jobs_list[i])  # slow ones first
     with ProcessPoolExecutor(max_workers=max(1, jobs)) as pool:
         futures = {pool.submit(_render_one, jobs_list[i], out_dir): i for i in order}
-        bar = tqdm(total=len(futures), desc="reports", unit="report", disable=not progress)
+        bar = tqdm(  # disable=None: no bar when stderr is not a terminal (logs, pipes)
+            total=len(futures), desc="reports", unit="report", disable=None if progress else True
+        )
         for fut in as_completed(futures):
             i = futures[fut]
             try:
@@ -435,6 +437,10 @@ def pack(
     for job, why in failed:
         title = job["analysis"].title if "analysis" in job else f"Quarterly report, {job['unit']}"
         skipped.append({"title": title, "reason": f"failed to render: {why}", "fix": ""})
+    try:  # created by the first report written, or here if none was
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise CxlabError(f"{out_dir}: cannot create the output folder: {exc.strerror}.") from None
     index = write_index(out_dir, quarter, rows, analyses, skipped, level=level)
     if failed:
         names = ", ".join(j["name"] for j, _ in failed)

@@ -1318,7 +1318,7 @@ def render(
         accepted for a float). A string that names an existing file relative
         to the current directory is passed as an absolute path.
     out_dir : path-like, default "reports"
-        Output folder, created if needed.
+        Output folder, created when the report (or a failure notebook) is written.
     name : str, optional
         Output file stem; default is the notebook stem followed by the given
         parameter values, e.g. ``nps_2026Q3_0.9``.
@@ -1387,12 +1387,8 @@ def render(
     ipynb_path = out / f"{stem}.ipynb"
     failed_path = out / f"{stem}.failed.ipynb"
     _render_time()  # validates SOURCE_DATE_EPOCH before the kernel starts
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise RenderError(
-            f"Output folder {out} could not be created ({exc.strerror or exc})."
-        ) from None
+    # The output folder is created only when something is written to it (check_out_dir
+    # has checked it can be), so a render that fails leaves no empty folder behind.
 
     with tempfile.TemporaryDirectory(prefix="cxlab-render-") as tmpdir:
         tmp = Path(tmpdir)

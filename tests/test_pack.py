@@ -69,6 +69,7 @@ def test_bad_arguments_are_refused_before_any_report(qualtrics_only: Path, tmp_p
         pack.pack(qualtrics_only, quarter="2027Q1", out_dir=out, progress=False)
     with pytest.raises(CxlabError, match=r"'Oslp' \(did you mean 'Oslo'\?\)"):
         pack.pack(qualtrics_only, units=["Oslp"], out_dir=out, progress=False)
+    assert not out.exists()  # created only when a report or the index is written
     with pytest.raises(CxlabError, match="Use 0.95, not 95"):
         pack.pack(qualtrics_only, level=95, out_dir=out, progress=False)
     (tmp_path / "afile").write_text("x")
@@ -89,6 +90,7 @@ def test_pack_of_a_survey_only_warehouse(
         timeout=600,
     )
     assert res.returncode == 0, res.stderr[-3000:]
+    assert res.stderr == ""  # no kernel noise, no progress bar when stderr is not a terminal
     index = out / "index.html"
     assert res.stdout.strip() == f"Reports are in {index.resolve()}"
     page = unescape(index.read_text(encoding="utf-8"))

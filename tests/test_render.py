@@ -182,6 +182,13 @@ def test_unknown_kernel_is_a_render_error(nb_dir, tmp_path):
     assert not list(tmp_path.glob("*.html"))
 
 
+def test_failed_render_leaves_no_new_output_folder(nb_dir, tmp_path):
+    out = tmp_path / "new" / "reports"
+    with pytest.raises(RenderError, match="no-such-kernel-xyz"):
+        rd.render(nb_dir / "params_demo.ipynb", {}, out_dir=out, kernel_name="no-such-kernel-xyz")
+    assert not (tmp_path / "new").exists()
+
+
 def test_render_error_is_a_cxlab_error():
     assert issubclass(RenderError, CxlabError)
 

@@ -64,7 +64,11 @@ def nps_counts(
         n and near the edges (zero width when everyone is in one category).
         ``adjusted-wald`` (default): add 0.75 detractors, 1.5 passives and 0.75
         promoters (n + 3) and take centre and SE from the adjusted counts (Sauro &
-        Lewis / MeasuringU; default of Rocks' R package ``NPS``).
+        Lewis / MeasuringU). In Rocks' R package ``NPS`` this is
+        ``nps_test(x, test = "adjusted.wald")``: there ``test`` defaults to
+        ``"wald"``, and only the pseudo-counts are defaults
+        (``pseudo_observations = c(0.75, 1.50, 0.75)``, used with
+        ``"adjusted.wald"`` alone; github.com/brendan-r/NPS, ``R/nps_tests.R``).
         ``score``: Tango (1998) score interval -- promoters and detractors are the
         discordant cells of a paired table; the test of ``P - D = delta`` uses the
         variance at the restricted MLE (closed form, a quadratic) and the bounds are
