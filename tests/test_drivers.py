@@ -15,16 +15,19 @@ import statsmodels.api as sm
 import statsmodels.datasets
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
+from matplotlib.collections import LineCollection, PathCollection
 
 from cxlab import warehouse
 from cxlab.errors import CxlabError
 from cxlab.key_drivers import (
+    KeyDrivers,
     adjacent_pairs,
     base_text,
     driver_frame,
     drivers,
     importance_performance,
     moments,
+    plot_importance,
     plot_importance_performance,
     ranking_text,
     relative_weights,
@@ -83,7 +86,8 @@ def test_shapley_equals_lmg_by_permutation_and_general_dominance(longley):
     df, y, xs = longley
     lmg = _lmg_by_permutations(df, y, xs)
     sh = drivers(df, y, xs, method="shapley").set_index("driver")
-    dom = drivers(df, y, xs, method="dominance").set_index("driver")
+    dom_fit = KeyDrivers(method="dominance").fit(df, y, xs)
+    dom = dom_fit.importance_.set_index("driver")
     for x in xs:
         assert sh.loc[x, "importance"] == pytest.approx(lmg[x], abs=1e-10)
         assert dom.loc[x, "importance"] == pytest.approx(lmg[x], abs=1e-10)
@@ -96,7 +100,7 @@ def test_shapley_equals_lmg_by_permutation_and_general_dominance(longley):
     for x in xs:
         assert sh.loc[x, "sign"] == np.sign(coef[x])
     # conditional dominance at size 0 is r^2, at size p-1 the usefulness of the driver
-    cond = dom.attrs["conditional_dominance"]
+    cond = dom_fit.conditional_dominance_
     for x in xs:
         assert cond.loc[x, "k=0"] == pytest.approx(_ols_r2(df, y, [x]), abs=1e-10)
         rest = [v for v in xs if v != x]
@@ -108,8 +112,7 @@ def test_shapley_equals_lmg_by_permutation_and_general_dominance(longley):
 def test_complete_dominance_matches_brute_force():
     ds = statsmodels.datasets.stackloss.load_pandas()
     df, y, xs = ds.data.astype(float), ds.endog_name, list(ds.exog.columns)
-    res = drivers(df, y, xs, method="dominance")
-    comp = res.attrs["complete_dominance"]
+    comp = KeyDrivers(method="dominance").fit(df, y, xs).complete_dominance_
     for a in xs:
         for b in xs:
             if a == b:
@@ -173,9 +176,9 @@ def test_engine_correlation_matrix_equals_numpy_on_duckdb_file(tmp_path):
     assert m.n == len(complete) and m.n_rows == 2000 and m.n_dropped == len(df) - len(complete)
     assert m.corr == pytest.approx(np.corrcoef(complete.to_numpy().T), abs=1e-12)
     assert m.cov == pytest.approx(np.cov(complete.to_numpy().T, ddof=0), rel=1e-10)
-    res = drivers(t, "y", ["a", "b", "c"], method="shapley")
-    assert res.attrs["n_dropped"] == len(df) - len(complete)
-    assert (res["n"] == len(complete)).all()
+    fit = KeyDrivers(method="shapley").fit(t, "y", ["a", "b", "c"])
+    assert fit.n_dropped_ == len(df) - len(complete)
+    assert (fit.importance_["n"] == len(complete)).all()
 
 
 def _toy(n: int, seed: int) -> pd.DataFrame:
@@ -357,11 +360,12 @@ def test_driver_frame_pivots_like_pandas(demo_drivers, demo_warehouse):
 def test_demo_recovers_planted_key_weaknesses(demo_drivers, method):
     wide, truth = demo_drivers
     attrs = truth["drivers"]["attributes"]
-    res = drivers(wide, "ltr", attrs, method=method, weight="weight")
+    fit = KeyDrivers(method=method, weight="weight").fit(wide, "ltr", attrs)
+    res = fit.importance_
     top3 = set(res["driver"].head(3))
     assert top3 == set(truth["drivers"]["key_weaknesses"])
     assert (res["sign"] == 1).all()
-    assert res.attrs["n_dropped"] > 0  # "don't know" answers are dropped listwise
+    assert fit.n_dropped_ > 0  # "don't know" answers are dropped listwise
     if method != "correlation":
         ip = importance_performance(res)
         weak = set(ip.loc[ip["quadrant"] == "key weakness", "driver"])
@@ -390,7 +394,7 @@ def test_importance_performance_chart(demo_drivers):
         "secondary weakness",
         "secondary strength",
     }
-    assert ip.attrs["importance_cut"] == pytest.approx(0.1)  # mean share over 10 drivers
+    assert ip["importance_cut"].to_numpy() == pytest.approx(0.1)  # mean share over 10 drivers
     ax = plot_importance_performance(ip, title="Drivers of LTR")
     texts = {t.get_text() for t in ax.texts}
     assert set(truth["drivers"]["attributes"]) <= texts
@@ -520,8 +524,9 @@ def test_ranking_text_covers_every_adjacent_pair():
     x = rng.normal(size=(2000, 4))
     df = pd.DataFrame(x, columns=list("abcd"))
     df["y"] = 3 * df["a"] + 1.5 * df["b"] + 0.4 * df["c"] + 0.4 * df["d"] + rng.normal(size=2000)
-    res = drivers(df, "y", list("abcd"), method="shapley", bootstrap=100)
-    adj = adjacent_pairs(res)
+    fit = KeyDrivers(method="shapley", n_boot=100).fit(df, "y", list("abcd"))
+    res = fit.importance_
+    adj = adjacent_pairs(fit)
     assert adj["rank"].tolist() == [1, 2, 3]
     assert adj["driver"].tolist() == res["driver"].head(3).tolist()
     assert adj["next_driver"].tolist() == res["driver"].iloc[1:].tolist()
@@ -530,13 +535,12 @@ def test_ranking_text_covers_every_adjacent_pair():
     assert adj["diff"].to_numpy() == pytest.approx(-np.diff(res["share"].to_numpy()))
     # a and b are far apart, b and the next too; c and d were planted equal
     assert adj["separated"].tolist()[:2] == [True, True] and not adj["separated"].iloc[2]
-    text = ranking_text(res)
+    text = ranking_text(fit)
     for k in (1, 2, 3):
         assert f"{k} vs {k + 1} (" in text
     assert text.count("cannot be told apart") == 1 and text.count(", told apart") == 2
-    # without replicates: the overlap of the share intervals, still every pair
+    # without replicates (the table alone): the overlap of the share intervals, every pair
     plain = res.copy()
-    plain.attrs = {}
     assert adjacent_pairs(plain)["basis"].eq("overlap").all()
     assert ranking_text(plain).count(" vs ") == 3
     assert "bootstrap = 0" in ranking_text(drivers(df, "y", list("abcd")))
@@ -572,3 +576,131 @@ def test_base_text_and_chart_labels_name_n_and_effective_n():
     ax = Figure().subplots()
     plots.plot_intervals(frame.drop(columns="n_eff"), "driver", estimate="share", ax=ax)
     assert all(t.get_text().endswith(f"(n={n:,})") for t in ax.get_yticklabels())
+
+
+# ------------------------------------------------- the fitted object and the plain table
+
+
+def test_drivers_table_has_no_attrs_and_merges_under_pandas_3():
+    # attrs holding DataFrames made pandas 3 raise "The truth value of a DataFrame is
+    # ambiguous" when a dominance result was merged with itself
+    df = _toy(300, 11)
+    for method in ("dominance", "shapley"):
+        res = drivers(df, "y", list("abcd"), method=method, n_boot=20)
+        assert res.attrs == {}
+        merged = res.merge(res[["driver"]], on="driver")
+        assert merged["driver"].tolist() == res["driver"].tolist()
+    ip = importance_performance(res)
+    assert ip.attrs == {}
+    assert ip.merge(ip[["driver"]], on="driver").shape == ip.shape
+
+
+def test_key_drivers_holds_every_part_of_the_result():
+    df = _toy(400, 12)
+    df.loc[:9, "c"] = np.nan
+    df["w"] = np.random.default_rng(13).uniform(0.5, 2.0, len(df))
+    fit = KeyDrivers(method="dominance", weight="w", n_boot=30, seed=3).fit(
+        df, score="y", drivers=list("abcd")
+    )
+    table = drivers(df, "y", list("abcd"), method="dominance", weight="w", n_boot=30, seed=3)
+    pd.testing.assert_frame_equal(fit.importance_, table)
+    complete = df.dropna()
+    w = complete["w"].to_numpy()
+    assert (fit.n_rows_, fit.n_, fit.n_dropped_) == (400, len(complete), 10)
+    assert fit.n_eff_ == pytest.approx(w.sum() ** 2 / (w**2).sum(), rel=1e-12)
+    wls = sm.WLS(complete["y"], sm.add_constant(complete[list("abcd")]), weights=w).fit()
+    assert fit.r2_ == pytest.approx(wls.rsquared, abs=1e-10)
+    assert fit.r2_mcfadden_ is None and fit.n_boot_failed_ == 0
+    assert list(fit.conditional_dominance_.columns) == ["k=0", "k=1", "k=2", "k=3"]
+    assert sorted(fit.complete_dominance_.index) == list("abcd")
+    assert fit.adjacent_["driver"].tolist() == fit.importance_["driver"].head(3).tolist()
+    summary = fit.summary()
+    assert len(summary) == 1
+    assert summary.loc[0, ["score", "n", "n_dropped", "n_boot"]].tolist() == ["y", 390, 10, 30]
+    # no bootstrap: no adjacent pairs; not dominance: no dominance tables
+    plain = KeyDrivers(method="shapley").fit(df, "y", list("abcd"))
+    assert plain.adjacent_ is None and plain.conditional_dominance_ is None
+    assert plain.complete_dominance_ is None
+
+
+def test_key_drivers_refuses_bad_options_and_use_before_fit():
+    with pytest.raises(CxlabError, match="method must be one of"):
+        KeyDrivers(method="lmg")
+    with pytest.raises(CxlabError, match="n_boot must be 0 or an integer >= 2"):
+        KeyDrivers(n_boot=1)
+    with pytest.raises(CxlabError, match="level must lie strictly between 0 and 1"):
+        KeyDrivers(level=95)
+    with pytest.raises(CxlabError, match="not fitted yet"):
+        KeyDrivers().summary()
+
+
+def test_former_keywords_outcome_and_bootstrap_still_work():
+    df = _toy(300, 14)
+    new = drivers(df, score="y", drivers=list("abcd"), n_boot=20)
+    with pytest.warns(DeprecationWarning, match="outcome= is now called score="):
+        old = drivers(df, outcome="y", drivers=list("abcd"), n_boot=20)
+    pd.testing.assert_frame_equal(new, old)
+    with pytest.warns(DeprecationWarning, match="bootstrap= is now called n_boot="):
+        old = drivers(df, "y", list("abcd"), bootstrap=20)
+    pd.testing.assert_frame_equal(new, old)
+    with pytest.raises(CxlabError, match="not both"):
+        drivers(df, "y", list("abcd"), n_boot=20, bootstrap=20)
+    with pytest.raises(CxlabError, match="give the score column"):
+        drivers(df, drivers=list("abcd"))
+
+
+def test_plot_importance_draws_each_driver_in_rank_order():
+    import matplotlib.pyplot as plt
+
+    df = _toy(500, 15)
+    fit = KeyDrivers(method="shapley", n_boot=20).fit(df, "y", list("abcd"))
+    fig = plt.figure()
+    try:
+        ax = fit.plot(s=99, marker="D")  # no ax: the current Axes, no new figure
+        assert ax is fig.gca() and plt.gcf() is fig
+        (dots,) = [c for c in ax.collections if isinstance(c, PathCollection)]
+        assert len(dots.get_offsets()) == 4 and dots.get_sizes().tolist() == [99.0]
+        share = fit.importance_["share"].to_numpy() * 100
+        assert sorted(dots.get_offsets()[:, 0]) == pytest.approx(sorted(share))
+        labels = sorted(ax.get_yticklabels(), key=lambda t: -t.get_position()[1])
+        assert [t.get_text() for t in labels] == fit.importance_["driver"].tolist()
+        assert ax.get_xlim()[0] == 0.0
+        assert ax.get_xlim()[1] >= fit.importance_["share_high"].max() * 100
+        (bars,) = [c for c in ax.collections if isinstance(c, LineCollection)]
+        ends = np.sort([seg[:, 0] for seg in bars.get_segments()], axis=0)
+        want = np.sort(fit.importance_[["share_low", "share_high"]].to_numpy() * 100, axis=0)
+        assert ends == pytest.approx(want)  # one interval per driver, low to high
+        # the table alone draws the same, here as fractions
+        ax2 = plot_importance(fit.importance_, ax=fig.add_subplot(2, 1, 2), percent=False)
+        (dots2,) = [c for c in ax2.collections if isinstance(c, PathCollection)]
+        x1, x100 = (np.asarray(d.get_offsets())[:, 0] for d in (dots2, dots))
+        assert x1.tolist() == pytest.approx((x100 / 100).tolist())
+    finally:
+        plt.close(fig)
+
+
+def test_plot_importance_performance_draws_on_the_current_axes():
+    import matplotlib.pyplot as plt
+
+    res = pd.DataFrame(
+        {"driver": ["a", "b", "c"], "share": [0.5, 0.3, 0.2], "mean": [5.0, 8.0, 6.0]}
+    )
+    ip = importance_performance(res)
+    assert ip["performance_cut"].to_numpy() == pytest.approx(19 / 3)
+    fig = plt.figure()
+    try:
+        n_figs = len(plt.get_fignums())
+        ax = plot_importance_performance(ip, alpha=0.5)
+        assert ax is fig.gca() and len(plt.get_fignums()) == n_figs
+        (dots,) = [c for c in ax.collections if isinstance(c, PathCollection)]
+        assert dots.get_offsets().tolist() == [[5.0, 50.0], [8.0, 30.0], [6.0, 20.0]]
+        assert dots.get_alpha() == 0.5
+        assert {"a", "b", "c"} <= {t.get_text() for t in ax.texts}
+        x0, x1 = ax.get_xlim()
+        assert x0 < 5.0 and x1 > 8.0 and ax.get_ylim()[0] >= 0.0
+        cut_lines = [ln for ln in ax.lines if ln.get_linestyle() == "--"]
+        assert sorted(ln.get_xydata()[0, 0] for ln in cut_lines)[-1] == pytest.approx(19 / 3)
+        ax2 = plot_importance_performance(ip, ax=fig.add_subplot(2, 1, 2), color="black")
+        assert ax2 is not ax and ax2.collections[0].get_facecolors().tolist() == [[0, 0, 0, 1]]
+    finally:
+        plt.close(fig)

@@ -372,11 +372,10 @@ def test_drivers_linear_equal_brute_force_r(attitude, case, weight, method):
             np.testing.assert_allclose(
                 res.loc[d, col], _lookup(ref, driver=d, quantity=col), rtol=RTOL
             )
-    np.testing.assert_allclose(
-        res.attrs["r2"], _lookup(ref, driver="all", quantity="r2"), rtol=RTOL
-    )
+    r2 = res["r2"].iloc[0]
+    np.testing.assert_allclose(r2, _lookup(ref, driver="all", quantity="r2"), rtol=RTOL)
     if method in ("shapley", "dominance"):
-        np.testing.assert_allclose(res["importance"].sum(), res.attrs["r2"], rtol=RTOL)
+        np.testing.assert_allclose(res["importance"].sum(), r2, rtol=RTOL)
 
 
 @pytest.mark.parametrize(
@@ -385,10 +384,10 @@ def test_drivers_linear_equal_brute_force_r(attitude, case, weight, method):
 def test_drivers_dominance_detail_equals_r(attitude, family, case):
     """Conditional dominance (mean increment by subset size) and complete dominance."""
     outcome = "rating" if family == "linear" else "top"
-    res = cxlab.drivers(attitude, outcome, DRIVERS, method="dominance", family=family)
+    fit = kd.KeyDrivers(method="dominance", family=family).fit(attitude, outcome, DRIVERS)
     ref = _sel(_csv("r_drivers.csv"), case=case)
-    cond = res.attrs["conditional_dominance"]
-    comp = res.attrs["complete_dominance"]
+    cond = fit.conditional_dominance_
+    comp = fit.complete_dominance_
     for d in DRIVERS:
         for k in range(len(DRIVERS)):
             np.testing.assert_allclose(
@@ -408,9 +407,8 @@ def test_drivers_logistic_equal_r_glm(attitude, method):
     R_O / SD(logit)); beta = coefficients per population SD of each driver;
     ``correlation`` = squared point-biserial correlations. With the IRLS tolerances
     (R epsilon 1e-14, statsmodels tol 1e-10) the fits agree to about 1e-14."""
-    res = cxlab.drivers(attitude, "top", DRIVERS, method=method, family="logistic").set_index(
-        "driver"
-    )
+    fit = kd.KeyDrivers(method=method, family="logistic").fit(attitude, "top", DRIVERS)
+    res = fit.importance_.set_index("driver")
     ref = _sel(_csv("r_drivers.csv"), case="attitude_logistic")
     for d in DRIVERS:
         np.testing.assert_allclose(
@@ -422,8 +420,10 @@ def test_drivers_logistic_equal_r_glm(attitude, method):
             )
     if method != "correlation":
         want_r2 = "r2_relative_weights" if method == "relative-weights" else "r2"
+        np.testing.assert_allclose(fit.r2_, _lookup(ref, driver="all", quantity=want_r2), rtol=RTOL)
+        # McFadden's pseudo-R^2 of the full model, whichever importance is reported
         np.testing.assert_allclose(
-            res.attrs["r2"], _lookup(ref, driver="all", quantity=want_r2), rtol=RTOL
+            fit.r2_mcfadden_, _lookup(ref, driver="all", quantity="r2"), rtol=RTOL
         )
 
 
@@ -431,17 +431,14 @@ def test_drivers_logistic_equal_r_glm(attitude, method):
 def test_drivers_logistic_weighted_equal_r_glm(attitude, method):
     """Survey weights with a binary outcome: cxlab fits grouped rows with frequency weights
     count x weight; R fits ``glm(weights = w)`` on the rows (integer weights here)."""
-    res = cxlab.drivers(
-        attitude, "top", DRIVERS, method=method, family="logistic", weight="w"
-    ).set_index("driver")
+    fit = kd.KeyDrivers(method=method, family="logistic", weight="w")
+    res = fit.fit(attitude, "top", DRIVERS).importance_.set_index("driver")
     ref = _sel(_csv("r_drivers.csv"), case="attitude_logistic_weighted")
     for d in DRIVERS:
         np.testing.assert_allclose(
             res.loc[d, "importance"], _lookup(ref, driver=d, quantity=method), rtol=RTOL
         )
-    np.testing.assert_allclose(
-        res.attrs["r2"], _lookup(ref, driver="all", quantity="r2"), rtol=RTOL
-    )
+    np.testing.assert_allclose(fit.r2_, _lookup(ref, driver="all", quantity="r2"), rtol=RTOL)
 
 
 # ----------------------------------------------------------------------- 5. correlations
