@@ -353,21 +353,9 @@ def drivers(
         Score column (e.g. ``"ltr"``; 0/1 for ``family="logistic"``).
     drivers : sequence of str
         Driver columns (numeric).
-    method : {"relative-weights", "shapley", "dominance", "correlation"}
-        See :mod:`cxlab.key_drivers`.
-    weight : str, optional
-        Survey weight column (weighted moments; Kish effective n reported).
-    n_boot : int
-        Poisson-bootstrap replicates for percentile intervals (0 = none;
-        200-1000 is typical).
-    level : float
-        Interval level.
-    family : {"linear", "logistic"}
-        ``"logistic"`` for a binary score (fitted on grouped rows).
-    seed : int
-        Salt of the bootstrap replicates.
-    max_groups : int
-        Most distinct rows a logistic model is fitted on.
+    method, weight, n_boot, level, family, seed, max_groups
+        As in :class:`KeyDrivers` (``method="relative-weights"``, no weight,
+        no bootstrap, ``level=0.95``, ``family="linear"`` by default).
     outcome, bootstrap : optional
         Former names of ``score`` and ``n_boot`` (still accepted).
 
