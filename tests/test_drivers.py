@@ -647,6 +647,13 @@ def test_former_keywords_outcome_and_bootstrap_still_work():
         drivers(df, "y", list("abcd"), n_boot=20, bootstrap=20)
     with pytest.raises(CxlabError, match="give the score column"):
         drivers(df, drivers=list("abcd"))
+    long = pd.DataFrame({"response_id": ["r1", "r1"], "attribute": ["x", "y"], "rating": [3, 4]})
+    resp = pd.DataFrame({"response_id": ["r1"], "nps_score": [9], "weight": [1.0]})
+    with pytest.warns(DeprecationWarning, match="outcome= is now called score="):
+        old = driver_frame(long, resp, outcome="nps_score").to_pandas()
+    new = driver_frame(long, resp, score="nps_score").to_pandas()
+    pd.testing.assert_frame_equal(old, new)
+    assert new.columns.tolist() == ["response_id", "x", "y", "nps_score", "weight"]
 
 
 def test_plot_importance_draws_each_driver_in_rank_order():

@@ -40,7 +40,7 @@ class Moments:
     """Weighted moments of the complete rows, computed in the engine.
 
     ``cov`` is the weighted covariance ``sum w (x - m)(x - m)' / sum w`` of
-    ``columns`` (outcome first); ``n`` the complete rows, ``n_rows`` all rows,
+    ``columns`` (the score first); ``n`` the complete rows, ``n_rows`` all rows,
     ``sum_w``/``sum_w2`` the sums of weights and squared weights (``n`` when
     unweighted); ``boot_cov`` the ``(B, k, k)`` Poisson-bootstrap covariances;
     ``lo``/``hi`` each column's smallest and largest value over the complete

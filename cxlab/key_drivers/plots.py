@@ -51,8 +51,9 @@ def plot_importance(
     Examples
     --------
     >>> import pandas as pd
+    >>> from matplotlib.figure import Figure
     >>> res = pd.DataFrame({"driver": ["a", "b"], "share": [0.7, 0.3]})
-    >>> ax = plot_importance(res)
+    >>> ax = plot_importance(res, ax=Figure().subplots())
     >>> [(t.get_text(), float(t.get_position()[1])) for t in ax.get_yticklabels()]  # a on top
     [('a', 1.0), ('b', 0.0)]
     """
@@ -117,7 +118,8 @@ def plot_importance_performance(
     >>> import pandas as pd
     >>> from cxlab.key_drivers import importance_performance
     >>> res = pd.DataFrame({"driver": ["a", "b"], "share": [0.7, 0.3], "mean": [5.0, 8.0]})
-    >>> ax = plot_importance_performance(importance_performance(res))
+    >>> from matplotlib.figure import Figure
+    >>> ax = plot_importance_performance(importance_performance(res), ax=Figure().subplots())
     >>> len(ax.collections[0].get_offsets())
     2
     """
