@@ -2,7 +2,8 @@
 
 :func:`pack` renders, for one quarter, the company's and each unit's quarterly
 report and every analysis (:data:`ANALYSES`) whose tables hold data, a few at a
-time, each in its own kernel; it then writes ``index.html``: per unit the NPS
+time on warm kernels (:mod:`cxlab.pool`: started and warmed once, reset between
+reports, each report its own executed notebook); it then writes ``index.html``: per unit the NPS
 with its interval, the change from the previous quarter and whether it is
 significant, a 12-quarter sparkline and the base flag; links to the analyses;
 and, for every analysis it could not run, the reason and the command that would
@@ -14,7 +15,6 @@ sparklines are inline SVG).
 
 from __future__ import annotations
 
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from html import escape
 from pathlib import Path
@@ -214,12 +214,6 @@ touch points, channels and segments behind the number, and CSAT and CES.</p>
     return write_text_atomically(Path(out_dir) / "index.html", html, "the index")
 
 
-def _render_one(job: dict[str, Any], out_dir: Path) -> Path:
-    from cxlab import render
-
-    return render.render(job["notebook"], job["params"], out_dir=out_dir, name=job["name"])
-
-
 def _table_counts(con: Any) -> dict[str, int]:
     from cxlab.schema import TABLES
 
@@ -312,7 +306,9 @@ def pack(
         Where the reports and the index go (checked writable first; created only
         once a report or the index is written).
     jobs : int
-        Reports rendered at once, each in its own process and kernel.
+        Reports rendered at once: that many warm kernels
+        (:func:`cxlab.pool.render_many`), each started and warmed once and
+        reset between reports.
     level : float
         Confidence level of every interval and test.
     pdf : bool
@@ -330,7 +326,7 @@ def pack(
     """
     from tqdm.auto import tqdm
 
-    from cxlab import render, report, warehouse
+    from cxlab import pool, render, report, warehouse
 
     given = str(db)
     db = Path(db).resolve()
@@ -407,19 +403,17 @@ def pack(
     paths: dict[int, Path] = {}
     failed: list[tuple[dict[str, Any], str]] = []
     order = sorted(range(len(jobs_list)), key=lambda i: "unit" in jobs_list[i])  # slow ones first
-    with ProcessPoolExecutor(max_workers=max(1, jobs)) as pool:
-        futures = {pool.submit(_render_one, jobs_list[i], out_dir): i for i in order}
-        bar = tqdm(  # disable=None: no bar when stderr is not a terminal (logs, pipes)
-            total=len(futures), desc="reports", unit="report", disable=None if progress else True
-        )
-        for fut in as_completed(futures):
-            i = futures[fut]
-            try:
-                paths[i] = fut.result()
-            except CxlabError as exc:
-                failed.append((jobs_list[i], str(exc)))
-            bar.update(1)
-        bar.close()
+    requests = [jobs_list[i] | {"out_dir": out_dir} for i in order]
+    bar = tqdm(
+        total=len(requests), desc="reports", unit="report", disable=None if progress else True
+    )  # None: no bar when stderr is not a terminal (logs, pipes)
+    for k, result in pool.render_many(requests, workers=jobs):
+        if isinstance(result, CxlabError):
+            failed.append((jobs_list[order[k]], str(result)))
+        else:
+            paths[order[k]] = result
+        bar.update(1)
+    bar.close()
     if pdf:
         for path in paths.values():
             print_pdf(path)

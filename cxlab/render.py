@@ -47,6 +47,7 @@ import re
 import subprocess
 import tempfile
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
@@ -65,7 +66,12 @@ __all__ = [
     "git_state",
     "notebook_checks",
     "notebook_parameters",
+    "execute",
+    "finish",
+    "kernel_manager",
     "parse_params",
+    "prepare",
+    "Prepared",
     "render",
 ]
 
@@ -1233,6 +1239,13 @@ def _kernel_manager_class(cwd: Path, env: Mapping[str, str]) -> type:
     return _CxlabKernelManager
 
 
+def kernel_manager(cwd: Path, tmp: Path, kernel_name: str = "python3") -> Any:
+    """A kernel manager (not started) for ``kernel_name`` with the environment of
+    :func:`render`'s kernels, working in ``cwd``; ``tmp`` holds its matplotlibrc and
+    must outlive the kernel. Used by :class:`cxlab.pool.WarmKernel`."""
+    return _kernel_manager_class(cwd, _kernel_env(tmp))(kernel_name=kernel_name)
+
+
 def _describe_failure(exc: Exception, failed: nbformat.NotebookNode | None) -> str:
     index = getattr(exc, "cell_index", None)
     source = getattr(exc, "source", "") or ""
@@ -1361,9 +1374,49 @@ def render(
     >>> html.name  # doctest: +SKIP
     'quarterly_report_2026Q3_cxlab.html'
     """
-    import papermill
-    from papermill.exceptions import PapermillExecutionError
+    job = prepare(notebook, params, out_dir=out_dir, name=name)
+    with tempfile.TemporaryDirectory(prefix="cxlab-render-") as tmpdir:
+        km_class = _kernel_manager_class(job.nb_path.resolve().parent, _kernel_env(Path(tmpdir)))
+        executed = execute(job, kernel_name=kernel_name, timeout=timeout, km_class=km_class)
+    return finish(job, executed, kernel_name=kernel_name)
 
+
+@dataclass(frozen=True)
+class Prepared:
+    """A report that passed every check made before a kernel starts (see :func:`prepare`)."""
+
+    nb_path: Path
+    out: Path
+    declared: Mapping[str, Mapping[str, Any]]
+    given: Mapping[str, object]
+    stem: str
+
+    @property
+    def html_path(self) -> Path:
+        return self.out / f"{self.stem}.html"
+
+    @property
+    def ipynb_path(self) -> Path:
+        return self.out / f"{self.stem}.ipynb"
+
+    @property
+    def failed_path(self) -> Path:
+        return self.out / f"{self.stem}.failed.ipynb"
+
+
+def prepare(
+    notebook: str | os.PathLike[str],
+    params: Mapping[str, object] | None = None,
+    *,
+    out_dir: str | os.PathLike[str] = "reports",
+    name: str | None = None,
+) -> Prepared:
+    """Run every check :func:`render` makes before a kernel starts; create the output folder.
+
+    The first of :func:`render`'s three steps (:func:`prepare`, :func:`execute`,
+    :func:`finish`), shared with :class:`cxlab.pool.WarmKernel`. Arguments and
+    errors as :func:`render`'s.
+    """
     nb_path = Path(notebook)
     out = Path(out_dir)
     check_out_dir(out)  # first: nothing else is worth checking if nothing can be written
@@ -1383,49 +1436,54 @@ def render(
             "with '.failed'."
         )
     check_values(nb_path, given, declared=declared)
-    html_path = out / f"{stem}.html"
-    ipynb_path = out / f"{stem}.ipynb"
-    failed_path = out / f"{stem}.failed.ipynb"
     _render_time()  # validates SOURCE_DATE_EPOCH before the kernel starts
     # The output folder is created only when something is written to it (check_out_dir
     # has checked it can be), so a render that fails leaves no empty folder behind.
+    return Prepared(nb_path, out, declared, given, stem)
 
-    with tempfile.TemporaryDirectory(prefix="cxlab-render-") as tmpdir:
-        tmp = Path(tmpdir)
-        executed_path = tmp / f"{stem}.ipynb"
-        km_class = _kernel_manager_class(nb_path.resolve().parent, _kernel_env(tmp))
+
+def execute(
+    job: Prepared,
+    *,
+    kernel_name: str = "python3",
+    timeout: int | None = 600,
+    km_class: type | None = None,
+    km: Any = None,
+) -> nbformat.NotebookNode:
+    """Execute a prepared notebook with papermill; the second step of :func:`render`.
+
+    With ``km_class`` (see :func:`_kernel_manager_class`) papermill starts a fresh
+    kernel; with ``km``, an already running kernel manager, the notebook runs on
+    that kernel (papermill's engine ``cxlab-warm``, :mod:`cxlab.pool`). A cell
+    that raises keeps ``<name>.failed.ipynb`` and raises the :class:`RenderError`
+    :func:`render` documents.
+    """
+    import papermill
+    from papermill.exceptions import PapermillExecutionError
+
+    nb_path = job.nb_path
+    engine: dict[str, Any] = {"kernel_manager_class": km_class}
+    if km is not None:
+        engine = {"engine_name": _warm_engine(), "km": km}
+    with tempfile.TemporaryDirectory(prefix="cxlab-execute-") as tmpdir:
+        executed_path = Path(tmpdir) / f"{job.stem}.ipynb"
         try:
             executed = papermill.execute_notebook(
                 str(nb_path),
                 str(executed_path),
-                parameters=given,
+                parameters=dict(job.given),
                 kernel_name=kernel_name,
                 progress_bar=False,
                 log_output=False,
                 request_save_on_cell_execute=True,
                 execution_timeout=timeout,
-                kernel_manager_class=km_class,
+                **engine,
             )
         except PapermillExecutionError as exc:
             failed = None
             if executed_path.is_file():
                 failed = nbformat.read(executed_path, as_version=4)
-            where = _describe_failure(exc, failed)
-            kept = ""
-            if failed is not None:
-                _make_deterministic(failed, str(nb_path))
-                try:
-                    out.mkdir(parents=True, exist_ok=True)
-                    os.replace(_atomic_write(failed_path, _notebook_bytes(failed)), failed_path)
-                    kept = (
-                        f" The executed notebook with the full traceback is kept at {failed_path}."
-                    )
-                except OSError as err:
-                    kept = f" The executed notebook could not be kept ({err.strerror or err})."
-            raise RenderError(
-                f"Notebook {nb_path} failed: {where}.{kept} "
-                f"No report was written; any earlier {html_path.name} is left unchanged."
-            ) from None
+            raise _keep_failure(job, exc, failed) from None
         except RenderError:
             raise
         except Exception as exc:  # no such kernel, dead kernel, timeout...
@@ -1433,11 +1491,36 @@ def render(
                 f"Notebook {nb_path} could not be executed with kernel {kernel_name!r}: "
                 f"{type(exc).__name__}: {exc}. No report was written."
             ) from exc
+    return nbformat.from_dict(executed)
 
-    executed = nbformat.from_dict(executed)
+
+def _keep_failure(
+    job: Prepared, exc: Exception, failed: nbformat.NotebookNode | None
+) -> RenderError:
+    """Write ``<name>.failed.ipynb`` (when papermill saved one) and describe the failure."""
+    where = _describe_failure(exc, failed)
+    kept = ""
+    if failed is not None:
+        _make_deterministic(failed, str(job.nb_path))
+        try:
+            job.out.mkdir(parents=True, exist_ok=True)
+            path = job.failed_path
+            os.replace(_atomic_write(path, _notebook_bytes(failed)), path)
+            kept = f" The executed notebook with the full traceback is kept at {path}."
+        except OSError as err:
+            kept = f" The executed notebook could not be kept ({err.strerror or err})."
+    return RenderError(
+        f"Notebook {job.nb_path} failed: {where}.{kept} "
+        f"No report was written; any earlier {job.html_path.name} is left unchanged."
+    )
+
+
+def finish(job: Prepared, executed: nbformat.NotebookNode, *, kernel_name: str = "python3") -> Path:
+    """Clean up, add provenance, export, check offline and write; the last step of :func:`render`."""
+    nb_path, given = job.nb_path, job.given
     # The parameters as the notebook saw them: defaults overridden by given values.
     shown: dict[str, object] = {}
-    for key, info in declared.items():
+    for key, info in job.declared.items():
         if key in given:
             shown[key] = given[key]
         else:
@@ -1463,17 +1546,23 @@ def render(
             f"({'; '.join(remote[:5])}). Embed these resources (e.g. display images from "
             "local files) so the report is self-contained."
         )
+    _write_report(job, _notebook_bytes(executed), body.encode("utf-8"))
+    return job.html_path
 
+
+def _write_report(job: Prepared, ipynb: bytes, body: bytes) -> None:
+    """Both files to temporary files, then into place; a stale failure notebook goes."""
+    html_path, ipynb_path = job.html_path, job.ipynb_path
     tmp_files: list[Path] = []
     try:
-        out.mkdir(parents=True, exist_ok=True)
-        tmp_files.append(_atomic_write(ipynb_path, _notebook_bytes(executed)))
-        tmp_files.append(_atomic_write(html_path, body.encode("utf-8")))
+        job.out.mkdir(parents=True, exist_ok=True)
+        tmp_files.append(_atomic_write(ipynb_path, ipynb))
+        tmp_files.append(_atomic_write(html_path, body))
         os.replace(tmp_files[0], ipynb_path)
         os.replace(tmp_files[1], html_path)
     except OSError as exc:  # disk full, folder made read-only or removed meanwhile...
         raise RenderError(
-            f"The report for {nb_path} could not be written to {out}: "
+            f"The report for {job.nb_path} could not be written to {job.out}: "
             f"{exc.strerror or exc}. No report was written; any earlier {html_path.name} "
             "is left unchanged."
         ) from None
@@ -1482,8 +1571,14 @@ def render(
             with contextlib.suppress(FileNotFoundError):
                 leftover.unlink()
     with contextlib.suppress(FileNotFoundError):
-        failed_path.unlink()  # a stale failure no longer describes this report
-    return html_path
+        job.failed_path.unlink()  # a stale failure no longer describes this report
+
+
+def _warm_engine() -> str:
+    """Register (once) and name the papermill engine that runs on a running kernel."""
+    from cxlab import pool
+
+    return pool.register_engine()
 
 
 class _Raw(str):

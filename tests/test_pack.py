@@ -13,6 +13,7 @@ import pytest
 
 from cxlab import pack, warehouse
 from cxlab.errors import CxlabError
+from cxlab.render import render
 from cxlab.warehouse import LoadSpec
 
 EXPORTS = Path(__file__).parent / "data" / "exports"
@@ -109,6 +110,26 @@ def test_pack_of_a_survey_only_warehouse(
     dom, requests = open_in_chromium(index.resolve().as_uri(), tmp_path)
     assert "Customer experience reports, 2026Q3" in dom
     assert requests == []
+
+
+@pytest.mark.slow
+def test_pack_reports_are_the_reports_render_writes(
+    qualtrics_only: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Warm kernels change nothing in what is written: byte for byte as render() alone."""
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1767225600")
+    out = tmp_path / "reports"
+    pack.pack(qualtrics_only, units=["Bergen", "Oslo"], out_dir=out, jobs=2, progress=False)
+    written = sorted(p.name for p in out.iterdir())
+    stems = ["quarterly-bergen-2026Q3", "quarterly-company-2026Q3", "quarterly-oslo-2026Q3"]
+    assert written == ["index.html"] + [f"{s}{x}" for s in stems for x in (".html", ".ipynb")]
+    for unit, stem in (("ALL", stems[1]), ("Oslo", stems[2])):
+        params = {"quarter": "2026Q3", "unit": unit, "warehouse": str(qualtrics_only.resolve())}
+        alone = render(pack.QUARTERLY, params | {"level": 0.95}, out_dir=tmp_path / unit, name=stem)
+        for suffix in (".html", ".ipynb"):
+            assert (out / stem).with_suffix(suffix).read_bytes() == alone.with_suffix(
+                suffix
+            ).read_bytes()
 
 
 @pytest.mark.slow
