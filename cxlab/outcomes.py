@@ -2264,7 +2264,10 @@ def plot_scatter(
     lag_txt = f" (t-{lag})" if lag > 0 else (f" (t+{-lag})" if lag < 0 else " (t)")
     ax.set_xlabel(f"{mlab}{lag_txt}{suffix}")
     ax.set_ylabel(f"{olab} (t){suffix}")
-    ax.legend(fontsize="x-small", frameon=False, ncols=2, loc="best")
+    # under the axes, never over the points (tight_layout makes room for it)
+    ax.legend(
+        fontsize="x-small", frameon=False, ncols=2, loc="upper center", bbox_to_anchor=(0.5, -0.3)
+    )
     return ax
 
 
@@ -2340,7 +2343,7 @@ def plot_coefficients(
     ax.set_yticks(y, names)
     if standardized:
         ax.set_xlabel("effect of +1 SD of the metric, in SDs of the outcome (within units)")
-    ax.legend(fontsize="x-small", frameon=False, loc="best")
+    ax.legend(fontsize="x-small", frameon=False, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     return ax
 
 
