@@ -44,6 +44,7 @@ Source: ``cxlab/tables.py``.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -94,6 +95,8 @@ _PCT_PREFIXES = ("nps", "pct", "conv_", "churn_", "buy_", "top_box", "csat_top",
 _PCT_SUFFIXES = ("_pct", "_rate", "_share_pct")
 
 Column = str | tuple[str, str, str]
+# "Conversion %", "% promoters": a percentage; "(95% interval)" is not
+_PCT_HEADER = re.compile(r"(?<![\d.])%")
 
 
 def infer_kind(name: str, values: pd.Series | None = None, header: str = "") -> str:
@@ -116,7 +119,7 @@ def infer_kind(name: str, values: pd.Series | None = None, header: str = "") -> 
         return "count"
     if name == "p" or name.startswith("p_") or name.endswith("_p"):
         return "p"
-    if name.startswith(_PCT_PREFIXES) or name.endswith(_PCT_SUFFIXES) or "%" in header:
+    if name.startswith(_PCT_PREFIXES) or name.endswith(_PCT_SUFFIXES) or _PCT_HEADER.search(header):
         return "pct"
     if values is not None and pd.api.types.is_integer_dtype(values):
         return "count"
@@ -385,9 +388,10 @@ def format_table(
         if NA in cells:
             na_in.append((header.strip() or str(first), missing.get(first, "")))
     table = pd.DataFrame(out, index=range(len(frame)))
-    note_list = [
-        f"{NA} in {h}: {why or 'not computable from the data of that row'}." for h, why in na_in
-    ]
+    reasons: dict[str, list[str]] = {}  # one note per reason, naming its columns
+    for h, why in na_in:
+        reasons.setdefault(why or "not computable from the data of that row", []).append(h)
+    note_list = [f"{NA} in {', '.join(hs)}: {why}." for why, hs in reasons.items()]
     if flag is not None and flag in frame.columns and len(table.columns):
         marks = [stats.BASE_MARKS.get(str(f), "") for f in frame[flag]]
         label = table.columns[0]

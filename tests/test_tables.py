@@ -54,6 +54,8 @@ def test_kinds_follow_names_values_and_headers():
     assert tables.infer_kind("p_vs_none") == "p"
     assert tables.infer_kind("importance", header="importance %") == "pct"
     assert tables.infer_kind("coef") == "effect"
+    assert tables.infer_kind("removal", header="Removal effect (95% interval)") == "effect"
+    assert tables.infer_kind("x", header="% promoters") == "pct"
     assert tables.infer_kind("verdict", pd.Series(["below", ""])) == "text"
     assert tables.infer_kind("rank", pd.Series([1, 2])) == "count"
     assert tables.infer_kind("in_aggregate", pd.Series([True])) == "text"
