@@ -2262,11 +2262,13 @@ def plot_scatter(
     else:
         suffix = ""
     lag_txt = f" (t-{lag})" if lag > 0 else (f" (t+{-lag})" if lag < 0 else " (t)")
-    ax.set_xlabel(f"{mlab}{lag_txt}{suffix}")
-    ax.set_ylabel(f"{olab} (t){suffix}")
+    # the adjustment on a line of its own: a long label would run past the axes
+    note = f"\n({suffix[2:]})" if suffix else ""
+    ax.set_xlabel(f"{mlab}{lag_txt}{note}")
+    ax.set_ylabel(f"{olab} (t){note}")
     # under the axes, never over the points (tight_layout makes room for it)
     ax.legend(
-        fontsize="x-small", frameon=False, ncols=2, loc="upper center", bbox_to_anchor=(0.5, -0.3)
+        fontsize="x-small", frameon=False, ncols=2, loc="upper center", bbox_to_anchor=(0.5, -0.32)
     )
     return ax
 

@@ -252,7 +252,10 @@ class FormattedTable:
         """The table as escaped HTML (``class="cx-table"``) with its notes below it."""
         esc = html_escape
         align = self.align or ("left",) * self.frame.shape[1]
-        style = {"left": ' style="text-align: left"', "right": ' style="text-align: right"'}
+        style = {  # numbers never wrap ("< 0.001" on two lines reads as two values)
+            "left": ' style="text-align: left"',
+            "right": ' style="text-align: right; white-space: nowrap"',
+        }
         head = "".join(
             f"<th{style[a]}>{esc(h)}</th>" for h, a in zip(self.frame.columns, align, strict=True)
         )
