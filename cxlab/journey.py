@@ -341,7 +341,11 @@ def path_counts(
     p = j.group_by(["path", "converted"]).aggregate(n=j.count()).to_pandas()
     p["path"] = [tuple(x) if x is not None else () for x in p["path"]]
     p["n"] = p["n"].astype("int64")
-    return p.sort_values(["n", "converted"], ascending=False, kind="stable").reset_index(drop=True)
+    # GROUP BY returns groups in no fixed order: sort on every key (the path too), so the
+    # bootstrap of removal_effects draws the same replicates from the same data every run
+    p["_key"] = ["\x1f".join(map(str, x)) for x in p["path"]]
+    p = p.sort_values(["n", "converted", "_key"], ascending=[False, False, True], kind="stable")
+    return p.drop(columns="_key").reset_index(drop=True)
 
 
 def _path_transition_counts(paths: pd.DataFrame) -> tuple[list[str], np.ndarray, np.ndarray]:
@@ -1714,7 +1718,9 @@ def channel_gaps(
     -------
     pandas.DataFrame
         ``channel, n, nps, touchpoints, gap, gap_low, gap_high, p, p_adj,
-        verdict, level`` sorted by ``gap`` (worst first).
+        verdict, flag, level`` sorted by ``gap`` (worst first); ``flag`` is the
+        channel's base flag (:func:`cxlab.stats.base_flag` of its effective n, as
+        :func:`cxlab.nps` gives it), for the charts' and tables' marks.
 
     Examples
     --------
@@ -1764,6 +1770,7 @@ def channel_gaps(
                 "gap_low": gap - z * se,
                 "gap_high": gap + z * se,
                 "p": p,
+                "flag": str(overall.loc[ch, "flag"]),
             }
         )
     out = pd.DataFrame(rows)
@@ -1772,6 +1779,7 @@ def channel_gaps(
     out["verdict"] = np.where(
         sig & (out["gap"] < 0), "below", np.where(sig & (out["gap"] > 0), "above", "")
     )
+    out["flag"] = out.pop("flag")
     out["level"] = level
     return out.sort_values(["gap", "channel"], kind="stable").reset_index(drop=True)
 
@@ -2435,7 +2443,10 @@ def plot_journey(result: pd.DataFrame, ax: Axes | None = None) -> Axes:
     ax.set_ylim(lo_s - pad, hi_s + 1.6 * pad)
     ax.set_xlim(x.min() - 0.5, x.max() + 0.5)
     ax.set_ylabel("relationship score")
-    ax.legend(loc="lower left", fontsize="small", frameon=True, framealpha=0.9)
+    # under the touch-point names, never over the touch points
+    ax.legend(
+        loc="upper center", bbox_to_anchor=(0.5, -0.3), ncols=2, fontsize="small", frameon=False
+    )
     return ax
 
 
@@ -2522,7 +2533,7 @@ def plot_removal_effects(result: pd.DataFrame, ax: Axes | None = None) -> Axes:
         if adjusted
         else "conversion of journeys through it minus the others (percentage points)"
     )
-    ax.legend(loc="best", fontsize="small", framealpha=0.9)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small", frameon=False)
     return ax
 
 

@@ -2227,9 +2227,14 @@ def plot_scatter(
     else:
         suffix = ""
     lag_txt = f" (t-{lag})" if lag > 0 else (f" (t+{-lag})" if lag < 0 else " (t)")
-    ax.set_xlabel(f"{mlab}{lag_txt}{suffix}")
-    ax.set_ylabel(f"{olab} (t){suffix}")
-    ax.legend(fontsize="x-small", frameon=False, ncols=2, loc="best")
+    # the adjustment on a line of its own: a long label would run past the axes
+    note = f"\n({suffix[2:]})" if suffix else ""
+    ax.set_xlabel(f"{mlab}{lag_txt}{note}")
+    ax.set_ylabel(f"{olab} (t){note}")
+    # under the axes, never over the points (tight_layout makes room for it)
+    ax.legend(
+        fontsize="x-small", frameon=False, ncols=2, loc="upper center", bbox_to_anchor=(0.5, -0.32)
+    )
     return ax
 
 
@@ -2305,7 +2310,7 @@ def plot_coefficients(
     ax.set_yticks(y, names)
     if standardized:
         ax.set_xlabel("effect of +1 SD of the metric, in SDs of the outcome (within units)")
-    ax.legend(fontsize="x-small", frameon=False, loc="best")
+    ax.legend(fontsize="x-small", frameon=False, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     return ax
 
 

@@ -7,7 +7,7 @@ numbers the report also shows.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import ibis
@@ -15,19 +15,24 @@ import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
 
-from cxlab import stats
-from cxlab._html import html_escape, md_escape
+from cxlab import stats, tables
+from cxlab._html import md_escape
 from cxlab.errors import CxlabError
 from cxlab.metrics import as_table, nps
 from cxlab.periods import quarters_up_to, shift_quarter  # re-exported: report.shift_quarter
+from cxlab.tables import format_table
 
 __all__ = [
     "breakdown",
     "compare_periods",
     "describe",
     "fmt_nps",
+    "format_table",
     "base_caption",
     "interval_note",
+    "lead",
+    "not_asked_note",
+    "asked",
     "latest_quarter",
     "md_escape",
     "quarters_up_to",
@@ -189,12 +194,6 @@ def fmt_p(p: float) -> str:
     return "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
 
 
-def _fixed(v: float, digits: int) -> str:
-    """``v`` with ``digits`` decimals, never a negative zero."""
-    text = f"{v:,.{digits}f}"
-    return text[1:] if text.startswith("-") and float(text.replace(",", "")) == 0 else text
-
-
 def describe(row: pd.Series, level: float | None = None) -> str:
     """One phrase for an NPS row: ``+34.2 (95% interval +31.0 to +37.1; n = 2,012)``.
 
@@ -279,6 +278,157 @@ def _base_note(row: pd.Series) -> str:
     if flag not in ("indicative", "unreliable"):
         return ""
     return f", {flag} base {md_escape(stats.BASE_MARKS[flag])}"
+
+
+def lead(
+    *,
+    scope: str,
+    headline: pd.Series,
+    change: pd.Series | None,
+    breakdowns: dict[str, pd.DataFrame],
+) -> str:
+    """The summary's opening: at most three plain sentences a manager can act on (Markdown).
+
+    1. The headline NPS with its interval, the change from the previous period
+       and whether that change is statistically significant.
+    2. The biggest significant gap: the group (of any breakdown) furthest below
+       the rest of the sample, Holm-adjusted (:func:`versus_rest`); a group above
+       the rest when none is below; "no group differs" when none does.
+    3. The main caveat, when there is one: a low headline base, a low base
+       behind the gap of sentence 2, or low-base groups in the breakdowns
+       (flags by :data:`cxlab.stats.BASE_BANDS`, marked ``*``/``**``).
+
+    The details (:func:`summarize`) follow it in the report. Every name is
+    escaped with :func:`md_escape`.
+
+    Parameters
+    ----------
+    scope : str
+        What the numbers cover, e.g. ``"All units, 2026Q3"``.
+    headline : pandas.Series
+        A row of :func:`cxlab.nps` for the scope.
+    change : pandas.Series, optional
+        Output of :func:`compare_periods`.
+    breakdowns : dict
+        Dimension name -> output of :func:`versus_rest`.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> head = pd.Series({"nps": 24.2, "low": 21.4, "high": 27.0, "n": 3942, "level": 0.95,
+    ...                   "flag": "reportable"})
+    >>> chg = pd.Series({"previous": "2026Q2", "diff": -3.2, "p": 0.109, "significant": False})
+    >>> tp = pd.DataFrame({"touchpoint": ["Stock", "Web"], "n": [333, 900], "nps": [-9.6, 30.1],
+    ...                    "nps_rest": [25.5, 20.0], "diff_rest": [-35.1, 10.1],
+    ...                    "verdict": ["below", ""], "flag": ["reportable"] * 2})
+    >>> print(lead(scope="All units, 2026Q3", headline=head, change=chg,
+    ...            breakdowns={"Touch point": tp}))  # doctest: +NORMALIZE_WHITESPACE
+    NPS for All units\\, 2026Q3 is +24.2 (95% interval +21.4 to +27.0), down 3.2 points from
+    2026Q2, a change within sampling noise (p = 0.109). The biggest significant gap is
+    touch point Stock: NPS -9.6, 35.1 points below the rest (+25.5); start there.
+    """
+    e = md_escape
+    level = float(headline["level"])
+    text = (
+        f"NPS for {e(scope)} is {fmt_nps(headline['nps'])} ({level:.0%} interval "
+        f"{fmt_nps(headline['low'])} to {fmt_nps(headline['high'])})"
+    )
+    if change is None:
+        text += ", with no previous period to compare."
+    else:
+        diff = float(change["diff"])
+        move = (
+            f"{'up' if diff > 0 else 'down'} {abs(diff):.1f} points"
+            if round(diff, 1) != 0
+            else "unchanged"
+        )
+        verdict = (
+            "a statistically significant change"
+            if change["significant"]
+            else "a change within sampling noise"
+        )
+        text += f", {move} from {e(change['previous'])}, {verdict} ({fmt_p(change['p'])})."
+    sentences = [text]
+    found = []
+    for dim, table in breakdowns.items():
+        if not len(table) or "verdict" not in table:
+            continue
+        key = _group_col(table)
+        for _, r in table[table["verdict"].isin(["below", "above"])].iterrows():
+            found.append((r["verdict"] == "below", abs(float(r["diff_rest"])), dim, key, r))
+    gap_row = None
+    if found:
+        below, _, dim, key, gap_row = max(found, key=lambda f: (f[0], f[1]))
+        side = "below" if below else "above"
+        sentences.append(
+            f"The biggest significant gap is {e(dim.lower())} {e(gap_row[key])}"
+            f"{_mark(gap_row)}: NPS {fmt_nps(gap_row['nps'])}, "
+            f"{abs(float(gap_row['diff_rest'])):.1f} points {side} the rest "
+            f"({fmt_nps(gap_row['nps_rest'])})" + ("; start there." if below else ".")
+        )
+    elif breakdowns:
+        sentences.append(
+            "No " + ", ".join(e(d.lower()) for d in breakdowns) + " group differs significantly "
+            "from the rest."
+        )
+    low_groups = sum(
+        int(t["flag"].astype(str).isin(["indicative", "unreliable"]).sum())
+        for t in breakdowns.values()
+        if "flag" in t
+    )
+    if str(headline.get("flag", "reportable")) != "reportable":
+        sentences.append(
+            f"Caution: the headline rests on only {float(headline['n']):,.0f} responses "
+            f"({e(headline['flag'])} base), so treat it as a rough indication."
+        )
+    elif gap_row is not None and str(gap_row.get("flag", "reportable")) != "reportable":
+        sentences.append(
+            f"Caution: that group has an {e(gap_row['flag'])} base "
+            f"(n = {float(gap_row['n']):,.0f}), so confirm it next quarter before acting."
+        )
+    elif low_groups:
+        sentences.append(
+            f"Caution: {low_groups} group{'s' if low_groups != 1 else ''} in the breakdowns "
+            f"below {'have small bases' if low_groups != 1 else 'has a small base'} (marked "
+            "\\* or \\*\\*); read their intervals rather than their points."
+        )
+    return " ".join(sentences)
+
+
+def _mark(row: pd.Series) -> str:
+    """`` *``/`` **`` (Markdown-escaped) after a low-base group's name, as in charts."""
+    mark = stats.BASE_MARKS.get(str(row.get("flag", "reportable")), "")
+    return f" {md_escape(mark)}" if mark else ""
+
+
+def not_asked_note(labels: Sequence[str]) -> str:
+    """One sentence naming the metrics a survey did not ask ("" if none).
+
+    Examples
+    --------
+    >>> not_asked_note(["CES"])
+    'CES was not asked in these quarters, so the trend has no CES panel.'
+    >>> not_asked_note([])
+    ''
+    """
+    if not labels:
+        return ""
+    names = list(labels)
+    joined = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+    verb, panel = ("was", "panel") if len(names) == 1 else ("were", "panels")
+    joined = md_escape(joined)
+    return f"{joined} {verb} not asked in these quarters, so the trend has no {joined} {panel}."
+
+
+def asked(result: pd.DataFrame) -> bool:
+    """Whether a metric result has any scored response (the question was asked).
+
+    Examples
+    --------
+    >>> asked(pd.DataFrame({"n": [0, 0]})), asked(pd.DataFrame({"n": [0, 4]}))
+    (False, True)
+    """
+    return bool(len(result)) and bool((pd.to_numeric(result["n"], errors="coerce") > 0).any())
 
 
 def summarize(
@@ -614,47 +764,22 @@ def responses_view(con: Any, *, unit: str = "ALL", profile: bool = True) -> ir.T
     return joined.select(*[r[c] for c in r.columns], segment=h.segment, region=h.region)
 
 
-_COUNT_NAMES = {"n", "customers", "journeys", "responses"}
+def table_html(
+    frame: pd.DataFrame,
+    columns: Mapping[tables.Column, str],
+    *,
+    digits: int | None = None,
+    **kwargs: Any,
+) -> str:
+    """A plain, escaped HTML table of selected columns, numbers formatted by meaning.
 
-
-def _is_count(column: str) -> bool:
-    """Columns shown as whole numbers with thousands separators."""
-    return column in _COUNT_NAMES or column.startswith("n_")
-
-
-def table_html(frame: pd.DataFrame, columns: dict[str, str], *, digits: int = 1) -> str:
-    """A plain, escaped HTML table of selected columns with readable headers.
-
-    ``columns`` maps column name -> header. Floats get ``digits`` decimals,
-    p-values (columns named ``p_*``) three, counts thousands separators; no
-    Styler uuids, so renders are reproducible.
+    ``columns`` maps column name (or ``(estimate, low, high)`` for one interval
+    cell) -> header; see :func:`cxlab.tables.format_table`, which this wraps
+    (keyword arguments go to it). ``digits`` is ignored: decimals follow what a
+    number is (counts, percentages, effects, p-values), not the table.
     """
-    escape = html_escape
-    head = "".join(f"<th>{escape(h)}</th>" for h in columns.values())
-    body = []
-    for _, row in frame.iterrows():
-        cells = []
-        for c in columns:
-            v = row[c]
-            if isinstance(v, float | np.floating) and _is_count(c) and not np.isnan(v):
-                s = f"{v:,.0f}"
-            elif isinstance(v, int | np.integer):
-                s = f"{v:,d}"
-            elif isinstance(v, float | np.floating) and c.startswith("p_"):
-                s = "" if np.isnan(v) else ("< 0.001" if v < 0.001 else f"{v:.3f}")
-            elif isinstance(v, float | np.floating):
-                s = "" if np.isnan(v) else _fixed(float(v), digits)
-            else:
-                s = str(v)
-            cells.append(f"<td>{escape(s)}</td>")
-        body.append("<tr>" + "".join(cells) + "</tr>")
-    return (
-        '<table class="cx-table"><thead><tr>'
-        + head
-        + "</tr></thead><tbody>"
-        + "".join(body)
-        + "</tbody></table>"
-    )
+    del digits
+    return tables.format_table(frame, columns, **kwargs).to_html()
 
 
 def latest_quarter(data: pd.DataFrame | ir.Table, period: str = "quarter") -> str:

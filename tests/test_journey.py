@@ -553,3 +553,43 @@ def test_adjusted_verdicts_flag_only_the_planted_touchpoints(seed, tmp_path):
     tp = con.table("touchpoints").to_pandas()
     after_sales = set(tp.loc[tp["stage"] == "cultivation", "touchpoint"])
     assert not after_sales & set(r["touchpoint"])
+
+
+def test_path_order_and_bootstrap_do_not_depend_on_row_order():
+    """The engine's GROUP BY returns paths in any order; removal_effects' bootstrap
+    draws over that order, so path_counts sorts on every key and the same events,
+    however they are stored, give the same intervals (a render was not reproducible)."""
+    rng = np.random.default_rng(0)
+    tps = ["Ad", "Email", "Store", "Web"]
+    rows = []
+    for c in range(400):
+        path = list(rng.choice(tps, size=rng.integers(1, 4)))
+        path += ["Purchase"] if rng.random() < 0.4 else []
+        for k, tp in enumerate(path):
+            stage = "interaction" if tp == "Purchase" else "attraction"
+            rows.append((f"c{c}", pd.Timestamp("2025-01-01") + pd.Timedelta(hours=k), tp, stage))
+    ev = pd.DataFrame(rows, columns=["customer_id", "timestamp", "touchpoint", "stage"])
+    ev["interaction_id"] = range(len(ev))
+    shuffled = ev.sample(frac=1, random_state=3).reset_index(drop=True)
+    a, b = J.path_counts(ev), J.path_counts(shuffled)
+    pd.testing.assert_frame_equal(a, b)
+    assert a["n"].duplicated().any()  # ties in n, which only the path can break
+    cols = ["touchpoint", "removal_low", "removal_high"]
+    pd.testing.assert_frame_equal(
+        J.removal_effects(ev, n_boot=50)[cols], J.removal_effects(shuffled, n_boot=50)[cols]
+    )
+
+
+def test_channel_gaps_carry_the_channels_base_flags():
+    df = pd.DataFrame(
+        {
+            "touchpoint": ["T"] * 260 + ["U"] * 60,
+            "channel": ["web"] * 150 + ["phone"] * 90 + ["fax"] * 20 + ["web", "fax"] * 30,
+            "ltr": ([10, 9, 3, 8] * 80),
+        }
+    )
+    g = J.channel_gaps(df).set_index("channel")
+    # web 180, phone 90, fax 50 responses: the flags of cxlab.nps for each channel
+    assert g["flag"].to_dict() == {"web": "reportable", "phone": "indicative", "fax": "indicative"}
+    tiny = J.channel_gaps(df.iloc[:250]).set_index("channel")
+    assert tiny.loc["fax", "flag"] == "unreliable" and list(g.columns)[-2:] == ["flag", "level"]

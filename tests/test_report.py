@@ -116,7 +116,11 @@ def test_table_html_escapes_text():
         pd.DataFrame({"customers": [4000.0, np.nan], "share": [1.25, 2.0]}),
         {"customers": "Customers", "share": "Share"},
     )
-    assert "<td>4,000</td><td>1.2</td>" in counts and "<td></td><td>2.0</td>" in counts
+    # counts whole with separators, effects to 3 significant digits; a blank cell is
+    # "n/a" and the note under the table says why
+    td = '<td style="text-align: right; white-space: nowrap">'
+    assert f"{td}4,000</td>{td}1.25</td>" in counts and f"{td}n/a</td>{td}2.00</td>" in counts
+    assert "<td></td>" not in counts and '<p class="cx-table-note">n/a in Customers: ' in counts
 
 
 def test_scorecard_puts_the_three_metrics_side_by_side():
