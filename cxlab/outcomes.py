@@ -17,7 +17,9 @@ the claim on their own data, with the small-sample caution it needs:
   the lagged metric, a wild cluster bootstrap below 20 units (Cameron, Gelbach &
   Miller 2008; Roodman et al. 2019) and CR1 cluster-robust SEs above, optional
   errors-in-variables correction for the sampling error of survey metrics
-  (Fuller 1987); :func:`trend_check` warns when metric and outcome both trend.
+  (Fuller 1987); :func:`trend_check` warns when metric and outcome both trend;
+  :func:`lag_effect` is the effect at a lag chosen from the data, Holm-adjusted
+  over the lags tried (what the report's verdict reads).
 - :func:`granger` -- Granger-causality F tests per unit and pooled.
 - :func:`horse_race` -- which metric forecasts an outcome best out of sample
   (rolling origin by quarter), with a Diebold-Mariano-type comparison.
@@ -68,6 +70,7 @@ __all__ = [
     "granger",
     "horse_race",
     "lag_correlations",
+    "lag_effect",
     "lagged",
     "migration",
     "panel_gaps",
@@ -763,6 +766,42 @@ _COUNT_COLUMN = {
 }
 
 
+#: Columns of :func:`fe_regression`, in order (also of an unestimable row elsewhere).
+_FE_COLUMNS = [
+    "metric",
+    "outcome",
+    "lag",
+    "coef",
+    "se",
+    "low",
+    "high",
+    "t",
+    "p",
+    "n",
+    "n_units",
+    "df",
+    "cov",
+    "effects",
+    "inference",
+    "reliability",
+    "se_reliability",
+    "r2_within",
+    "caution",
+    "coef_std",
+    "low_std",
+    "high_std",
+]
+_LAG_EFFECT_COLUMNS = [
+    *_FE_COLUMNS,
+    "low_unadj",
+    "high_unadj",
+    "p_adj",
+    "lags_tried",
+    "interval",
+    "estimable",
+]
+
+
 def _absorb(
     units: np.ndarray, quarters: np.ndarray, cols: np.ndarray, effects: str
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
@@ -1333,7 +1372,8 @@ def effects(
 
     A pair that cannot be estimated (too little data, a constant series, or, with
     ``eiv``, a metric whose within-unit variation is mostly sampling error) gets
-    NaN estimates and the reason in ``caution`` instead of stopping the whole grid.
+    NaN estimates and the reason in ``caution`` instead of stopping the whole grid;
+    when no pair can be estimated every row says why and the columns are the same.
     ``effects``, ``cov`` and ``seed`` are passed on (defaults: unit and quarter
     effects; wild cluster bootstrap below 20 units). ``low``/``high`` are each
     model's own (unadjusted) interval; ``p_adj`` is Holm-adjusted across the grid.
@@ -1389,9 +1429,118 @@ def effects(
                     ]
                 )
             rows.append(row)
-    out = pd.concat(rows, ignore_index=True)
+    # reindex: when no pair can be estimated the rows hold only the reasons (no 'p')
+    out = pd.concat(rows, ignore_index=True).reindex(columns=[*_FE_COLUMNS, "estimable"])
     out["p_adj"] = _adjust(out["p"].to_numpy(float), correction)
     return out
+
+
+def lag_effect(
+    panel: pd.DataFrame,
+    outcome: str,
+    lag: int,
+    *,
+    lags_tried: Sequence[int] | None = None,
+    metric: str = "nps",
+    eiv: bool = True,
+    effects: str = "twoway",
+    cov: str = "auto",
+    level: float = 0.95,
+    correction: str = "holm",
+    seed: int = 0,
+) -> pd.DataFrame:
+    """The effect the report's verdict reads: the metric at ``lag``, adjusted for the
+    lags that were tried to choose it.
+
+    When the lag is picked from the data (:func:`choose_lag` tries 1..max_lag), the
+    verdict is the best of several looks, and one lag's 5% test would call a
+    no-effect panel "significant" more often than 5%. Here the model is fitted at
+    every lag in ``lags_tried`` (one lag per model, as :func:`fe_regression`), the
+    p-values of ``b = 0`` are Holm-adjusted across those lags, and the row for
+    ``lag`` is returned with ``p_adj`` and an interval at the Holm step-down level of
+    that row (as in :func:`horse_race`): it excludes zero only when ``p_adj`` is below
+    ``1 - level`` (the errors-in-variables term can only widen it). Holm controls the
+    chance of *any* false "effect" among the lags tried at ``1 - level``, whatever
+    rule picked ``lag`` (Holm 1979, *Scandinavian Journal of Statistics* 6). Lags
+    that cannot be estimated leave the family. With a lag fixed in advance pass
+    ``lags_tried=[lag]`` (the default): nothing to adjust.
+
+    With the wild bootstrap the smallest p-value is ``2 / 2^G`` (enumerated
+    Rademacher weights), so with few units and many lags tried an effect can never
+    reach significance: at G = 8 and four lags the bound is 4 x 2/256 = 0.031.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row: the columns of :func:`fe_regression` (``low, high`` adjusted),
+        ``low_unadj, high_unadj`` (the row's own interval), ``p_adj``, ``lags_tried``
+        (e.g. ``"1-4"``), ``interval`` ("Holm-adjusted over 4 lags tried" or
+        "unadjusted") and ``estimable``; an unestimable lag gives NaN estimates and
+        the reason in ``caution``.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(1)
+    >>> p = pd.DataFrame({"unit": np.repeat(list("abcdefghij"), 12),
+    ...                   "qi": np.tile(np.arange(8100, 8112), 10)})
+    >>> p["quarter"] = [f"{q // 4}Q{q % 4 + 1}" for q in p["qi"]]
+    >>> p["nps"] = rng.normal(30, 8, len(p))
+    >>> p["new_customers"] = 25 * lagged(p, "nps", 2) + rng.normal(0, 50, len(p))
+    >>> fit = lag_effect(p, "new_customers", 2, lags_tried=range(1, 5), eiv=False)
+    >>> fit[["lag", "lags_tried", "interval"]].values.tolist()
+    [[2, '1-4', 'Holm-adjusted over 4 lags tried']]
+    >>> bool(fit["p_adj"].iloc[0] < 0.05 and fit["low"].iloc[0] > 0)
+    True
+    """
+    level = _check_level(level)
+    tried = sorted({int(k) for k in (lags_tried if lags_tried is not None else [lag])})
+    if int(lag) not in tried:
+        raise CxlabError(f"lag_effect: lag {lag} is not among the lags tried {tried}.")
+    kw: dict[str, Any] = {"eiv": eiv, "effects": effects, "cov": cov, "seed": seed}
+    fits: dict[int, pd.DataFrame] = {}
+    reason = ""
+    for k in tried:
+        try:
+            fits[k] = fe_regression(panel, metric, outcome, lag=k, level=level, **kw)
+        except CxlabError as exc:
+            if k == int(lag):
+                reason = str(exc)
+    span = f"{tried[0]}-{tried[-1]}" if tried == list(range(tried[0], tried[-1] + 1)) else ""
+    span = span if len(tried) > 1 else str(tried[0])
+    span = span or ", ".join(map(str, tried))
+    if int(lag) not in fits:
+        return pd.DataFrame(
+            [
+                {
+                    "metric": metric,
+                    "outcome": outcome,
+                    "lag": int(lag),
+                    "effects": _EFFECTS.get(effects, effects),
+                    "caution": reason,
+                    "lags_tried": span,
+                    "estimable": False,
+                }
+            ]
+        ).reindex(columns=_LAG_EFFECT_COLUMNS)
+    ks = list(fits)
+    p = np.array([float(fits[k]["p"].iloc[0]) for k in ks])
+    p_adj = _adjust(p, correction)
+    a_row, how = _interval_levels(p, correction, 1 - level)
+    i = ks.index(int(lag))
+    row = fits[int(lag)].copy()
+    row["low_unadj"], row["high_unadj"] = row["low"], row["high"]
+    m = int(np.isfinite(p).sum())
+    if m > 1 and how != "unadjusted":
+        adjusted = fe_regression(panel, metric, outcome, lag=int(lag), level=1 - a_row[i], **kw)
+        for col in ("low", "high", "low_std", "high_std"):
+            row[col] = adjusted[col].to_numpy()
+        row["interval"] = f"{how} over {m} lags tried"
+    else:
+        row["interval"] = "unadjusted"
+    row["p_adj"] = p_adj[i]
+    row["lags_tried"] = span
+    row["estimable"] = True
+    return row.reindex(columns=_LAG_EFFECT_COLUMNS)
 
 
 def choose_lag(
@@ -1404,8 +1553,9 @@ def choose_lag(
     """The leading lag (1..max_lag) at which the CX metrics, on average, correlate most
     with the outcome within units (mean of |r| over the metrics, so no metric is favoured).
 
-    Choosing a lag on the same data that then tests it overstates the evidence a
-    little; fix the lag in advance when the question allows.
+    Choosing a lag on the same data that then tests it overstates the evidence: read
+    the effect at the chosen lag with :func:`lag_effect`, which adjusts for the lags
+    tried, or fix the lag in advance when the question allows.
     """
     metrics_ = _as_list(metrics, CX_METRICS)
     if max_lag < 1:
@@ -1435,7 +1585,9 @@ def conclusion(
     """Plain-language verdict on one outcome, with its uncertainty (Markdown).
 
     The effect is read from ``fit``, the two-way model by default (unit and quarter
-    effects). When the unit-effects-only model (``fit_unit``) has an interval that
+    effects); pass :func:`lag_effect`'s row when the lag was chosen from the data, so
+    that the verdict's interval is adjusted for the lags tried (the text names the
+    adjustment). When the unit-effects-only model (``fit_unit``) has an interval that
     excludes zero but the two-way model does not, the text says the apparent effect
     is a trend shared by all units and does not call it an effect. The sentence that
     uses the model's lag says why that lag: the strongest NPS correlation, or
@@ -1449,7 +1601,8 @@ def conclusion(
     lags : pandas.DataFrame
         :func:`lag_correlations` of NPS and the outcome.
     fit : pandas.DataFrame
-        One row of :func:`fe_regression` or :func:`effects` (NPS at the chosen lag).
+        One row of :func:`lag_effect` (or :func:`fe_regression`, :func:`effects`): NPS
+        at the chosen lag. The effect is called real when its interval excludes zero.
     race : pandas.DataFrame
         :func:`horse_race` for the outcome.
     level : float
@@ -1511,6 +1664,8 @@ def conclusion(
         ) + f"; NPS alone peaks at lag {k:+d}"
     model = f.get("effects", "unit effects only")
     how = f.get("inference", "")
+    adj = f.get("interval", "unadjusted")
+    adj = "" if not isinstance(adj, str) or adj == "unadjusted" else f", {adj}"
     sig = _excludes_zero(f)
     sig_unit = fit_unit is not None and _excludes_zero(fit_unit.iloc[0])
     if not np.isfinite(f.get("coef", np.nan)):
@@ -1523,7 +1678,7 @@ def conclusion(
             f"With NPS {fl} quarter{'s' if fl != 1 else ''} earlier ({why}), in the "
             f"fixed-effects model with {model} a unit whose NPS is one point above its own "
             f"average has {f['coef']:+.3g} {unit} ({level:.0%} interval {f['low']:+.3g} to "
-            f"{f['high']:+.3g}{', ' + how.split(';')[0] if how else ''}; "
+            f"{f['high']:+.3g}{adj}{', ' + how.split(';')[0] if how else ''}; "
             f"{int(f['n_units'])} units, {int(f['n'])} unit-quarters)"
             + (
                 "; the interval excludes zero."

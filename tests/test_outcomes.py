@@ -318,6 +318,56 @@ def test_effects_grid_reports_what_cannot_be_estimated():
     assert res.coef.iloc[0] == pytest.approx(ok.coef)
 
 
+def test_effects_grid_with_nothing_estimable_keeps_its_columns():
+    """A thin panel where no pair can be estimated used to raise KeyError: 'p'."""
+    p = TINY.assign(csat_mean=4.0, nps_var=0.5, csat_mean_var=0.01)
+    some = oc.effects(p, ["nps", "csat_mean"], ["revenue"], lags=0, eiv=True)
+    none = oc.effects(p.assign(nps=1.0), ["nps", "csat_mean"], ["revenue"], lags=0, eiv=True)
+    assert list(none.columns) == list(some.columns)
+    assert not none.estimable.any() and none.coef.isna().all() and none.p_adj.isna().all()
+    assert none.caution.str.contains("does not vary within units").all()
+    one_unit = oc.effects(TINY[TINY.unit == "a"], ["nps"], ["revenue"], lags=0, eiv=False)
+    assert "1 unit(s) with data" in one_unit.caution.iloc[0]
+
+
+def _lagged_effect_panel(seed: int, n_units: int = 10, beta: float = 25.0) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    x = rng.normal(30, 8, (n_units, 12))
+    y = rng.normal(0, 50, (n_units, 12))
+    y[:, 2:] += beta * x[:, :-2]
+    return _frame(n_units, np.arange(12) + 8080, {"nps": x, "new_customers": y})
+
+
+def test_lag_effect_is_holm_adjusted_over_the_lags_tried():
+    from statsmodels.stats.multitest import multipletests
+
+    for beta in (25.0, 0.0):  # an effect at lag 2, and none
+        p = _lagged_effect_panel(3, beta=beta)
+        fit = oc.lag_effect(p, "new_customers", 2, lags_tried=range(1, 5), eiv=False).iloc[0]
+        each = [oc.fe_regression(p, "nps", "new_customers", lag=k) for k in range(1, 5)]
+        ps = np.array([f.p.iloc[0] for f in each])
+        assert fit.p == ps[1] and fit.p_adj == pytest.approx(multipletests(ps, method="holm")[1][1])
+        assert fit.interval == "Holm-adjusted over 4 lags tried" and fit.lags_tried == "1-4"
+        assert (fit.low_unadj, fit.high_unadj) == (each[1].low.iloc[0], each[1].high.iloc[0])
+        assert fit.low <= fit.low_unadj and fit.high >= fit.high_unadj
+        assert (fit.low > 0 or fit.high < 0) == (fit.p_adj < 0.05) == (beta > 0)
+    p = _lagged_effect_panel(3)
+    fixed = oc.lag_effect(p, "new_customers", 2, eiv=False).iloc[0]  # lag fixed in advance
+    ref = oc.fe_regression(p, "nps", "new_customers", lag=2).iloc[0]
+    assert fixed.interval == "unadjusted" and (fixed.low, fixed.high, fixed.p_adj) == (
+        ref.low,
+        ref.high,
+        ref.p,
+    )
+    with pytest.raises(CxlabError, match="lag 5 is not among the lags tried"):
+        oc.lag_effect(p, "new_customers", 5, lags_tried=range(1, 5))
+    lags = oc.lag_correlations(p, "nps", "new_customers", lags=range(1, 5))
+    race = oc.horse_race(p, "new_customers", ["nps"], lag=2)
+    holm = oc.lag_effect(p, "new_customers", 2, lags_tried=range(1, 5), eiv=False)
+    text = oc.conclusion("new_customers", lags, holm, race)
+    assert "Holm-adjusted over 4 lags tried, wild cluster bootstrap" in text
+
+
 def test_conclusion_states_the_uncertainty():
     rng = np.random.default_rng(4)
     x = rng.normal(0, 5, (6, 12))
@@ -757,17 +807,72 @@ def test_opposite_trends_without_a_link_are_not_called_an_effect():
     The two-way model with the wild bootstrap (the default) must call at most 9% of them
     significant at 5% (a correctly sized test: 5%; 9% is 2.6 binomial SDs above it);
     measured 11/200 = 5.5% (23/400 = 5.8% on seeds 1..400; CR1 with t(G-1): 8.0%).
-    Seeds 1..40 alone: 37/40 = 92.5% not significant -- the brief's "at least 95% of
-    40 seeds" would fail for an exactly sized 5% test about one time in three (P(>= 3
-    rejections of 40) = 0.32), so the rate is asserted over 200 seeds instead. The
-    unit-effects-only model must be fooled in at least 95% (measured 200/200): the
-    test can fail."""
+    Seeds 1..40 alone: 37/40 = 92.5% not significant at this one fixed lag: an exactly
+    sized 5% test gives 3 or more rejections of 40 with probability 0.32, so its size is
+    asserted over 200 seeds here; the report's verdict (lag chosen from the data, Holm
+    over the lags tried) is held to 95% of seeds 1..40 in
+    `test_report_verdict_on_opposite_trends_seeds_1_to_40`. The unit-effects-only model
+    must be fooled in at least 95% (measured 200/200): the test can fail."""
     fooled = spurious = 0
     for seed in range(1, 201):
         p = _opposite_trends(seed)
         spurious += oc.fe_regression(p, "nps", "margin", lag=2).p.iloc[0] < 0.05
         fooled += oc.fe_regression(p, "nps", "margin", lag=2, effects="unit").p.iloc[0] < 0.05
     assert spurious <= 18 and fooled >= 190, (spurious, fooled)
+
+
+@pytest.mark.slow
+def test_report_verdict_on_opposite_trends_seeds_1_to_40():
+    """The report's verdict, as the notebook computes it: the lag chosen from the data
+    (`choose_lag`, lags 1..4), the two-way model at that lag, Holm over the 4 lags tried
+    (`lag_effect`), called an effect when the interval excludes zero (`conclusion`).
+    Without the errors-in-variables correction: it only widens the interval.
+
+    Seeds 1..40 of `_opposite_trends` (no link): at most 2 verdicts of 40 may call an
+    effect (the issue's "no significant effect in at least 95% of 40 seeds"); measured
+    1/40 (5/400 = 1.25% on seeds 1..400). The unadjusted interval at the chosen lag, what
+    the report read before, calls an effect on 6/40 (24/400 = 6.0%): picking the best of
+    four lags inflates a 5% test. Holm guarantees at most 5% per panel, which alone cannot
+    promise <= 2 of 40 (P(>= 3 of 40 | 0.05) = 0.32); at the measured 1.25% the
+    probability is 0.013. The unit-effects-only verdict, Holm-adjusted the same way, must
+    be fooled in at least 36 of 40 (measured 40/40): the test can fail."""
+    called = fooled = 0
+    for seed in range(1, 41):
+        p = _opposite_trends(seed)
+        k = oc.choose_lag(p, "margin", ["nps"], max_lag=4)
+        kw = {"lags_tried": range(1, 5), "eiv": False}
+        two = oc.lag_effect(p, "margin", k, **kw)
+        one = oc.lag_effect(p, "margin", k, effects="unit", **kw)
+        called += bool(two.low.iloc[0] > 0 or two.high.iloc[0] < 0)
+        fooled += bool(one.low.iloc[0] > 0 or one.high.iloc[0] < 0)
+        if seed <= 3:  # the sentence the report prints
+            lags = oc.lag_correlations(p, "nps", "margin", lags=range(1, 5))
+            race = oc.horse_race(p, "margin", ["nps"], lag=k)
+            text = oc.conclusion("margin", lags, two, race, fit_unit=one)
+            assert ("the interval excludes zero" in text) == bool(
+                two.low.iloc[0] > 0 or two.high.iloc[0] < 0
+            )
+    assert called <= 2 and fooled >= 36, (called, fooled)
+
+
+@pytest.mark.slow
+def test_report_verdict_recovers_the_planted_lag_2_effect_seeds_1_to_40():
+    """The same verdict on seeds 1..40 of `_synth_like` (lag-2 effect 30 per NPS point, 8
+    units, 12 quarters), with the errors-in-variables correction as in the report: the
+    chosen lag is 2 and the Holm-adjusted interval excludes zero and covers 30 in at least
+    38 of 40 (measured 40/40 for each; with 8 units the smallest wild bootstrap p-value is
+    2/256, and Holm over 4 lags needs p <= 0.0125, so this fails if the adjustment costs
+    the planted effect its significance). A verdict with 99% power would fail this with
+    probability 0.008."""
+    chosen = called = covered = 0
+    for seed in range(1, 41):
+        p = _synth_like(seed)
+        k = oc.choose_lag(p, "new_customers", ["nps"], max_lag=4)
+        fit = oc.lag_effect(p, "new_customers", k, lags_tried=range(1, 5)).iloc[0]
+        chosen += k == LAG
+        called += bool(fit.low > 0)
+        covered += bool(fit.low <= BETA_NEW <= fit.high)
+    assert min(chosen, called, covered) >= 38, (chosen, called, covered)
 
 
 def _coverage_panel(seed: int) -> pd.DataFrame:
