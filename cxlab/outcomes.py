@@ -1593,7 +1593,9 @@ def conclusion(
     uses the model's lag says why that lag: the strongest NPS correlation, or
     ``lag_reason`` (default: the lag :func:`choose_lag` picks for all CX metrics
     together) when it differs from it. ``trend``'s message (:func:`trend_check`) is
-    quoted. Forecast rankings use the race's Holm-adjusted p-values.
+    quoted. Forecast rankings use the race's Holm-adjusted p-values; when the race's
+    models include the common trend (``horse_race(trend=True)``, the default) the text
+    says so.
 
     Parameters
     ----------
@@ -1699,10 +1701,17 @@ def conclusion(
     if f["caution"] and np.isfinite(f.get("coef", np.nan)):
         parts.append(f"Caution: {md_escape(f['caution'])}.")
     top = race.iloc[0]
+    with_trend = "trend" in str(top.get("model", ""))
     name = (
-        "no CX metric (unit averages)"
+        f"no CX metric (unit averages{' and the common trend' if with_trend else ''})"
         if top["metric"] == "none"
         else CX_METRICS.get(top["metric"], top["metric"])
+    )
+    trend_note = (
+        "; every forecast includes the linear trend all units share, so a metric that merely "
+        "trends gets no credit for it"
+        if with_trend
+        else ""
     )
     runner = race.iloc[1] if len(race) > 1 else None
     if runner is not None:
@@ -1715,7 +1724,7 @@ def conclusion(
         parts.append(
             f"Out of sample, {name} forecast best (RMSE {top['rmse']:.3g}, "
             f"{top['rmse_vs_none']:.0f}% of the error without any CX metric, over "
-            f"{int(top['n_quarters'])} quarters); "
+            f"{int(top['n_quarters'])} quarters{trend_note}); "
             + (
                 f"it beat the runner-up ({rname}) by more than chance would explain "
                 "(Holm-adjusted across the metrics)."
@@ -1736,6 +1745,7 @@ def granger(
     maxlag: int = 2,
     level: float = 0.95,
     correction: str = "holm",
+    effects: str = "twoway",
 ) -> pd.DataFrame:
     """Granger-causality tests: do past values of the metric help predict the outcome?
 
@@ -1743,17 +1753,23 @@ def granger(
     ``x_{t-1..p}``; the F test of all ``x`` lags = 0 (Granger 1969,
     *Econometrica* 37; the test of statsmodels ``grangercausalitytests``, here
     on rows built by quarter arithmetic so gaps are never bridged). Pooled: the
-    same regression with unit fixed effects and a cluster-robust Wald test
+    same regression with fixed effects and a cluster-robust Wald test
     (Holtz-Eakin, Newey & Rosen 1988, *Econometrica* 56, with homogeneous
-    coefficients). Fixed effects with a lagged outcome carry Nickell (1981)
-    bias of order 1/T, so read the pooled test as indicative. "Granger cause"
-    means "precedes and helps predict", not "causes".
+    coefficients). As in :func:`fe_regression`, ``effects="twoway"`` (the default)
+    removes unit and quarter effects, so a trend that all units share is not read as
+    the metric helping to predict the outcome; ``effects="unit"`` keeps unit effects
+    only (``plm(model = "within")``). A single unit's series cannot separate a quarter
+    effect from its own dynamics, so the per-unit tests have none: with trending
+    series read them with :func:`trend_check`. Fixed effects with a lagged outcome
+    carry Nickell (1981) bias of order 1/T, so read the pooled test as indicative.
+    "Granger cause" means "precedes and helps predict", not "causes".
 
     Returns
     -------
     pandas.DataFrame
         ``scope`` ("unit" or "pooled"), ``unit, n, df_num, df_den, F, p, p_adj,
-        significant, caution``; per-unit p-values are corrected across units.
+        significant, caution`` (the pooled row's names its fixed effects); per-unit
+        p-values are corrected across units.
     """
     import statsmodels.api as sm
 
@@ -1761,7 +1777,15 @@ def granger(
     level = _check_level(level)
     if maxlag < 1:
         raise CxlabError(f"granger: maxlag must be >= 1, got {maxlag}.")
-    df = pd.DataFrame({"unit": panel["unit"].to_numpy(), "y": panel[outcome].to_numpy(float)})
+    if effects not in _EFFECTS:
+        raise CxlabError(f"effects must be 'twoway' or 'unit', not {effects!r}.")
+    df = pd.DataFrame(
+        {
+            "unit": panel["unit"].to_numpy(),
+            "qi": panel["qi"].to_numpy(),
+            "y": panel[outcome].to_numpy(float),
+        }
+    )
     names = []
     for k in range(1, maxlag + 1):
         df[f"y{k}"] = lagged(panel, outcome, k).to_numpy()
@@ -1806,10 +1830,12 @@ def granger(
     n_units = df["unit"].nunique()
     if n_units > maxlag and len(df) - n_units > len(names) + 1:
         # the cluster-robust covariance has rank <= G - 1: the joint test needs G > maxlag
-        d = _demean(df, ["y", *names])
-        X = d[names].to_numpy(float)
-        if np.linalg.matrix_rank(X) == X.shape[1]:
-            res = sm.OLS(d["y"].to_numpy(float), X).fit(
+        codes = pd.factorize(df["unit"])[0]
+        cols = df[["y", *names]].to_numpy(float)
+        absorbed, _m, _q, rank_fe = _absorb(codes, df["qi"].to_numpy(), cols, effects)
+        X = absorbed[:, 1:]
+        if np.linalg.matrix_rank(X) == X.shape[1] and len(df) - rank_fe > X.shape[1]:
+            res = sm.OLS(absorbed[:, 0], X).fit(
                 cov_type="cluster",
                 cov_kwds={"groups": pd.factorize(df["unit"])[0]},
                 use_t=True,
@@ -1818,7 +1844,7 @@ def granger(
             for i, nm in enumerate(xnames):
                 R[i, names.index(nm)] = 1
             ft = res.f_test(R)
-            notes = ["Nickell bias with short panels"]
+            notes = [_EFFECTS[effects], "Nickell bias with short panels"]
             if n_units < 20:
                 notes.append(f"{n_units} clusters: cluster-robust test is approximate")
             pooled = {
@@ -1856,14 +1882,28 @@ def horse_race(
     min_train: int = 4,
     level: float = 0.95,
     correction: str = "holm",
+    trend: bool = True,
 ) -> pd.DataFrame:
     """Which CX metric forecasts the outcome best, out of sample?
 
     Rolling origin by quarter: for each quarter t with at least ``min_train``
-    earlier quarters of usable data, fit ``y = a_u + b x_{t-lag}`` (unit fixed
-    effects) on the quarters before t and forecast every unit's outcome at t.
-    All metrics, and a benchmark without any CX metric (``"none"``: each unit's
-    training mean), are scored on the same unit-quarters. The comparison with
+    earlier quarters of usable data, fit ``y = a_u + g q + b x_{t-lag}`` (unit fixed
+    effects and, with ``trend=True``, the default, a linear trend in the quarter
+    index q common to all units) on the quarters before t and forecast every unit's
+    outcome at t. All metrics, and a benchmark without any CX metric (``"none"``:
+    ``y = a_u + g q``, each unit's training mean when ``trend=False``), are scored
+    on the same unit-quarters.
+
+    Why a common trend and not the quarter effects of :func:`fe_regression`: a
+    quarter's effect cannot be estimated before that quarter has happened, so quarter
+    dummies cannot forecast; their forecastable part is the trend that all units
+    share. Without it, a metric that merely trends (NPS drifting down while the
+    outcome drifts up) beats the unit-mean benchmark by standing in for time, and
+    the race would credit the metric with what the calendar predicts. With it, a
+    metric must forecast better than the shared trend does. Trends that differ
+    between units are left in (four training quarters cannot estimate a slope per
+    unit reliably); :func:`trend_check` flags them. ``trend=False`` is the
+    unit-effects-only race. The comparison with
     the best metric is a Diebold & Mariano (1995, *JBES* 13) test on the
     per-quarter mean loss differences with the small-sample correction of
     Harvey, Leybourne & Newbold (1997, *IJF* 13), which for one-step forecasts
@@ -1890,7 +1930,8 @@ def horse_race(
         ``mse_diff_pct, low_pct, high_pct`` (the same in % of the best's MSE), ``p,
         p_adj`` (vs the best), ``p_vs_none`` (one-sided: beats the no-CX benchmark),
         ``low_unadj, high_unadj``, ``interval`` (how the intervals are adjusted),
-        ``rank, best, caution``.
+        ``model`` ("unit effects + common linear trend" or "unit effects"), ``rank,
+        best, caution``.
 
     Examples
     --------
@@ -1927,6 +1968,7 @@ def horse_race(
         )
     losses: dict[str, list[float]] = {m: [] for m in ["none", *metrics_]}
     keys: list[tuple[Any, int]] = []
+    base["q"] = base["qi"].astype(float)
     for t in quarters[min_train:]:
         train, test = base[base["qi"] < t], base[base["qi"] == t]
         test = test[test["unit"].isin(train["unit"])]
@@ -1934,14 +1976,25 @@ def horse_race(
             continue
         means = train.groupby("unit").mean(numeric_only=True)
         keys += list(zip(test["unit"], test["qi"], strict=True))
-        y_hat0 = means.loc[test["unit"], "y"].to_numpy()
-        losses["none"] += list((test["y"].to_numpy() - y_hat0) ** 2)
-        for m in metrics_:
-            xd = train[m] - train["unit"].map(means[m])
-            yd = train["y"] - train["unit"].map(means["y"])
-            sxx = float(xd @ xd)
-            b = float(xd @ yd) / sxx if sxx > 0 else 0.0
-            pred = y_hat0 + b * (test[m].to_numpy() - means.loc[test["unit"], m].to_numpy())
+        at = test["unit"]
+
+        def within(col: str, train: pd.DataFrame = train, means: pd.DataFrame = means):
+            """The training column minus its unit's training mean."""
+            return (train[col] - train["unit"].map(means[col])).to_numpy(float)
+
+        def dev(col: str, test: pd.DataFrame = test, means: pd.DataFrame = means):
+            """The test rows' value minus their unit's training mean."""
+            return test[col].to_numpy(float) - means.loc[test["unit"], col].to_numpy()
+
+        y_bar = means.loc[at, "y"].to_numpy()
+        yd = within("y")
+        for m in ["none", *metrics_]:
+            cols = (["q"] if trend else []) + ([] if m == "none" else [m])
+            pred = y_bar.copy()
+            if cols:
+                xd = np.column_stack([within(c) for c in cols])
+                coef = np.linalg.lstsq(xd, yd, rcond=None)[0]
+                pred += np.column_stack([dev(c) for c in cols]) @ coef
             losses[m] += list((test["y"].to_numpy() - pred) ** 2)
     q_of = np.array([k[1] for k in keys])
     cands = ["none", *metrics_]
@@ -1989,6 +2042,7 @@ def horse_race(
     out = out.drop(columns="se_d")
     for col in ("mse_diff", "low", "high"):  # in percent of the best metric's MSE
         out[f"{col}_pct"] = 100.0 * out[col] / float(mse[best])
+    out["model"] = "unit effects + common linear trend" if trend else "unit effects"
     out["rank"] = out["metric"].map({m: i + 1 for i, m in enumerate(order)})
     out["best"] = out["metric"] == best
     out["caution"] = f"only {t_n} forecast quarters" if t_n < 8 else ""
