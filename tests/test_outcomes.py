@@ -390,6 +390,11 @@ def test_lag_effect_is_holm_adjusted_over_the_lags_tried():
         ref.high,
         ref.p,
     )
+    six = _lagged_effect_panel(3, n_units=6)  # Rademacher's floor 2/64 > 0.05 / 4
+    fit6 = oc.lag_effect(six, "new_customers", 2, lags_tried=range(1, 5), eiv=False).iloc[0]
+    assert "Webb 6-point weights, 9999 draws" in fit6.inference and fit6.p_adj < 0.05
+    one6 = oc.lag_effect(six, "new_customers", 2, eiv=False).iloc[0]  # one lag: no switch
+    assert "Rademacher weights, all 64 sign vectors" in one6.inference
     with pytest.raises(CxlabError, match="lag 5 is not among the lags tried"):
         oc.lag_effect(p, "new_customers", 5, lags_tried=range(1, 5))
     lags = oc.lag_correlations(p, "nps", "new_customers", lags=range(1, 5))
