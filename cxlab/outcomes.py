@@ -17,7 +17,9 @@ the claim on their own data, with the small-sample caution it needs:
   the lagged metric, a wild cluster bootstrap below 20 units (Cameron, Gelbach &
   Miller 2008; Roodman et al. 2019) and CR1 cluster-robust SEs above, optional
   errors-in-variables correction for the sampling error of survey metrics
-  (Fuller 1987); :func:`trend_check` warns when metric and outcome both trend.
+  (Fuller 1987); :func:`trend_check` warns when metric and outcome both trend;
+  :func:`lag_effect` is the effect at a lag chosen from the data, Holm-adjusted
+  over the lags tried (what the report's verdict reads).
 - :func:`granger` -- Granger-causality F tests per unit and pooled.
 - :func:`horse_race` -- which metric forecasts an outcome best out of sample
   (rolling origin by quarter), with a Diebold-Mariano-type comparison.
@@ -67,6 +69,7 @@ __all__ = [
     "granger",
     "horse_race",
     "lag_correlations",
+    "lag_effect",
     "lagged",
     "migration",
     "panel_gaps",
@@ -728,6 +731,42 @@ _COUNT_COLUMN = {
 }
 
 
+#: Columns of :func:`fe_regression`, in order (also of an unestimable row elsewhere).
+_FE_COLUMNS = [
+    "metric",
+    "outcome",
+    "lag",
+    "coef",
+    "se",
+    "low",
+    "high",
+    "t",
+    "p",
+    "n",
+    "n_units",
+    "df",
+    "cov",
+    "effects",
+    "inference",
+    "reliability",
+    "se_reliability",
+    "r2_within",
+    "caution",
+    "coef_std",
+    "low_std",
+    "high_std",
+]
+_LAG_EFFECT_COLUMNS = [
+    *_FE_COLUMNS,
+    "low_unadj",
+    "high_unadj",
+    "p_adj",
+    "lags_tried",
+    "interval",
+    "estimable",
+]
+
+
 def _absorb(
     units: np.ndarray, quarters: np.ndarray, cols: np.ndarray, effects: str
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
@@ -1298,7 +1337,8 @@ def effects(
 
     A pair that cannot be estimated (too little data, a constant series, or, with
     ``eiv``, a metric whose within-unit variation is mostly sampling error) gets
-    NaN estimates and the reason in ``caution`` instead of stopping the whole grid.
+    NaN estimates and the reason in ``caution`` instead of stopping the whole grid;
+    when no pair can be estimated every row says why and the columns are the same.
     ``effects``, ``cov`` and ``seed`` are passed on (defaults: unit and quarter
     effects; wild cluster bootstrap below 20 units). ``low``/``high`` are each
     model's own (unadjusted) interval; ``p_adj`` is Holm-adjusted across the grid.
@@ -1354,9 +1394,146 @@ def effects(
                     ]
                 )
             rows.append(row)
-    out = pd.concat(rows, ignore_index=True)
+    # reindex: when no pair can be estimated the rows hold only the reasons (no 'p')
+    out = pd.concat(rows, ignore_index=True).reindex(columns=[*_FE_COLUMNS, "estimable"])
     out["p_adj"] = cxstats.adjust_pvalues(out["p"].to_numpy(float), correction)
     return out
+
+
+def lag_effect(
+    panel: pd.DataFrame,
+    outcome: str,
+    lag: int,
+    *,
+    lags_tried: Sequence[int] | None = None,
+    metric: str = "nps",
+    eiv: bool = True,
+    effects: str = "twoway",
+    cov: str = "auto",
+    level: float = 0.95,
+    correction: str = "holm",
+    weights: str = "auto",
+    n_boot: int = 9999,
+    seed: int = 0,
+) -> pd.DataFrame:
+    """The effect the report's verdict reads: the metric at ``lag``, adjusted for the
+    lags that were tried to choose it.
+
+    When the lag is picked from the data (:func:`choose_lag` tries 1..max_lag), the
+    verdict is the best of several looks, and one lag's 5% test would call a
+    no-effect panel "significant" more often than 5%. Here the model is fitted at
+    every lag in ``lags_tried`` (one lag per model, as :func:`fe_regression`), the
+    p-values of ``b = 0`` are Holm-adjusted across those lags, and the row for
+    ``lag`` is returned with ``p_adj`` and an interval at the Holm step-down level of
+    that row (as in :func:`horse_race`): it excludes zero only when ``p_adj`` is below
+    ``1 - level`` (the errors-in-variables term can only widen it). Holm controls the
+    chance of *any* false "effect" among the lags tried at ``1 - level``, whatever
+    rule picked ``lag`` (Holm 1979, *Scandinavian Journal of Statistics* 6). Lags
+    that cannot be estimated leave the family. With a lag fixed in advance pass
+    ``lags_tried=[lag]`` (the default): nothing to adjust.
+
+    With enumerated Rademacher weights the wild bootstrap's smallest p-value is
+    ``2 / 2^G``; Holm's first step needs ``(1 - level) / m`` for m lags, which 2/256
+    meets at G = 8 and four lags (0.0078 <= 0.0125) but 2/64 and 2/128 do not (G = 6,
+    7). When the floor is above that step (and ``weights="auto"``), every lag is
+    refitted with Webb's six-point weights (Webb 2014, Queen's Economics Department
+    Working Paper 1315), whose 6^G vectors resolve far smaller p-values (``n_boot``
+    drawn with ``seed``), so a strong effect can still be called real.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row: the columns of :func:`fe_regression` (``low, high`` adjusted),
+        ``low_unadj, high_unadj`` (the row's own interval), ``p_adj``, ``lags_tried``
+        (e.g. ``"1-4"``), ``interval`` ("Holm-adjusted over 4 lags tried" or
+        "unadjusted") and ``estimable``; an unestimable lag gives NaN estimates and
+        the reason in ``caution``.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(1)
+    >>> p = pd.DataFrame({"unit": np.repeat(list("abcdefghij"), 12),
+    ...                   "qi": np.tile(np.arange(8100, 8112), 10)})
+    >>> p["quarter"] = [f"{q // 4}Q{q % 4 + 1}" for q in p["qi"]]
+    >>> p["nps"] = rng.normal(30, 8, len(p))
+    >>> p["new_customers"] = 25 * lagged(p, "nps", 2) + rng.normal(0, 50, len(p))
+    >>> fit = lag_effect(p, "new_customers", 2, lags_tried=range(1, 5), eiv=False)
+    >>> fit[["lag", "lags_tried", "interval"]].values.tolist()
+    [[2, '1-4', 'Holm-adjusted over 4 lags tried']]
+    >>> bool(fit["p_adj"].iloc[0] < 0.05 and fit["low"].iloc[0] > 0)
+    True
+    """
+    level = check_level(level, "lag_effect")
+    tried = sorted({int(k) for k in (lags_tried if lags_tried is not None else [lag])})
+    if int(lag) not in tried:
+        raise CxlabError(f"lag_effect: lag {lag} is not among the lags tried {tried}.")
+    kw: dict[str, Any] = {
+        "eiv": eiv,
+        "effects": effects,
+        "cov": cov,
+        "weights": weights,
+        "n_boot": n_boot,
+        "seed": seed,
+    }
+
+    def fit_all() -> tuple[dict[int, pd.DataFrame], str]:
+        fits: dict[int, pd.DataFrame] = {}
+        reason = ""
+        for k in tried:
+            try:
+                fits[k] = fe_regression(panel, metric, outcome, lag=k, level=level, **kw)
+            except CxlabError as exc:
+                if k == int(lag):
+                    reason = str(exc)
+        return fits, reason
+
+    fits, reason = fit_all()
+    m_fit = len(fits)
+    coarse = [
+        f.iloc[0]
+        for f in fits.values()
+        if "Rademacher weights, all" in str(f["inference"].iloc[0])
+        and 2.0 / 2 ** int(f["n_units"].iloc[0]) > (1 - level) / m_fit
+    ]
+    if weights == "auto" and m_fit > 1 and coarse:
+        kw["weights"] = "webb"
+        fits, reason = fit_all()
+    span = f"{tried[0]}-{tried[-1]}" if tried == list(range(tried[0], tried[-1] + 1)) else ""
+    span = span if len(tried) > 1 else str(tried[0])
+    span = span or ", ".join(map(str, tried))
+    if int(lag) not in fits:
+        return pd.DataFrame(
+            [
+                {
+                    "metric": metric,
+                    "outcome": outcome,
+                    "lag": int(lag),
+                    "effects": _EFFECTS.get(effects, effects),
+                    "caution": reason,
+                    "lags_tried": span,
+                    "estimable": False,
+                }
+            ]
+        ).reindex(columns=_LAG_EFFECT_COLUMNS)
+    ks = list(fits)
+    p = np.array([float(fits[k]["p"].iloc[0]) for k in ks])
+    p_adj = cxstats.adjust_pvalues(p, correction)
+    a_row, how = _interval_levels(p, correction, 1 - level)
+    i = ks.index(int(lag))
+    row = fits[int(lag)].copy()
+    row["low_unadj"], row["high_unadj"] = row["low"], row["high"]
+    m = int(np.isfinite(p).sum())
+    if m > 1 and how != "unadjusted":
+        adjusted = fe_regression(panel, metric, outcome, lag=int(lag), level=1 - a_row[i], **kw)
+        for col in ("low", "high", "low_std", "high_std"):
+            row[col] = adjusted[col].to_numpy()
+        row["interval"] = f"{how} over {m} lags tried"
+    else:
+        row["interval"] = "unadjusted"
+    row["p_adj"] = p_adj[i]
+    row["lags_tried"] = span
+    row["estimable"] = True
+    return row.reindex(columns=_LAG_EFFECT_COLUMNS)
 
 
 def choose_lag(
@@ -1369,8 +1546,9 @@ def choose_lag(
     """The leading lag (1..max_lag) at which the CX metrics, on average, correlate most
     with the outcome within units (mean of |r| over the metrics, so no metric is favoured).
 
-    Choosing a lag on the same data that then tests it overstates the evidence a
-    little; fix the lag in advance when the question allows.
+    Choosing a lag on the same data that then tests it overstates the evidence: read
+    the effect at the chosen lag with :func:`lag_effect`, which adjusts for the lags
+    tried, or fix the lag in advance when the question allows.
     """
     metrics_ = _as_list(metrics, CX_METRICS)
     if max_lag < 1:
@@ -1400,13 +1578,17 @@ def conclusion(
     """Plain-language verdict on one outcome, with its uncertainty (Markdown).
 
     The effect is read from ``fit``, the two-way model by default (unit and quarter
-    effects). When the unit-effects-only model (``fit_unit``) has an interval that
+    effects); pass :func:`lag_effect`'s row when the lag was chosen from the data, so
+    that the verdict's interval is adjusted for the lags tried (the text names the
+    adjustment). When the unit-effects-only model (``fit_unit``) has an interval that
     excludes zero but the two-way model does not, the text says the apparent effect
     is a trend shared by all units and does not call it an effect. The sentence that
     uses the model's lag says why that lag: the strongest NPS correlation, or
     ``lag_reason`` (default: the lag :func:`choose_lag` picks for all CX metrics
     together) when it differs from it. ``trend``'s message (:func:`trend_check`) is
-    quoted. Forecast rankings use the race's Holm-adjusted p-values.
+    quoted. Forecast rankings use the race's Holm-adjusted p-values; when the race's
+    models include the common trend (``horse_race(trend=True)``, the default) the text
+    says so.
 
     Parameters
     ----------
@@ -1414,7 +1596,8 @@ def conclusion(
     lags : pandas.DataFrame
         :func:`lag_correlations` of NPS and the outcome.
     fit : pandas.DataFrame
-        One row of :func:`fe_regression` or :func:`effects` (NPS at the chosen lag).
+        One row of :func:`lag_effect` (or :func:`fe_regression`, :func:`effects`): NPS
+        at the chosen lag. The effect is called real when its interval excludes zero.
     race : pandas.DataFrame
         :func:`horse_race` for the outcome.
     level : float
@@ -1476,6 +1659,8 @@ def conclusion(
         ) + f"; NPS alone peaks at lag {k:+d}"
     model = f.get("effects", "unit effects only")
     how = f.get("inference", "")
+    adj = f.get("interval", "unadjusted")
+    adj = "" if not isinstance(adj, str) or adj == "unadjusted" else f", {adj}"
     sig = _excludes_zero(f)
     sig_unit = fit_unit is not None and _excludes_zero(fit_unit.iloc[0])
     if not np.isfinite(f.get("coef", np.nan)):
@@ -1488,7 +1673,7 @@ def conclusion(
             f"With NPS {fl} quarter{'s' if fl != 1 else ''} earlier ({why}), in the "
             f"fixed-effects model with {model} a unit whose NPS is one point above its own "
             f"average has {f['coef']:+.3g} {unit} ({level:.0%} interval {f['low']:+.3g} to "
-            f"{f['high']:+.3g}{', ' + how.split(';')[0] if how else ''}; "
+            f"{f['high']:+.3g}{adj}{', ' + how.split(';')[0] if how else ''}; "
             f"{int(f['n_units'])} units, {int(f['n'])} unit-quarters)"
             + (
                 "; the interval excludes zero."
@@ -1509,10 +1694,17 @@ def conclusion(
     if f["caution"] and np.isfinite(f.get("coef", np.nan)):
         parts.append(f"Caution: {md_escape(f['caution'])}.")
     top = race.iloc[0]
+    with_trend = "trend" in str(top.get("model", ""))
     name = (
-        "no CX metric (unit averages)"
+        f"no CX metric (unit averages{' and the common trend' if with_trend else ''})"
         if top["metric"] == "none"
         else CX_METRICS.get(top["metric"], top["metric"])
+    )
+    trend_note = (
+        "; every forecast includes the linear trend all units share, so a metric that merely "
+        "trends gets no credit for it"
+        if with_trend
+        else ""
     )
     runner = race.iloc[1] if len(race) > 1 else None
     if runner is not None:
@@ -1525,7 +1717,7 @@ def conclusion(
         parts.append(
             f"Out of sample, {name} forecast best (RMSE {top['rmse']:.3g}, "
             f"{top['rmse_vs_none']:.0f}% of the error without any CX metric, over "
-            f"{int(top['n_quarters'])} quarters); "
+            f"{int(top['n_quarters'])} quarters{trend_note}); "
             + (
                 f"it beat the runner-up ({rname}) by more than chance would explain "
                 "(Holm-adjusted across the metrics)."
@@ -1546,6 +1738,7 @@ def granger(
     maxlag: int = 2,
     level: float = 0.95,
     correction: str = "holm",
+    effects: str = "twoway",
 ) -> pd.DataFrame:
     """Granger-causality tests: do past values of the metric help predict the outcome?
 
@@ -1553,17 +1746,23 @@ def granger(
     ``x_{t-1..p}``; the F test of all ``x`` lags = 0 (Granger 1969,
     *Econometrica* 37; the test of statsmodels ``grangercausalitytests``, here
     on rows built by quarter arithmetic so gaps are never bridged). Pooled: the
-    same regression with unit fixed effects and a cluster-robust Wald test
+    same regression with fixed effects and a cluster-robust Wald test
     (Holtz-Eakin, Newey & Rosen 1988, *Econometrica* 56, with homogeneous
-    coefficients). Fixed effects with a lagged outcome carry Nickell (1981)
-    bias of order 1/T, so read the pooled test as indicative. "Granger cause"
-    means "precedes and helps predict", not "causes".
+    coefficients). As in :func:`fe_regression`, ``effects="twoway"`` (the default)
+    removes unit and quarter effects, so a trend that all units share is not read as
+    the metric helping to predict the outcome; ``effects="unit"`` keeps unit effects
+    only (``plm(model = "within")``). A single unit's series cannot separate a quarter
+    effect from its own dynamics, so the per-unit tests have none: with trending
+    series read them with :func:`trend_check`. Fixed effects with a lagged outcome
+    carry Nickell (1981) bias of order 1/T, so read the pooled test as indicative.
+    "Granger cause" means "precedes and helps predict", not "causes".
 
     Returns
     -------
     pandas.DataFrame
         ``scope`` ("unit" or "pooled"), ``unit, n, df_num, df_den, F, p, p_adj,
-        significant, caution``; per-unit p-values are corrected across units.
+        significant, caution`` (the pooled row's names its fixed effects); per-unit
+        p-values are corrected across units.
     """
     import statsmodels.api as sm
 
@@ -1571,7 +1770,15 @@ def granger(
     level = check_level(level, "granger")
     if maxlag < 1:
         raise CxlabError(f"granger: maxlag must be >= 1, got {maxlag}.")
-    df = pd.DataFrame({"unit": panel["unit"].to_numpy(), "y": panel[outcome].to_numpy(float)})
+    if effects not in _EFFECTS:
+        raise CxlabError(f"effects must be 'twoway' or 'unit', not {effects!r}.")
+    df = pd.DataFrame(
+        {
+            "unit": panel["unit"].to_numpy(),
+            "qi": panel["qi"].to_numpy(),
+            "y": panel[outcome].to_numpy(float),
+        }
+    )
     names = []
     for k in range(1, maxlag + 1):
         df[f"y{k}"] = lagged(panel, outcome, k).to_numpy()
@@ -1616,10 +1823,12 @@ def granger(
     n_units = df["unit"].nunique()
     if n_units > maxlag and len(df) - n_units > len(names) + 1:
         # the cluster-robust covariance has rank <= G - 1: the joint test needs G > maxlag
-        d = _demean(df, ["y", *names])
-        X = d[names].to_numpy(float)
-        if np.linalg.matrix_rank(X) == X.shape[1]:
-            res = sm.OLS(d["y"].to_numpy(float), X).fit(
+        codes = pd.factorize(df["unit"])[0]
+        cols = df[["y", *names]].to_numpy(float)
+        absorbed, _m, _q, rank_fe = _absorb(codes, df["qi"].to_numpy(), cols, effects)
+        X = absorbed[:, 1:]
+        if np.linalg.matrix_rank(X) == X.shape[1] and len(df) - rank_fe > X.shape[1]:
+            res = sm.OLS(absorbed[:, 0], X).fit(
                 cov_type="cluster",
                 cov_kwds={"groups": pd.factorize(df["unit"])[0]},
                 use_t=True,
@@ -1628,7 +1837,7 @@ def granger(
             for i, nm in enumerate(xnames):
                 R[i, names.index(nm)] = 1
             ft = res.f_test(R)
-            notes = ["Nickell bias with short panels"]
+            notes = [_EFFECTS[effects], "Nickell bias with short panels"]
             if n_units < 20:
                 notes.append(f"{n_units} clusters: cluster-robust test is approximate")
             pooled = {
@@ -1666,14 +1875,28 @@ def horse_race(
     min_train: int = 4,
     level: float = 0.95,
     correction: str = "holm",
+    trend: bool = True,
 ) -> pd.DataFrame:
     """Which CX metric forecasts the outcome best, out of sample?
 
     Rolling origin by quarter: for each quarter t with at least ``min_train``
-    earlier quarters of usable data, fit ``y = a_u + b x_{t-lag}`` (unit fixed
-    effects) on the quarters before t and forecast every unit's outcome at t.
-    All metrics, and a benchmark without any CX metric (``"none"``: each unit's
-    training mean), are scored on the same unit-quarters. The comparison with
+    earlier quarters of usable data, fit ``y = a_u + g q + b x_{t-lag}`` (unit fixed
+    effects and, with ``trend=True``, the default, a linear trend in the quarter
+    index q common to all units) on the quarters before t and forecast every unit's
+    outcome at t. All metrics, and a benchmark without any CX metric (``"none"``:
+    ``y = a_u + g q``, each unit's training mean when ``trend=False``), are scored
+    on the same unit-quarters.
+
+    Why a common trend and not the quarter effects of :func:`fe_regression`: a
+    quarter's effect cannot be estimated before that quarter has happened, so quarter
+    dummies cannot forecast; their forecastable part is the trend that all units
+    share. Without it, a metric that merely trends (NPS drifting down while the
+    outcome drifts up) beats the unit-mean benchmark by standing in for time, and
+    the race would credit the metric with what the calendar predicts. With it, a
+    metric must forecast better than the shared trend does. Trends that differ
+    between units are left in (four training quarters cannot estimate a slope per
+    unit reliably); :func:`trend_check` flags them. ``trend=False`` is the
+    unit-effects-only race. The comparison with
     the best metric is a Diebold & Mariano (1995, *JBES* 13) test on the
     per-quarter mean loss differences with the small-sample correction of
     Harvey, Leybourne & Newbold (1997, *IJF* 13), which for one-step forecasts
@@ -1700,7 +1923,8 @@ def horse_race(
         ``mse_diff_pct, low_pct, high_pct`` (the same in % of the best's MSE), ``p,
         p_adj`` (vs the best), ``p_vs_none`` (one-sided: beats the no-CX benchmark),
         ``low_unadj, high_unadj``, ``interval`` (how the intervals are adjusted),
-        ``rank, best, caution``.
+        ``model`` ("unit effects + common linear trend" or "unit effects"), ``rank,
+        best, caution``.
 
     Examples
     --------
@@ -1737,6 +1961,7 @@ def horse_race(
         )
     losses: dict[str, list[float]] = {m: [] for m in ["none", *metrics_]}
     keys: list[tuple[Any, int]] = []
+    base["q"] = base["qi"].astype(float)
     for t in quarters[min_train:]:
         train, test = base[base["qi"] < t], base[base["qi"] == t]
         test = test[test["unit"].isin(train["unit"])]
@@ -1744,14 +1969,25 @@ def horse_race(
             continue
         means = train.groupby("unit").mean(numeric_only=True)
         keys += list(zip(test["unit"], test["qi"], strict=True))
-        y_hat0 = means.loc[test["unit"], "y"].to_numpy()
-        losses["none"] += list((test["y"].to_numpy() - y_hat0) ** 2)
-        for m in metrics_:
-            xd = train[m] - train["unit"].map(means[m])
-            yd = train["y"] - train["unit"].map(means["y"])
-            sxx = float(xd @ xd)
-            b = float(xd @ yd) / sxx if sxx > 0 else 0.0
-            pred = y_hat0 + b * (test[m].to_numpy() - means.loc[test["unit"], m].to_numpy())
+        at = test["unit"]
+
+        def within(col: str, train: pd.DataFrame = train, means: pd.DataFrame = means):
+            """The training column minus its unit's training mean."""
+            return (train[col] - train["unit"].map(means[col])).to_numpy(float)
+
+        def dev(col: str, test: pd.DataFrame = test, means: pd.DataFrame = means):
+            """The test rows' value minus their unit's training mean."""
+            return test[col].to_numpy(float) - means.loc[test["unit"], col].to_numpy()
+
+        y_bar = means.loc[at, "y"].to_numpy()
+        yd = within("y")
+        for m in ["none", *metrics_]:
+            cols = (["q"] if trend else []) + ([] if m == "none" else [m])
+            pred = y_bar.copy()
+            if cols:
+                xd = np.column_stack([within(c) for c in cols])
+                coef = np.linalg.lstsq(xd, yd, rcond=None)[0]
+                pred += np.column_stack([dev(c) for c in cols]) @ coef
             losses[m] += list((test["y"].to_numpy() - pred) ** 2)
     q_of = np.array([k[1] for k in keys])
     cands = ["none", *metrics_]
@@ -1799,6 +2035,7 @@ def horse_race(
     out = out.drop(columns="se_d")
     for col in ("mse_diff", "low", "high"):  # in percent of the best metric's MSE
         out[f"{col}_pct"] = 100.0 * out[col] / float(mse[best])
+    out["model"] = "unit effects + common linear trend" if trend else "unit effects"
     out["rank"] = out["metric"].map({m: i + 1 for i, m in enumerate(order)})
     out["best"] = out["metric"] == best
     out["caution"] = f"only {t_n} forecast quarters" if t_n < 8 else ""

@@ -173,8 +173,39 @@ def test_granger_per_unit_matches_statsmodels():
     row = res[(res.scope == "unit") & (res.unit == "a")].iloc[0]
     assert row.F == pytest.approx(f_ref, rel=1e-8)
     assert row.p == pytest.approx(p_ref, rel=1e-8)
-    pooled = res[res.scope == "pooled"].iloc[0]
-    assert pooled.p < 1e-3 and pooled.significant
+    pooled = res[res.scope == "pooled"].iloc[0]  # two-way; F(2, G - 1) with G = 4 units
+    assert pooled.p < 0.05 and pooled.significant and "unit + quarter effects" in pooled.caution
+    one = oc.granger(p, maxlag=2, effects="unit")
+    assert one.loc[one.scope == "pooled", "p"].iloc[0] < 1e-3
+
+
+def test_horse_race_trend_is_a_common_slope_fitted_on_the_training_quarters():
+    """trend=True: y = a_u + g q (+ b x) fitted on the quarters before t, forecast at t
+    (hand-checked against statsmodels OLS with unit dummies for the last forecast)."""
+    rng = np.random.default_rng(2)
+    x = rng.normal(0, 5, (4, 9))
+    y = np.arange(4)[:, None] * 10 + 0.8 * np.arange(9) + rng.normal(0, 1, (4, 9))
+    p = _panel({"nps": x.tolist(), "new_customers": y.tolist()})
+    res = oc.horse_race(p, "new_customers", ["nps"], lag=0, min_train=7).set_index("metric")
+    assert res.model.iloc[0] == "unit effects + common linear trend"
+    t = p.qi.max()
+    train, test = p[p.qi < t], p[p.qi == t]
+    for m, formula in (
+        ("none", "new_customers ~ C(unit) + qi"),
+        ("nps", "new_customers ~ nps + C(unit) + qi"),
+    ):
+        pred = smf.ols(formula, data=train).fit().predict(test)
+        # min_train=7 of 9 quarters: two forecast quarters, the last is checked here
+        first = p.qi.max() - 1
+        tr1, te1 = p[p.qi < first], p[p.qi == first]
+        pred1 = smf.ols(formula, data=tr1).fit().predict(te1)
+        mse = np.mean(
+            [np.mean((te1.new_customers - pred1) ** 2), np.mean((test.new_customers - pred) ** 2)]
+        )
+        assert res.loc[m, "rmse"] == pytest.approx(np.sqrt(mse), rel=1e-9)
+    flat = oc.horse_race(p, "new_customers", ["nps"], lag=0, min_train=7, trend=False)
+    assert (flat.model == "unit effects").all()
+    assert flat.set_index("metric").loc["none", "rmse"] > res.loc["none", "rmse"]
 
 
 def test_horse_race_prefers_the_true_driver():
@@ -316,6 +347,61 @@ def test_effects_grid_reports_what_cannot_be_estimated():
     assert "does not vary within units" in res.caution.iloc[1] and np.isnan(res.coef.iloc[1])
     ok = oc.fe_regression(p, "nps", "revenue", lag=0, eiv=True).iloc[0]
     assert res.coef.iloc[0] == pytest.approx(ok.coef)
+
+
+def test_effects_grid_with_nothing_estimable_keeps_its_columns():
+    """A thin panel where no pair can be estimated used to raise KeyError: 'p'."""
+    p = TINY.assign(csat_mean=4.0, nps_var=0.5, csat_mean_var=0.01)
+    some = oc.effects(p, ["nps", "csat_mean"], ["revenue"], lags=0, eiv=True)
+    none = oc.effects(p.assign(nps=1.0), ["nps", "csat_mean"], ["revenue"], lags=0, eiv=True)
+    assert list(none.columns) == list(some.columns)
+    assert not none.estimable.any() and none.coef.isna().all() and none.p_adj.isna().all()
+    assert none.caution.str.contains("does not vary within units").all()
+    one_unit = oc.effects(TINY[TINY.unit == "a"], ["nps"], ["revenue"], lags=0, eiv=False)
+    assert "1 unit(s) with data" in one_unit.caution.iloc[0]
+
+
+def _lagged_effect_panel(seed: int, n_units: int = 10, beta: float = 25.0) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    x = rng.normal(30, 8, (n_units, 12))
+    y = rng.normal(0, 50, (n_units, 12))
+    y[:, 2:] += beta * x[:, :-2]
+    return _frame(n_units, np.arange(12) + 8080, {"nps": x, "new_customers": y})
+
+
+def test_lag_effect_is_holm_adjusted_over_the_lags_tried():
+    from statsmodels.stats.multitest import multipletests
+
+    for beta in (25.0, 0.0):  # an effect at lag 2, and none
+        p = _lagged_effect_panel(3, beta=beta)
+        fit = oc.lag_effect(p, "new_customers", 2, lags_tried=range(1, 5), eiv=False).iloc[0]
+        each = [oc.fe_regression(p, "nps", "new_customers", lag=k) for k in range(1, 5)]
+        ps = np.array([f.p.iloc[0] for f in each])
+        assert fit.p == ps[1] and fit.p_adj == pytest.approx(multipletests(ps, method="holm")[1][1])
+        assert fit.interval == "Holm-adjusted over 4 lags tried" and fit.lags_tried == "1-4"
+        assert (fit.low_unadj, fit.high_unadj) == (each[1].low.iloc[0], each[1].high.iloc[0])
+        assert fit.low <= fit.low_unadj and fit.high >= fit.high_unadj
+        assert (fit.low > 0 or fit.high < 0) == (fit.p_adj < 0.05) == (beta > 0)
+    p = _lagged_effect_panel(3)
+    fixed = oc.lag_effect(p, "new_customers", 2, eiv=False).iloc[0]  # lag fixed in advance
+    ref = oc.fe_regression(p, "nps", "new_customers", lag=2).iloc[0]
+    assert fixed.interval == "unadjusted" and (fixed.low, fixed.high, fixed.p_adj) == (
+        ref.low,
+        ref.high,
+        ref.p,
+    )
+    six = _lagged_effect_panel(3, n_units=6)  # Rademacher's floor 2/64 > 0.05 / 4
+    fit6 = oc.lag_effect(six, "new_customers", 2, lags_tried=range(1, 5), eiv=False).iloc[0]
+    assert "Webb 6-point weights, 9999 draws" in fit6.inference and fit6.p_adj < 0.05
+    one6 = oc.lag_effect(six, "new_customers", 2, eiv=False).iloc[0]  # one lag: no switch
+    assert "Rademacher weights, all 64 sign vectors" in one6.inference
+    with pytest.raises(CxlabError, match="lag 5 is not among the lags tried"):
+        oc.lag_effect(p, "new_customers", 5, lags_tried=range(1, 5))
+    lags = oc.lag_correlations(p, "nps", "new_customers", lags=range(1, 5))
+    race = oc.horse_race(p, "new_customers", ["nps"], lag=2)
+    holm = oc.lag_effect(p, "new_customers", 2, lags_tried=range(1, 5), eiv=False)
+    text = oc.conclusion("new_customers", lags, holm, race)
+    assert "Holm-adjusted over 4 lags tried, wild cluster bootstrap" in text
 
 
 def test_conclusion_states_the_uncertainty():
@@ -757,17 +843,157 @@ def test_opposite_trends_without_a_link_are_not_called_an_effect():
     The two-way model with the wild bootstrap (the default) must call at most 9% of them
     significant at 5% (a correctly sized test: 5%; 9% is 2.6 binomial SDs above it);
     measured 11/200 = 5.5% (23/400 = 5.8% on seeds 1..400; CR1 with t(G-1): 8.0%).
-    Seeds 1..40 alone: 37/40 = 92.5% not significant -- the brief's "at least 95% of
-    40 seeds" would fail for an exactly sized 5% test about one time in three (P(>= 3
-    rejections of 40) = 0.32), so the rate is asserted over 200 seeds instead. The
-    unit-effects-only model must be fooled in at least 95% (measured 200/200): the
-    test can fail."""
+    Seeds 1..40 alone: 37/40 = 92.5% not significant at this one fixed lag: an exactly
+    sized 5% test gives 3 or more rejections of 40 with probability 0.32, so its size is
+    asserted over 200 seeds here; the report's verdict (lag chosen from the data, Holm
+    over the lags tried) is held to 95% of seeds 1..40 in
+    `test_report_verdict_on_opposite_trends_seeds_1_to_40`. The unit-effects-only model
+    must be fooled in at least 95% (measured 200/200): the test can fail."""
     fooled = spurious = 0
     for seed in range(1, 201):
         p = _opposite_trends(seed)
         spurious += oc.fe_regression(p, "nps", "margin", lag=2).p.iloc[0] < 0.05
         fooled += oc.fe_regression(p, "nps", "margin", lag=2, effects="unit").p.iloc[0] < 0.05
     assert spurious <= 18 and fooled >= 190, (spurious, fooled)
+
+
+@pytest.mark.slow
+def test_report_verdict_on_opposite_trends_seeds_1_to_40():
+    """The report's verdict, as the notebook computes it: the lag chosen from the data
+    (`choose_lag`, lags 1..4), the two-way model at that lag, Holm over the 4 lags tried
+    (`lag_effect`), called an effect when the interval excludes zero (`conclusion`).
+    Without the errors-in-variables correction: it only widens the interval.
+
+    Seeds 1..40 of `_opposite_trends` (no link): at most 2 verdicts of 40 may call an
+    effect (the issue's "no significant effect in at least 95% of 40 seeds"); measured
+    1/40 (5/400 = 1.25% on seeds 1..400). The unadjusted interval at the chosen lag, what
+    the report read before, calls an effect on 6/40 (24/400 = 6.0%): picking the best of
+    four lags inflates a 5% test. Holm guarantees at most 5% per panel, which alone cannot
+    promise <= 2 of 40 (P(>= 3 of 40 | 0.05) = 0.32); at the measured 1.25% the
+    probability is 0.013. The unit-effects-only verdict, Holm-adjusted the same way, must
+    be fooled in at least 36 of 40 (measured 40/40): the test can fail."""
+    called = fooled = 0
+    for seed in range(1, 41):
+        p = _opposite_trends(seed)
+        k = oc.choose_lag(p, "margin", ["nps"], max_lag=4)
+        kw = {"lags_tried": range(1, 5), "eiv": False}
+        two = oc.lag_effect(p, "margin", k, **kw)
+        one = oc.lag_effect(p, "margin", k, effects="unit", **kw)
+        called += bool(two.low.iloc[0] > 0 or two.high.iloc[0] < 0)
+        fooled += bool(one.low.iloc[0] > 0 or one.high.iloc[0] < 0)
+        if seed <= 3:  # the sentence the report prints
+            lags = oc.lag_correlations(p, "nps", "margin", lags=range(1, 5))
+            race = oc.horse_race(p, "margin", ["nps"], lag=k)
+            text = oc.conclusion("margin", lags, two, race, fit_unit=one)
+            assert ("the interval excludes zero" in text) == bool(
+                two.low.iloc[0] > 0 or two.high.iloc[0] < 0
+            )
+    assert called <= 2 and fooled >= 36, (called, fooled)
+
+
+@pytest.mark.slow
+def test_report_verdict_recovers_the_planted_lag_2_effect_seeds_1_to_40():
+    """The same verdict on seeds 1..40 of `_synth_like` (lag-2 effect 30 per NPS point, 8
+    units, 12 quarters), with the errors-in-variables correction as in the report: the
+    chosen lag is 2 and the Holm-adjusted interval excludes zero and covers 30 in at least
+    38 of 40 (measured 40/40 for each; with 8 units the smallest wild bootstrap p-value is
+    2/256, and Holm over 4 lags needs p <= 0.0125, so this fails if the adjustment costs
+    the planted effect its significance). A verdict with 99% power would fail this with
+    probability 0.008."""
+    chosen = called = covered = 0
+    for seed in range(1, 41):
+        p = _synth_like(seed)
+        k = oc.choose_lag(p, "new_customers", ["nps"], max_lag=4)
+        fit = oc.lag_effect(p, "new_customers", k, lags_tried=range(1, 5)).iloc[0]
+        chosen += k == LAG
+        called += bool(fit.low > 0)
+        covered += bool(fit.low <= BETA_NEW <= fit.high)
+    assert min(chosen, called, covered) >= 38, (chosen, called, covered)
+
+
+@pytest.mark.slow
+def test_granger_and_horse_race_do_not_credit_a_common_trend_seeds_1_to_20():
+    """Seeds 1..20 of `_opposite_trends` (no link): the pooled Granger test (two-way, the
+    default) and the race's one-sided "NPS beats no CX metric" (with the common trend, the
+    default) may each be significant at 5% in at most 3 of 20 (a 5% test exceeds that
+    with probability 0.016); measured 1 and 1 (seeds 1..40: 2 and 1). With unit effects
+    only they are fooled (measured Granger 12/20 (24/40), race 20/20 (40/40)): asserted
+    >= 8 and >= 16, so the test can fail. On `_synth_like` (planted lag-2 effect) both
+    still find NPS in at least 19 of 20 (measured 20/20 each; 40/40 on seeds 1..40)."""
+    g2 = g1 = r2 = r1 = g_planted = r_planted = 0
+    for seed in range(1, 21):
+        p = _opposite_trends(seed)
+        for effects in ("twoway", "unit"):
+            g = oc.granger(p, "nps", "margin", maxlag=2, effects=effects)
+            hit = int(g.loc[g.scope == "pooled", "p"].iloc[0] < 0.05)
+            g2, g1 = (g2 + hit, g1) if effects == "twoway" else (g2, g1 + hit)
+        for trend in (True, False):
+            race = oc.horse_race(p, "margin", ["nps"], lag=2, trend=trend).set_index("metric")
+            hit = int(race.loc["nps", "p_vs_none"] < 0.05)
+            r2, r1 = (r2 + hit, r1) if trend else (r2, r1 + hit)
+        q = _synth_like(seed)
+        g = oc.granger(q, "nps", "new_customers", maxlag=2)
+        g_planted += int(g.loc[g.scope == "pooled", "p"].iloc[0] < 0.05)
+        race = oc.horse_race(q, "new_customers", ["nps"], lag=2).set_index("metric")
+        r_planted += int(race.loc["nps", "p_vs_none"] < 0.05)
+    assert g2 <= 3 and r2 <= 3 and g1 >= 8 and r1 >= 16, (g2, r2, g1, r1)
+    assert g_planted >= 19 and r_planted >= 19, (g_planted, r_planted)
+
+
+@pytest.mark.slow
+def test_eiv_recovers_the_demo_designs_planted_effect_seeds_1_to_20(tmp_path):
+    """The demo company's own generator (`synth.generate`: 8 units, 12 quarters, 60,000
+    responses, as `cxlab demo` but seeds 1..20) through `build_panel`. The planted 30 is
+    the coefficient on the latent NPS, and the expected unweighted NPS of a unit-quarter
+    is the latent NPS, so the estimand is the simulation's.
+
+    - the EIV interval (two-way, wild bootstrap) covers 30 in at least 17 of 20
+      (P(<= 16 | 0.95) = 1.6%); measured 19/20 (39/40 on seeds 1..40);
+    - NPS's error is classical and `nps_var` is its variance: after unit and quarter
+      effects, sum (NPS - latent)^2 / sum nps_var M_ii averages 1 within 0.15 (measured
+      1.075 +- 0.033; 1.026 +- 0.026 on 40 seeds; dropping the covariance term from
+      nps_var would give about 1.5) and the slope of NPS on latent NPS averages 1 within
+      0.05 (measured 1.009 +- 0.013);
+    - the EIV slope is within 2.5 of the slope on the latent NPS itself on average
+      (measured -0.7 +- 0.6), while the uncorrected slope is attenuated by more than 3.
+
+    The demo (seed 2026) misses: 15.9 to 26.1. Its latent-NPS slope is already 25.7, and
+    its sampling errors happen to correlate +0.25 with the latent NPS within units
+    (variance ratio 1.14, slope 1.12); with 600,000 responses the same seed gives a ratio
+    of 0.96, a slope of 1.00 and an EIV interval of 15.1 to 32.4. One miss in 20 is what
+    a 95% interval does."""
+    from cxlab import synth
+
+    covered, ratio, slope, gap, naive_gap = 0, [], [], [], []
+    for seed in range(1, 21):
+        out = tmp_path / f"s{seed}"
+        synth.generate(out, n_responses=60_000, seed=seed)
+        truth = synth.load_truth(out)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", oc.PanelWarning)
+            p = oc.build_panel(
+                synth.read_table(out, "responses"), synth.read_table(out, "outcomes")
+            )
+        p = p.dropna(subset=["nps"]).reset_index(drop=True)
+        q = list(truth["quarters_with_lead"])
+        p["latent"] = [truth["latent_nps"][u][q.index(k)] for u, k in zip(p.unit, p.quarter)]
+        fit = oc.fe_regression(p, "nps", "new_customers", lag=2, eiv=True).iloc[0]
+        naive = oc.fe_regression(p, "nps", "new_customers", lag=2).iloc[0]
+        latent = oc.fe_regression(p.assign(nps=p.latent), "nps", "new_customers", lag=2).iloc[0]
+        covered += bool(fit.low <= BETA_NEW <= fit.high)
+        gap.append(fit.coef - latent.coef)
+        naive_gap.append(naive.coef - latent.coef)
+        D = np.column_stack(
+            [pd.get_dummies(p.unit).to_numpy(float), pd.get_dummies(p.quarter).to_numpy(float)]
+        )
+        M = np.eye(len(p)) - D @ np.linalg.pinv(D)
+        err, lat = M @ (p.nps - p.latent).to_numpy(), M @ p.latent.to_numpy(float)
+        ratio.append(err @ err / (np.diag(M) @ p.nps_var.to_numpy(float)))
+        slope.append(1 + err @ lat / (lat @ lat))
+    summary = (covered, np.mean(ratio), np.mean(slope), np.mean(gap), np.mean(naive_gap))
+    assert covered >= 17, summary
+    assert abs(np.mean(ratio) - 1) <= 0.15 and abs(np.mean(slope) - 1) <= 0.05, summary
+    assert abs(np.mean(gap)) <= 2.5 and np.mean(naive_gap) < -3, summary
 
 
 def _coverage_panel(seed: int) -> pd.DataFrame:

@@ -249,16 +249,21 @@ def test_granger_per_unit_equals_lmtest_grangertest(panel, case):
 @pytest.mark.parametrize("case", GRANGER_CASES)
 def test_granger_pooled_equals_plm_cluster_wald(panel, case):
     """Pooled: plm within regression on plm's (gap-aware) lags, Wald F = W / q with the
-    ``vcovHC(type="sss", cluster="group")`` covariance, p from F(q, G - 1)."""
+    ``vcovHC(type="sss", cluster="group")`` covariance, p from F(q, G - 1); unit effects
+    only (``effects="unit"``, ``plm(model="within")``) in r_granger.csv, unit and quarter
+    effects (the default, ``effect="twoways"``) in r_granger_twoway.csv."""
     metric, outcome, order = GRANGER_CASES[case]
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        res = oc.granger(panel, metric, outcome, maxlag=order)
-    ref = _sel(_csv("r_granger.csv"), case=case)
-    row = _sel(res, scope="pooled").iloc[0]
-    assert row["n"] == _lookup(ref, unit="ALL", quantity="n")
-    np.testing.assert_allclose(row["F"], _lookup(ref, unit="ALL", quantity="F"), rtol=RTOL)
-    np.testing.assert_allclose(row["p"], _lookup(ref, unit="ALL", quantity="p"), rtol=1e-8)
+    for effects, ref in (
+        ("unit", _sel(_csv("r_granger.csv"), case=case, unit="ALL")),
+        ("twoway", _sel(_csv("r_granger_twoway.csv"), case=case)),
+    ):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            res = oc.granger(panel, metric, outcome, maxlag=order, effects=effects)
+        row = _sel(res, scope="pooled").iloc[0]
+        assert row["n"] == _lookup(ref, quantity="n")
+        np.testing.assert_allclose(row["F"], _lookup(ref, quantity="F"), rtol=RTOL)
+        np.testing.assert_allclose(row["p"], _lookup(ref, quantity="p"), rtol=1e-8)
 
 
 # ----------------------------------------------------------------------- 3. horse race / DM
@@ -270,14 +275,48 @@ RACE_CASES = {
 
 
 @pytest.mark.parametrize("case", RACE_CASES)
+def test_horse_race_with_a_common_trend_equals_r(panel, case):
+    """The default race (``trend=True``) rebuilt in R by make_reference_twoway.R:
+    ``lm(y ~ x + factor(unit) + qi)`` on earlier quarters, the benchmark ``lm(y ~
+    factor(unit) + qi)``; DM (HLN, h = 1) as ``t.test`` of the per-quarter loss
+    differences, Holm by ``p.adjust``."""
+    outcome, metrics, lag, min_train = RACE_CASES[case]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res = oc.horse_race(panel, outcome, metrics, lag=lag, min_train=min_train)
+    assert (res["model"] == "unit effects + common linear trend").all()
+    ref = _sel(_csv("r_race_trend.csv"), case=case)
+    best = _sel(ref, quantity="best")["metric"].item()
+    assert res.loc[res["best"], "metric"].item() == best
+    assert res["n_quarters"].iloc[0] == _lookup(ref, metric="all", quantity="n_quarters")
+    for _, row in res.iterrows():
+        m = row["metric"]
+        for col in ("rmse", "rmse_vs_none"):
+            np.testing.assert_allclose(row[col], _lookup(ref, metric=m, quantity=col), rtol=RTOL)
+        np.testing.assert_allclose(
+            row["mse_diff"], _lookup(ref, metric=m, quantity="mse_diff"), rtol=RTOL, atol=1e-9
+        )
+        if m != best:
+            for col, rq in (("p", "p"), ("low_unadj", "low"), ("high_unadj", "high")):
+                np.testing.assert_allclose(row[col], _lookup(ref, metric=m, quantity=rq), rtol=1e-9)
+            np.testing.assert_allclose(
+                row["p_adj"], _lookup(ref, metric=m, quantity="p_adj"), rtol=1e-9
+            )
+        if m != "none":
+            np.testing.assert_allclose(
+                row["p_vs_none"], _lookup(ref, metric=m, quantity="p_vs_none"), rtol=1e-9
+            )
+
+
+@pytest.mark.parametrize("case", RACE_CASES)
 def test_horse_race_equals_r_rolling_origin_and_dm_test(panel, case):
-    """The R script rebuilds the race (``lm(y ~ x + factor(unit))`` on earlier quarters)
+    """``trend=False``: the R script rebuilds the race (``lm(y ~ x + factor(unit))`` on earlier quarters)
     and tests with ``forecast::dm.test(h=1, power=2)`` on the per-quarter losses: its HLN
     statistic for h = 1 is exactly the one-sample t statistic cxlab uses, t(T - 1)."""
     outcome, metrics, lag, min_train = RACE_CASES[case]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        res = oc.horse_race(panel, outcome, metrics, lag=lag, min_train=min_train)
+        res = oc.horse_race(panel, outcome, metrics, lag=lag, min_train=min_train, trend=False)
     ref = _sel(_csv("r_race.csv"), case=case)
     best = _sel(ref, quantity="best")["metric"].item()
     assert res.loc[res["best"], "metric"].item() == best

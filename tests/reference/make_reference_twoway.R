@@ -1,4 +1,6 @@
-# Two-way fixed-effects reference values for tests/test_reference.py (r_fe_twoway.csv).
+# Two-way fixed-effects reference values for tests/test_reference.py (r_fe_twoway.csv),
+# the two-way pooled Granger test (r_granger_twoway.csv) and the horse race with a common
+# linear trend (r_race_trend.csv).
 # A companion to make_reference.R, kept separate because that script also needs the NPS
 # and rmcorr sources; this one needs only plm and sandwich:
 #
@@ -71,6 +73,87 @@ twoway_case("panel_revenue_csat_l0", pp, "revenue", "csat_mean", 0)
 
 rows$value <- num(rows$value)
 write.csv(rows, file.path(OUT, "r_fe_twoway.csv"), row.names = FALSE, quote = TRUE)
+
+# Pooled Granger test with unit and quarter effects (r_granger_twoway.csv), as
+# cxlab.outcomes.granger(effects = "twoway"): plm two-way within regression of y on its
+# own lags and the metric's lags (plm lags are gap-aware), Wald F = W / q with the sss
+# cluster covariance, p from F(q, G - 1).
+rows <- NULL
+granger_twoway <- function(case, x, y, order) {
+  pd <- pdata.frame(data.frame(unit = panel$unit, qi = panel$qi, x = panel[[x]], y = panel[[y]]),
+                    index = c("unit", "qi"))
+  m <- plm(y ~ lag(y, 1:order) + lag(x, 1:order), data = pd, model = "within",
+           effect = "twoways")
+  V <- vcovHC(m, type = "sss", cluster = "group")
+  idx <- grep("lag\\(x", names(coef(m)))
+  b <- coef(m)[idx]
+  W <- as.numeric(t(b) %*% solve(V[idx, idx]) %*% b)
+  G <- length(unique(index(m)[[1]]))
+  Fp <- W / length(idx)
+  add(case = case, quantity = "F", value = Fp)
+  add(case = case, quantity = "p", value = pf(Fp, length(idx), G - 1, lower.tail = FALSE))
+  add(case = case, quantity = "n", value = nobs(m))
+}
+granger_twoway("nps_new_customers_2", "nps", "new_customers", 2)
+granger_twoway("nps_revenue_1", "nps", "revenue", 1)
+rows$value <- num(rows$value)
+write.csv(rows, file.path(OUT, "r_granger_twoway.csv"), row.names = FALSE, quote = TRUE)
+
+# Horse race with a common linear trend (r_race_trend.csv), as
+# cxlab.outcomes.horse_race(trend = TRUE), rebuilt from scratch: rolling origin by quarter,
+# forecasts from lm(y ~ x + factor(unit) + qi) fitted on earlier quarters (none:
+# lm(y ~ factor(unit) + qi)), loss = squared error averaged per quarter. The
+# Diebold-Mariano test with the HLN correction at h = 1 is the one-sample t test of the
+# per-quarter loss differences (t.test), Holm via p.adjust.
+rows <- NULL
+race_trend <- function(case, outcome, metrics, lag, min_train) {
+  base <- data.frame(unit = panel$unit, qi = panel$qi, y = panel[[outcome]])
+  for (m in metrics) base[[m]] <- lag_q(data.frame(unit = panel$unit, t = panel$qi, v = panel[[m]]), "v", lag)
+  base <- base[complete.cases(base), ]
+  qs <- sort(unique(base$qi))
+  cands <- c("none", metrics)
+  loss <- list()
+  for (t in qs[-(1:min_train)]) {
+    train <- base[base$qi < t, ]
+    test <- base[base$qi == t & base$unit %in% train$unit, ]
+    if (!nrow(test)) next
+    f0 <- lm(y ~ factor(unit) + qi, data = train)
+    row <- c(qi = t, none = mean((test$y - predict(f0, newdata = test))^2))
+    for (m in metrics) {
+      fit <- lm(as.formula(paste("y ~", m, "+ factor(unit) + qi")), data = train)
+      row[m] <- mean((test$y - predict(fit, newdata = test))^2)
+    }
+    loss[[length(loss) + 1]] <- row
+  }
+  L <- as.data.frame(do.call(rbind, loss))
+  mse <- sapply(cands, function(m) mean(L[[m]]))
+  best <- names(which.min(mse))
+  for (m in cands) {
+    add(case = case, metric = m, quantity = "rmse", value = sqrt(mse[[m]]))
+    add(case = case, metric = m, quantity = "rmse_vs_none", value = 100 * sqrt(mse[[m]] / mse[["none"]]))
+    add(case = case, metric = m, quantity = "mse_diff", value = mse[[m]] - mse[[best]])
+    if (m != best) {
+      tt <- t.test(L[[m]] - L[[best]])
+      add(case = case, metric = m, quantity = "p", value = tt$p.value)
+      add(case = case, metric = m, quantity = "low", value = tt$conf.int[1])
+      add(case = case, metric = m, quantity = "high", value = tt$conf.int[2])
+    }
+    if (m != "none") {
+      add(case = case, metric = m, quantity = "p_vs_none",
+          value = t.test(L[[m]] - L[["none"]], alternative = "less")$p.value)
+    }
+  }
+  add(case = case, metric = best, quantity = "best", value = 1)
+  add(case = case, metric = "all", quantity = "n_quarters", value = nrow(L))
+  others <- setdiff(cands, best)
+  p <- vapply(others, function(m) t.test(L[[m]] - L[[best]])$p.value, 0)
+  padj <- p.adjust(p, method = "holm")
+  for (m in names(padj)) add(case = case, metric = m, quantity = "p_adj", value = padj[[m]])
+}
+race_trend("new_customers_l1", "new_customers", c("nps", "csat_mean", "ces_mean"), 1, 4)
+race_trend("revenue_l2", "revenue", c("nps", "csat_mean"), 2, 5)
+rows$value <- num(rows$value)
+write.csv(rows, file.path(OUT, "r_race_trend.csv"), row.names = FALSE, quote = TRUE)
 v <- data.frame(package = c("R", "plm", "sandwich"),
                 version = c(as.character(getRversion()), as.character(packageVersion("plm")),
                             as.character(packageVersion("sandwich"))))
