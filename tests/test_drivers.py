@@ -711,3 +711,40 @@ def test_plot_importance_performance_draws_on_the_current_axes():
         assert ax2 is not ax and ax2.collections[0].get_facecolors().tolist() == [[0, 0, 0, 1]]
     finally:
         plt.close(fig)
+
+
+# --------------------------------------------------------------------------- narrative
+def _battery(n: int, seed: int, names: list[str]) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    x = rng.integers(0, 11, size=(n, 3)).astype(float)
+    x[:, 1] = np.clip(x[:, 1] + 3, 0, 10)  # the second driver is rated high
+    df = pd.DataFrame(x, columns=names)
+    df["ltr"] = (0.6 * x[:, 0] + 0.3 * x[:, 1] + rng.normal(0, 2, n)).round()
+    return df
+
+
+def test_lead_is_three_sentences_naming_the_top_drivers_and_the_weak_one():
+    from cxlab.key_drivers import KeyDrivers, importance_performance, lead
+
+    names = ["Price <img src=x onerror=alert(1)>", "Staff *friendly*", "Web"]
+    fit = KeyDrivers(n_boot=0).fit(_battery(600, 3, names), "ltr", names)
+    text = lead(fit)
+    assert text.count(". ") + 1 == 3 and text.endswith(".")
+    assert "<img" not in text and "&lt;img" in text and r"\*friendly\*" in text
+    ip = importance_performance(fit)
+    weak = ip.loc[ip.quadrant == "key weakness", "driver"].tolist()
+    assert weak == [names[0]]  # important and rated low; the second is rated high
+    assert "is important and rated below average: improving it" in text
+    assert f"R² = {fit.r2_:.0%}" in text
+
+
+def test_lead_and_conclusion_warn_on_a_small_base():
+    from cxlab.key_drivers import KeyDrivers, conclusion, lead
+
+    names = ["a", "b", "c"]
+    small = KeyDrivers(n_boot=0).fit(_battery(120, 4, names), "ltr", names)
+    assert "Caution: only 120 complete responses" in lead(small)
+    assert "Caution: only 120 complete responses" in conclusion(small)
+    assert "not proven cause" in conclusion(small)  # the association caveat stays
+    large = KeyDrivers(n_boot=0).fit(_battery(600, 4, names), "ltr", names)
+    assert "Caution" not in lead(large) and "not proven cause" in lead(large)

@@ -62,6 +62,7 @@ The package, one topic per module (every name below is importable from
 ``model``        :class:`KeyDrivers` and :func:`drivers`
 ``ranking``      :func:`adjacent_pairs`, :func:`base_text`, :func:`ranking_text`
 ``performance``  :func:`importance_performance`
+``narrative``    :func:`lead` (three sentences first) and :func:`conclusion`
 ``plots``        :func:`plot_importance`, :func:`plot_importance_performance`
 
 References
@@ -95,6 +96,7 @@ from cxlab.key_drivers.importance import (
     subset_r2,
 )
 from cxlab.key_drivers.model import KeyDrivers, drivers
+from cxlab.key_drivers.narrative import conclusion, lead
 from cxlab.key_drivers.performance import importance_performance
 from cxlab.key_drivers.plots import plot_importance, plot_importance_performance
 from cxlab.key_drivers.ranking import adjacent_pairs, base_text, ranking_text
@@ -108,10 +110,12 @@ __all__ = [
     "Moments",
     "adjacent_pairs",
     "base_text",
+    "conclusion",
     "dominance_from_r2",
     "driver_frame",
     "drivers",
     "importance_performance",
+    "lead",
     "moments",
     "plot_importance",
     "plot_importance_performance",
