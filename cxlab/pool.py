@@ -58,7 +58,7 @@ WARM_IMPORTS = (
     "scipy.stats",
     "cxlab",
     "cxlab.report",
-    "cxlab.plots",
+    "cxlab.plots.core",
     "cxlab.warehouse",
 )
 

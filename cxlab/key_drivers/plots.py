@@ -13,18 +13,12 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from cxlab.plots.style import ACCENT, CUT_LINE, INTERVAL_GREY, QUADRANT_COLORS
+
 if TYPE_CHECKING:
     from cxlab.key_drivers.model import KeyDrivers
 
 __all__ = ["QUADRANT_COLORS", "plot_importance", "plot_importance_performance"]
-
-#: Marker colour of each importance-performance quadrant (and of its corner label).
-QUADRANT_COLORS = {
-    "key weakness": "#c0392b",
-    "key strength": "#1e7b4f",
-    "secondary weakness": "#d98c3a",
-    "secondary strength": "#5b7fa6",
-}
 
 
 def plot_importance(
@@ -66,7 +60,7 @@ def plot_importance(
 def _plot_importance(table: pd.DataFrame, *, ax: Any, percent: bool, **kwargs: Any) -> Any:
     import matplotlib.pyplot as plt
 
-    from cxlab.plots import ACCENT, draw_intervals
+    from cxlab.plots import draw_intervals
 
     ax = ax if ax is not None else plt.gca()
     t = table.sort_values("share", ascending=False, kind="stable")
@@ -74,7 +68,7 @@ def _plot_importance(table: pd.DataFrame, *, ax: Any, percent: bool, **kwargs: A
     pos = np.arange(len(t))[::-1].astype(float)  # the first row at the top
     if "share_low" in t and "share_high" in t:
         lo, hi = t["share_low"].to_numpy(float) * k, t["share_high"].to_numpy(float) * k
-        draw_intervals(ax, pos, lo, hi, color="#999999", linewidth=1.2)
+        draw_intervals(ax, pos, lo, hi, color=INTERVAL_GREY, linewidth=1.2)
     style: dict[str, Any] = {"s": 40, "zorder": 3}
     if "c" not in kwargs and "color" not in kwargs:
         style["color"] = ACCENT
@@ -144,15 +138,15 @@ def _plot_importance_performance(
     y = table["importance"].to_numpy(float) * k
     if "low" in table and table["low"].notna().all():
         lo, hi = table["low"].to_numpy(float) * k, table["high"].to_numpy(float) * k
-        draw_intervals(ax, x, lo, hi, vertical=True, color="#999999", linewidth=1)
+        draw_intervals(ax, x, lo, hi, vertical=True, color=INTERVAL_GREY, linewidth=1)
     style: dict[str, Any] = {"s": 60, "zorder": 3}
     if "c" not in kwargs and "color" not in kwargs:
         style["c"] = [QUADRANT_COLORS[q] for q in table["quadrant"]]
     ax.scatter(x, y, **(style | kwargs))
     ic = table["importance_cut"].iloc[0] * k if "importance_cut" in table else y.mean()
     pc = table["performance_cut"].iloc[0] if "performance_cut" in table else x.mean()
-    ax.axhline(ic, color="#777777", lw=1, ls="--")
-    ax.axvline(pc, color="#777777", lw=1, ls="--")
+    ax.axhline(ic, color=CUT_LINE, lw=1, ls="--")
+    ax.axvline(pc, color=CUT_LINE, lw=1, ls="--")
     for xi, yi, name in zip(x, y, table["driver"], strict=True):
         ax.annotate(name, (xi, yi), xytext=(6, 4), textcoords="offset points", fontsize=9)
     xr = max(x.max() - x.min(), 1e-9)

@@ -1,17 +1,20 @@
 """Axes-level charts of cxlab results, in the manner of seaborn's axes-level functions.
 
-Each function takes a tidy result (from :func:`cxlab.nps`, :func:`cxlab.csat`...),
-draws on ``ax`` (or the current Axes) and returns the Axes. Groups are marked by
-the one base-size rule of :func:`cxlab.stats.base_flag`: a filled dot for a
+Every chart function of cxlab keeps seaborn's axes-level contract: it takes a
+tidy result (from :func:`cxlab.nps`, :func:`cxlab.csat`...), a keyword-only
+``ax=None`` (then the current Axes, :func:`matplotlib.pyplot.gca`: a chart
+never opens a figure of its own), ``**kwargs`` for its main artist, takes its
+colours from :mod:`cxlab.plots.style`, and returns the Axes. Groups are marked
+by the one base-size rule of :func:`cxlab.stats.base_flag`: a filled dot for a
 reportable base, a hollow dot and ``*`` for an indicative one, a cross and
-``**`` for an unreliable one, so a reader never mistakes a 12-response estimate
-for a reportable one.
+``**`` for an unreliable one, so a reader never mistakes a 12-response
+estimate for a reportable one.
 
 Text from data (group names, labels) is drawn literally: every function here
 runs with matplotlib's mathtext off (:func:`literal_plot`), so a segment called
 ``$...$`` is shown as written instead of failing the report in the mathtext
-parser. Notebooks use :data:`STYLE`, which turns mathtext off for their own
-titles and labels too.
+parser. Notebooks call :func:`cxlab.plots.style.use`, which turns mathtext off
+for their own titles and labels too.
 """
 
 from __future__ import annotations
@@ -28,11 +31,9 @@ import pandas as pd
 from matplotlib.axes import Axes
 
 from cxlab import stats
+from cxlab.plots.style import ACCENT, BASE_MARKERS, MIX_COLORS, REFERENCE_LINE, ZERO_LINE
 
 __all__ = [
-    "ACCENT",
-    "MIX_COLORS",
-    "STYLE",
     "draw_intervals",
     "literal_plot",
     "literal_text",
@@ -40,28 +41,6 @@ __all__ = [
     "plot_mix",
     "plot_trend",
 ]
-
-#: Colours for detractors, passives and promoters (colour-blind safe, Okabe-Ito).
-MIX_COLORS = ("#D55E00", "#BBBBBB", "#009E73")
-ACCENT = "#0072B2"
-
-#: rcParams of the report notebooks: ``plt.rcParams.update(plots.STYLE)``. Text is
-#: never parsed as mathtext or TeX (names come from data), SVG ids are fixed.
-STYLE: dict[str, object] = {
-    "figure.dpi": 110,
-    "axes.spines.top": False,
-    "axes.spines.right": False,
-    "svg.hashsalt": "cxlab",
-    "text.parse_math": False,
-    "text.usetex": False,
-}
-
-#: Marker of each base flag (see :data:`cxlab.stats.BASE_MARKS`).
-_MARKERS: dict[str, dict[str, Any]] = {  # ** into Axes.scatter
-    "reportable": {"marker": "o", "color": ACCENT, "s": 36},
-    "indicative": {"marker": "o", "facecolor": "white", "edgecolor": ACCENT, "s": 36},
-    "unreliable": {"marker": "X", "facecolor": "white", "edgecolor": ACCENT, "s": 52},
-}
 
 
 @contextlib.contextmanager
@@ -132,14 +111,16 @@ def draw_intervals(
     linewidth: float = 1.5,
     linestyle: str = "solid",
     zorder: float = 2,
-) -> None:
-    """Draw intervals as lines from ``low`` to ``high`` with end caps.
+    **kwargs: Any,
+) -> Axes:
+    """Draw intervals as lines from ``low`` to ``high`` with end caps; return ``ax``.
 
-    Unlike ``errorbar`` (distances from the estimate), this draws the interval
-    itself, so an interval that does not contain its estimate -- e.g. the
-    adjusted-Wald interval of a single response, -48.5 to 98.5 around an
-    observed NPS of 100 -- is drawn where it is instead of raising. Rows with a
-    missing bound are skipped.
+    A drawing primitive on a given Axes (like an Axes method), which the chart
+    functions of cxlab build on. Unlike ``errorbar`` (distances from the
+    estimate), this draws the interval itself, so an interval that does not
+    contain its estimate -- e.g. the adjusted-Wald interval of a single
+    response, -48.5 to 98.5 around an observed NPS of 100 -- is drawn where it
+    is instead of raising. Rows with a missing bound are skipped.
 
     Parameters
     ----------
@@ -150,12 +131,23 @@ def draw_intervals(
         Bounds; swapped where ``low > high``.
     vertical : bool
         Vertical lines at x = ``pos`` (default: horizontal at y = ``pos``).
+    color, linewidth, linestyle, zorder
+        Of the lines (and the colour and zorder of their caps).
+    **kwargs
+        Passed to :meth:`~matplotlib.axes.Axes.hlines` (``vlines``), the lines.
+
+    Examples
+    --------
+    >>> from matplotlib.figure import Figure
+    >>> ax = draw_intervals(Figure().subplots(), [0, 1], [-5, 20], [5, 10])
+    >>> [seg.tolist() for seg in ax.collections[0].get_segments()]  # low to high
+    [[[-5.0, 0.0], [5.0, 0.0]], [[10.0, 1.0], [20.0, 1.0]]]
     """
     p, lo, hi = (np.asarray(v, dtype=float).ravel() for v in (pos, low, high))
     ok = np.isfinite(p) & np.isfinite(lo) & np.isfinite(hi)
     p, lo, hi = p[ok], np.minimum(lo[ok], hi[ok]), np.maximum(lo[ok], hi[ok])
     if not len(p):
-        return
+        return ax
     style: dict[str, Any] = {
         "color": color,
         "linewidth": linewidth,
@@ -164,11 +156,21 @@ def draw_intervals(
     }
     cap: dict[str, Any] = {"color": color, "linestyle": "none", "markersize": 7, "zorder": zorder}
     if vertical:
-        ax.vlines(p, lo, hi, **style)
+        ax.vlines(p, lo, hi, **(style | kwargs))
         ax.plot(np.r_[p, p], np.r_[lo, hi], marker="_", **cap)
     else:
-        ax.hlines(p, lo, hi, **style)
+        ax.hlines(p, lo, hi, **(style | kwargs))
         ax.plot(np.r_[lo, hi], np.r_[p, p], marker="|", **cap)
+    return ax
+
+
+def _flag_marker(flag: str, color: str) -> dict[str, Any]:
+    """:data:`~cxlab.plots.style.BASE_MARKERS` of ``flag`` in ``color`` (face or edge)."""
+    marker = dict(BASE_MARKERS[flag])
+    for key in ("color", "edgecolor"):
+        if key in marker:
+            marker[key] = color
+    return marker
 
 
 def _label(frame: pd.DataFrame, by: str | Sequence[str]) -> pd.Series:
@@ -208,9 +210,11 @@ def plot_intervals(
     high: str = "high",
     reference: float | None = None,
     sort: bool = True,
-    ax: Axes | None = None,
     xlabel: str = "NPS",
     bands: tuple[float, float] = stats.BASE_BANDS,
+    color: str = ACCENT,
+    ax: Axes | None = None,
+    **kwargs: Any,
 ) -> Axes:
     """Dot-and-whisker chart of an estimate with its interval, one row per group.
 
@@ -219,10 +223,10 @@ def plot_intervals(
     bases; see :func:`cxlab.report.interval_note`). The marker and the mark after
     the row label follow the ``flag`` column (:func:`cxlab.stats.base_flag`):
     filled dot reportable, hollow dot and ``*`` indicative, cross and ``**``
-    unreliable; a legend explains them when any group has a low base. The row
-    label carries the base: ``n`` and, when a weighted result's ``n_eff`` (Kish
-    effective n) differs, ``effective n`` too -- never the effective n under
-    the name ``n``.
+    unreliable; a legend beside the Axes explains them when any group has a
+    low base. The row label carries the base: ``n`` and, when a weighted
+    result's ``n_eff`` (Kish effective n) differs, ``effective n`` too -- never
+    the effective n under the name ``n``.
 
     Parameters
     ----------
@@ -237,10 +241,15 @@ def plot_intervals(
         Draw a dashed vertical line here (e.g. the overall NPS).
     sort : bool
         Order rows by the estimate, lowest at the bottom.
-    ax : matplotlib Axes, optional
     xlabel : str
     bands : (float, float)
         The bands the flags were computed with, for the legend text.
+    color : str
+        Colour of the intervals and markers (default :data:`cxlab.plots.style.ACCENT`).
+    ax : matplotlib Axes, optional
+        Axes to draw on (default: the current Axes).
+    **kwargs
+        Passed to :meth:`matplotlib.axes.Axes.scatter` (the estimates' markers).
 
     Returns
     -------
@@ -249,10 +258,14 @@ def plot_intervals(
     Examples
     --------
     >>> import pandas as pd, cxlab
-    >>> df = pd.DataFrame({"ltr": [10, 9, 3, 8] * 10, "ch": list("abcd") * 10})
-    >>> ax = cxlab.plots.plot_intervals(cxlab.nps(df, "ltr", by="ch"), "ch")
+    >>> from matplotlib.figure import Figure
+    >>> df = pd.DataFrame({"ltr": [10, 9, 3, 8] * 10, "ch": list("ba") * 20})
+    >>> res = cxlab.nps(df, "ltr", by="ch")
+    >>> ax = cxlab.plots.plot_intervals(res, "ch", ax=Figure().subplots())
+    >>> [t.get_text() for t in ax.get_yticklabels()]  # NPS 0 and 50, both under 30 responses
+    ['b  (n=20)**', 'a  (n=20)**']
     """
-    ax = ax or plt.gca()
+    ax = plt.gca() if ax is None else ax
     frame = result.sort_values(estimate) if sort else result
     labels = _label(frame, by)
     y = np.arange(len(frame), dtype=float)
@@ -262,13 +275,14 @@ def plot_intervals(
         if "flag" in frame
         else np.full(len(frame), "reportable", dtype=object)
     )
-    draw_intervals(ax, y, frame[low].to_numpy(float), frame[high].to_numpy(float))
+    draw_intervals(ax, y, frame[low].to_numpy(float), frame[high].to_numpy(float), color=color)
     legend = stats.base_legend(bands)
     drawn = []
-    for flag, style in _MARKERS.items():
+    for flag in BASE_MARKERS:
         sel = (flags == flag) & np.isfinite(est)  # a group without responses has no point
         if sel.any():
-            ax.scatter(est[sel], y[sel], zorder=3, label=legend[flag], **style)
+            style: dict[str, Any] = {"zorder": 3, "label": legend[flag]} | _flag_marker(flag, color)
+            ax.scatter(est[sel], y[sel], **(style | kwargs))
             drawn.append(flag)
     ticklabels = [
         f"{lab}{_base_label(row)}" + stats.BASE_MARKS.get(f, "")
@@ -276,8 +290,8 @@ def plot_intervals(
     ]
     ax.set_yticks(y, ticklabels)
     if reference is not None:
-        ax.axvline(reference, color="0.4", linestyle="--", linewidth=1)
-    ax.axvline(0, color="0.8", linewidth=0.8, zorder=0)
+        ax.axvline(reference, color=REFERENCE_LINE, linestyle="--", linewidth=1)
+    ax.axvline(0, color=ZERO_LINE, linewidth=0.8, zorder=0)
     ax.set_xlabel(xlabel)
     if any(f != "reportable" for f in drawn):
         # beside the chart: inside it, the legend would hide rows
@@ -293,27 +307,53 @@ def plot_trend(
     estimate: str = "nps",
     low: str = "low",
     high: str = "high",
-    ax: Axes | None = None,
     ylabel: str = "NPS",
+    color: str = ACCENT,
+    ax: Axes | None = None,
+    **kwargs: Any,
 ) -> Axes:
     """Line of the estimate over ``x`` with its interval as a shaded band.
+
+    Parameters
+    ----------
+    result : pandas.DataFrame
+        One row per value of ``x`` (e.g. :func:`cxlab.nps` by quarter); sorted by ``x``.
+    x : str
+        Column of the horizontal axis, one tick per row.
+    estimate, low, high : str
+        Columns of the estimate and its interval (the band).
+    ylabel : str
+        Label of the y axis and of the line.
+    color : str
+        Colour of the line and the band (default :data:`cxlab.plots.style.ACCENT`).
+    ax : matplotlib Axes, optional
+        Axes to draw on (default: the current Axes).
+    **kwargs
+        Passed to :meth:`matplotlib.axes.Axes.plot` (the line of the estimate).
+
+    Returns
+    -------
+    matplotlib.axes.Axes
 
     Examples
     --------
     >>> import pandas as pd, cxlab
+    >>> from matplotlib.figure import Figure
     >>> df = pd.DataFrame({"ltr": [10, 9, 3, 8] * 10, "q": ["2025Q1", "2025Q2"] * 20})
-    >>> ax = cxlab.plots.plot_trend(cxlab.nps(df, "ltr", by="q"), "q")
+    >>> ax = cxlab.plots.plot_trend(cxlab.nps(df, "ltr", by="q"), "q", ax=Figure().subplots())
+    >>> ax.lines[0].get_ydata().tolist(), [t.get_text() for t in ax.get_xticklabels()]
+    ([0.0, 50.0], ['2025Q1', '2025Q2'])
     """
-    ax = ax or plt.gca()
+    ax = plt.gca() if ax is None else ax
     frame = result.sort_values(x)
     pos = np.arange(len(frame))
     ax.fill_between(
-        pos, frame[low], frame[high], color=ACCENT, alpha=0.18, linewidth=0, label="interval"
+        pos, frame[low], frame[high], color=color, alpha=0.18, linewidth=0, label="interval"
     )
-    ax.plot(pos, frame[estimate], color=ACCENT, marker="o", label=ylabel)
+    ax.plot(pos, frame[estimate], **({"color": color, "marker": "o", "label": ylabel} | kwargs))
     ax.set_xticks(pos, frame[x].astype(str), rotation=45, ha="right")
     ax.set_ylabel(ylabel)
-    ax.axhline(0, color="0.8", linewidth=0.8, zorder=0)
+    ax.axhline(0, color=ZERO_LINE, linewidth=0.8, zorder=0)
     return ax
 
 
@@ -322,25 +362,52 @@ def plot_mix(
     result: pd.DataFrame,
     by: str | Sequence[str],
     *,
+    palette: Sequence[str] = MIX_COLORS,
     ax: Axes | None = None,
+    **kwargs: Any,
 ) -> Axes:
     """100% stacked bars of detractors, passives and promoters per group.
+
+    Each share of 7% or more is written on its bar; the legend is beside the Axes.
+
+    Parameters
+    ----------
+    result : pandas.DataFrame
+        Output of :func:`cxlab.nps` (``pct_detractors``, ``pct_passives``,
+        ``pct_promoters``), one bar per row, the first row at the bottom.
+    by : str or list of str
+        Group column(s) used as bar labels.
+    palette : three colours
+        Of detractors, passives and promoters (default
+        :data:`cxlab.plots.style.MIX_COLORS`).
+    ax : matplotlib Axes, optional
+        Axes to draw on (default: the current Axes).
+    **kwargs
+        Passed to :meth:`matplotlib.axes.Axes.barh` (the bars).
+
+    Returns
+    -------
+    matplotlib.axes.Axes
 
     Examples
     --------
     >>> import pandas as pd, cxlab
+    >>> from matplotlib.figure import Figure
     >>> df = pd.DataFrame({"ltr": [10, 9, 3, 8] * 10, "ch": list("ab") * 20})
-    >>> ax = cxlab.plots.plot_mix(cxlab.nps(df, "ltr", by="ch"), "ch")
+    >>> ax = cxlab.plots.plot_mix(cxlab.nps(df, "ltr", by="ch"), "ch", ax=Figure().subplots())
+    >>> [round(p.get_width()) for p in ax.patches]  # detractors, passives, promoters of a, b
+    [50, 0, 0, 50, 50, 50]
     """
-    ax = ax or plt.gca()
+    ax = plt.gca() if ax is None else ax
     labels = _label(result, by)
     pos = np.arange(len(result))
     left = np.zeros(len(result))
     names = ("detractors", "passives", "promoters")
-    for name, color in zip(names, MIX_COLORS):
+    for name, color in zip(names, palette, strict=True):
         # a group without responses has no mix: an empty bar, not NaN widths
         width = np.nan_to_num(result[f"pct_{name}"].to_numpy(float))
-        bars = ax.barh(pos, width, left=left, color=color, label=name.capitalize())
+        style: dict[str, Any] = {"left": left, "color": color, "label": name.capitalize()}
+        bars = ax.barh(pos, width, **(style | kwargs))
         for rect, w in zip(bars, width):
             if w >= 7:
                 ax.text(
