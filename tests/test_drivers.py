@@ -230,8 +230,8 @@ def test_invariant_to_scaling_and_order(scale, shift, order):
 
 
 def test_bootstrap_intervals_contain_estimate_and_shrink_with_n():
-    small = drivers(_toy(500, 7), "y", list("abcd"), method="shapley", bootstrap=150)
-    big = drivers(_toy(8000, 7), "y", list("abcd"), method="shapley", bootstrap=150)
+    small = drivers(_toy(500, 7), "y", list("abcd"), method="shapley", n_boot=150)
+    big = drivers(_toy(8000, 7), "y", list("abcd"), method="shapley", n_boot=150)
     for res in (small, big):
         assert (res["low"] <= res["importance"]).all() and (res["importance"] <= res["high"]).all()
         assert (res["share_low"] <= res["share"]).all() and (
@@ -240,9 +240,9 @@ def test_bootstrap_intervals_contain_estimate_and_shrink_with_n():
     ws = (small["high"] - small["low"]).to_numpy()
     wb = (big["high"] - big["low"]).to_numpy()
     assert np.median(wb / ws) < 0.45  # about 1/4 (sqrt(16)); generous for noise
-    again = drivers(_toy(500, 7), "y", list("abcd"), method="shapley", bootstrap=150)
+    again = drivers(_toy(500, 7), "y", list("abcd"), method="shapley", n_boot=150)
     pd.testing.assert_frame_equal(small, again)  # deterministic replicates
-    other = drivers(_toy(500, 7), "y", list("abcd"), method="shapley", bootstrap=150, seed=1)
+    other = drivers(_toy(500, 7), "y", list("abcd"), method="shapley", n_boot=150, seed=1)
     assert not np.allclose(other["low"], small["low"])
 
 
@@ -254,7 +254,7 @@ def test_bootstrap_coverage_matches_sampling_spread():
         .loc["a", "importance"]
         for s in range(100, 140)
     ]
-    res = drivers(_toy(1000, 100), "y", list("abcd"), bootstrap=300, level=0.6827)
+    res = drivers(_toy(1000, 100), "y", list("abcd"), n_boot=300, level=0.6827)
     half = res.set_index("driver").loc["a", ["low", "high"]].diff().iloc[-1] / 2
     assert half == pytest.approx(np.std(fresh, ddof=1), rel=0.35)
 
@@ -291,7 +291,7 @@ def test_logistic_relative_weights_tonidandel_lebreton():
     rep = pd.concat([df, df, df], ignore_index=True)
     again = drivers(rep, y, xs, family="logistic").set_index("driver")
     assert again["importance"].to_numpy() == pytest.approx(res["importance"].to_numpy(), abs=1e-8)
-    boot = drivers(df, y, xs, family="logistic", bootstrap=50)
+    boot = drivers(df, y, xs, family="logistic", n_boot=50)
     assert (boot["low"] <= boot["importance"]).all() and (boot["importance"] <= boot["high"]).all()
 
 
@@ -309,7 +309,13 @@ def test_logistic_relative_weights_tonidandel_lebreton():
         (lambda d: d.assign(c=np.nan), {}, "no complete rows"),
         (lambda d: d, {"method": "lmg"}, "method must be one of"),
         (lambda d: d, {"family": "logistic"}, "0/1"),
-        (lambda d: d, {"bootstrap": 1}, "bootstrap must be"),
+        (lambda d: d, {"n_boot": 1}, "n_boot must be"),
+        pytest.param(  # the deprecated name is the one the message names
+            lambda d: d,
+            {"bootstrap": 1},
+            "bootstrap must be",
+            marks=pytest.mark.filterwarnings("ignore::DeprecationWarning"),
+        ),
     ],
 )
 def test_bad_input_raises_clear_error(change, kwargs, message):
@@ -386,7 +392,7 @@ def test_demo_logistic_detractor_drivers(demo_drivers):
 
 def test_importance_performance_chart(demo_drivers):
     wide, truth = demo_drivers
-    res = drivers(wide, "ltr", truth["drivers"]["attributes"], bootstrap=20)
+    res = drivers(wide, "ltr", truth["drivers"]["attributes"], n_boot=20)
     ip = importance_performance(res)
     assert set(ip["quadrant"]) <= {
         "key weakness",
@@ -550,7 +556,7 @@ def test_ranking_text_escapes_names():
     rng = np.random.default_rng(4)
     df = pd.DataFrame(rng.normal(size=(300, 2)), columns=["*x*", "[y](http://e.test)"])
     df["out"] = df["*x*"] + rng.normal(size=300)
-    text = ranking_text(drivers(df, "out", ["*x*", "[y](http://e.test)"], bootstrap=20))
+    text = ranking_text(drivers(df, "out", ["*x*", "[y](http://e.test)"], n_boot=20))
     assert "*x*" not in text and "[y](" not in text
 
 
