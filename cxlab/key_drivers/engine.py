@@ -28,6 +28,7 @@ import pandas as pd
 from cxlab._checks import as_table, check_columns
 from cxlab.errors import CxlabError
 from cxlab.key_drivers._common import complete_rows, cov_to_corr, numeric, renamed
+from cxlab.stats import kish_n
 
 __all__ = ["Moments", "driver_frame", "grouped_rows", "moments"]
 
@@ -64,8 +65,8 @@ class Moments:
 
     @property
     def n_eff(self) -> float:
-        """Kish effective sample size ``(sum w)^2 / sum w^2``."""
-        return self.sum_w**2 / self.sum_w2 if self.sum_w2 > 0 else 0.0
+        """Kish effective sample size ``(sum w)^2 / sum w^2`` (:func:`cxlab.stats.kish_n`)."""
+        return float(kish_n(self.sum_w, self.sum_w2))
 
     @property
     def corr(self) -> np.ndarray:
