@@ -38,11 +38,11 @@ from pathlib import Path
 from typing import Any, cast
 
 from cxlab.errors import CxlabError, RenderError
+from cxlab.render.engine import ENGINE, register_engine
+from cxlab.render.execute import execute, finish, prepare
+from cxlab.render.kernel import kernel_manager
 
 __all__ = ["ENGINE", "WARM_IMPORTS", "WarmKernel", "register_engine", "render_many"]
-
-#: Name of the papermill engine that executes a notebook on a running kernel.
-ENGINE = "cxlab-warm"
 
 #: Modules a warm kernel imports before its first report.
 WARM_IMPORTS = (
@@ -65,58 +65,8 @@ WARM_IMPORTS = (
 _SETUP_TIMEOUT = 120  # seconds for the warm-up imports or a reset
 
 
-# --------------------------------------------------------------------------- papermill engine
-def register_engine() -> str:
-    """Register the papermill engine :data:`ENGINE` (once) and return its name.
-
-    The engine is papermill's nbclient engine given a running kernel manager
-    (``km=``): nbclient connects a new client to that kernel, runs the cells
-    and leaves the kernel running; the client is closed afterwards.
-    """
-    from papermill.engines import NBClientEngine, logger, papermill_engines
-    from papermill.exceptions import PapermillException
-
-    with contextlib.suppress(PapermillException):
-        papermill_engines.get_engine(ENGINE)
-        return ENGINE
-
-    class WarmEngine(NBClientEngine):
-        @classmethod
-        def execute_managed_notebook(
-            cls,
-            nb_man: Any,
-            kernel_name: str,
-            log_output: bool = False,
-            stdout_file: Any = None,
-            stderr_file: Any = None,
-            execution_timeout: int | None = None,
-            km: Any = None,
-            **unused: Any,  # input_path, start_timeout: the kernel is running
-        ) -> Any:
-            from papermill.clientwrap import PapermillNotebookClient
-
-            client = PapermillNotebookClient(
-                nb_man,
-                km=km,
-                timeout=execution_timeout,
-                kernel_name=kernel_name,
-                log=logger,
-                log_output=log_output,
-                stdout_file=stdout_file,
-                stderr_file=stderr_file,
-            )
-            try:
-                return client.execute()
-            finally:
-                if client.kc is not None:  # nbclient leaves it open when it does not own km
-                    client.kc.stop_channels()
-
-    papermill_engines.register(ENGINE, WarmEngine)
-    return ENGINE
-
-
 # --------------------------------------------------------------------------- kernel side
-# These two functions run inside the kernel (the kernel imports cxlab.pool).
+# These two functions run inside the kernel (the kernel imports cxlab.render.pool).
 _SAVED: dict[str, Any] = {}
 
 
@@ -150,7 +100,7 @@ def _kernel_reset(cwd: str) -> None:
     from IPython import get_ipython
 
     warnings.resetwarnings()  # also forgets which warnings were shown "once"
-    cast(list, warnings.filters).extend(_SAVED["filters"])
+    cast(list[Any], warnings.filters).extend(_SAVED["filters"])
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # deprecated keys warn when set
         saved = _SAVED["rc"]
@@ -224,19 +174,15 @@ class WarmKernel:
         name: str | None = None,
     ) -> Path:
         """Render one report on this kernel; as :func:`cxlab.render.render` in every other way."""
-        from cxlab import render
-
-        job = render.prepare(notebook, params, out_dir=out_dir, name=name)
+        job = prepare(notebook, params, out_dir=out_dir, name=name)
         cwd = job.nb_path.resolve().parent
         self._ready(cwd)
         try:
-            executed = render.execute(
-                job, kernel_name=self.kernel_name, timeout=self.timeout, km=self._km
-            )
+            executed = execute(job, kernel_name=self.kernel_name, timeout=self.timeout, km=self._km)
         except RenderError:
             self._stop()  # the next report gets a fresh kernel
             raise
-        path = render.finish(job, executed, kernel_name=self.kernel_name)
+        path = finish(job, executed, kernel_name=self.kernel_name)
         self.reports_ += 1
         return path
 
@@ -257,10 +203,8 @@ class WarmKernel:
     def _start(self, cwd: Path) -> None:
         from jupyter_core.utils import run_sync
 
-        from cxlab import render
-
         self._stop()
-        km = render.kernel_manager(cwd, Path(self._tmp.name), self.kernel_name)
+        km = kernel_manager(cwd, Path(self._tmp.name), self.kernel_name)
         try:
             run_sync(km.start_kernel)()
         except Exception as exc:
@@ -269,17 +213,17 @@ class WarmKernel:
             ) from exc
         self._km = km
         self.kernels_started_ += 1
-        self._run(f"import cxlab.pool as _p; _p._kernel_warm({list(self.imports)!r})")
+        self._run(f"import cxlab.render.pool as _p; _p._kernel_warm({list(self.imports)!r})")
 
     def _ready(self, cwd: Path) -> None:
         """A live kernel in the state of a fresh one, working in ``cwd``."""
         if self._km is None or not self._alive():
             self._start(cwd)
         try:
-            self._run(f"import cxlab.pool as _p; _p._kernel_reset({str(cwd)!r})")
+            self._run(f"import cxlab.render.pool as _p; _p._kernel_reset({str(cwd)!r})")
         except RenderError:
             self._start(cwd)  # died meanwhile: one more try on a new kernel
-            self._run(f"import cxlab.pool as _p; _p._kernel_reset({str(cwd)!r})")
+            self._run(f"import cxlab.render.pool as _p; _p._kernel_reset({str(cwd)!r})")
 
     def _run(self, code: str) -> None:
         """Run set-up code silently (no output, no history, no execution count)."""
