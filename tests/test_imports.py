@@ -131,7 +131,7 @@ def test_kernel_is_shut_down_without_sigint(tmp_path):
     """The kernel manager asks the kernel to stop; it does not interrupt it first."""
     from cxlab import render as rd
 
-    km_class = rd._kernel_manager_class(tmp_path, {})
+    km_class = rd.kernel_manager_class(tmp_path, {})
     sent: list[int] = []
 
     class Recording(km_class):

@@ -279,7 +279,7 @@ def test_write_failure_is_one_message_and_keeps_the_earlier_report(tmp_path, mon
     def full(fd):
         raise OSError(code, os.strerror(code))
 
-    monkeypatch.setattr(rd.os, "fsync", full)
+    monkeypatch.setattr(rd.output.os, "fsync", full)  # the report writer's os
     with pytest.raises(RenderError) as info:
         rd.render(PARAMS_DEMO, {"n": "9"}, out_dir=out, name="q")
     msg = str(info.value)
