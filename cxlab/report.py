@@ -25,6 +25,7 @@ from cxlab.tables import format_table
 __all__ = [
     "breakdown",
     "compare_periods",
+    "period_change",
     "describe",
     "fmt_nps",
     "format_table",
@@ -71,7 +72,8 @@ def compare_periods(
     """NPS of two periods and the test of their difference.
 
     The two periods are independent samples; the difference, its interval and
-    the two-sided z test come from :func:`cxlab.stats.nps_diff`.
+    the two-sided z test come from :func:`cxlab.stats.nps_diff`. One query
+    (:func:`cxlab.nps` by ``period``) then :func:`period_change`.
 
     Returns
     -------
@@ -91,10 +93,38 @@ def compare_periods(
     t = as_table(data)
     t = t.filter(t[period].isin([current, previous]))
     res = nps(t, score, by=period, weight=weight, method=method, level=level)
-    rows = {r[period]: r for _, r in res.iterrows()}
+    return period_change(res, period=period, current=current, previous=previous, score=score)
+
+
+def period_change(
+    result: pd.DataFrame,
+    *,
+    period: str,
+    current: str,
+    previous: str,
+    score: str = "ltr",
+) -> pd.Series:
+    """The change between two periods of an NPS result by ``period``, as :func:`compare_periods`.
+
+    For a caller that already holds :func:`cxlab.nps` by ``period`` (the
+    report's promoter mix of this and last quarter, the pack's 12-quarter
+    trend): the same test without asking the engine again. The level is the
+    result's; other periods in ``result`` are ignored.
+
+    Examples
+    --------
+    >>> import pandas as pd, cxlab
+    >>> df = pd.DataFrame({"ltr": [10] * 60 + [3] * 40 + [10] * 40 + [3] * 60,
+    ...                    "q": ["B"] * 100 + ["A"] * 100})
+    >>> r = period_change(cxlab.nps(df, "ltr", by="q"), period="q", current="B", previous="A")
+    >>> float(r["diff"]), bool(r["significant"])
+    (40.0, True)
+    """
+    rows = {r[period]: r for _, r in result.iterrows() if r[period] in (current, previous)}
     for q in (current, previous):
         if q not in rows or rows[q]["n"] == 0:
             raise CxlabError(f"no {score!r} responses with {period} = {q!r}.")
+    level = float(rows[current]["level"])
     a, b = _effective(rows[current]), _effective(rows[previous])
     d = stats.nps_diff(a, b, level=level)
     out = pd.Series(

@@ -52,6 +52,22 @@ def test_compare_periods_matches_nps_diff_by_hand():
         report.compare_periods(df, "ltr", period="quarter", current="2026Q3", previous="2026Q1")
 
 
+def test_period_change_on_a_result_is_compare_periods_exactly():
+    """The report and the pack test the change on counts they hold; it must be the same test."""
+    rng = np.random.default_rng(3)
+    df = _frame({"2026Q1": (5, 9, 30), "2026Q2": (30, 31, 40), "2026Q3": (21, 30, 52)}, "quarter")
+    df["weight"] = rng.uniform(0.2, 3.0, len(df))
+    for weight, level in ((None, 0.95), ("weight", 0.9)):
+        kw = {"period": "quarter", "current": "2026Q3", "previous": "2026Q2"}
+        direct = report.compare_periods(df, "ltr", weight=weight, level=level, **kw)
+        trend = cxlab.nps(df, "ltr", by="quarter", weight=weight, level=level)  # 3 quarters
+        held = report.period_change(trend, **kw)
+        pd.testing.assert_series_equal(held, direct, check_exact=True)
+        assert held["previous"] == "2026Q2" and held["n_previous"] == 101
+    with pytest.raises(CxlabError, match="2025Q4"):
+        report.period_change(trend, period="quarter", current="2026Q3", previous="2025Q4")
+
+
 def test_versus_rest_finds_the_planted_weak_group_and_only_it():
     df = _frame({"a": (40, 60, 100), "b": (40, 60, 100), "c": (40, 60, 100), "weak": (120, 50, 30)})
     out = report.versus_rest(cxlab.nps(df, "ltr", by="g")).set_index("g")
