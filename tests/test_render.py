@@ -418,3 +418,16 @@ def test_html_opens_offline_in_chromium(open_in_chromium, rendered, tmp_path):
     assert "types: float int bool" in dom
     assert "Provenance" in dom and "End of the demo report." in dom
     assert "code_marker_variable" not in dom and "plt.subplots" not in dom
+
+
+def test_file_hash_is_cached_only_while_the_file_is_unchanged(tmp_path):
+    from cxlab.render import provenance
+
+    f = tmp_path / "w.duckdb"
+    f.write_bytes(b"a" * 10)
+    first = provenance._sha256(f)
+    assert first == hashlib.sha256(b"a" * 10).hexdigest()
+    st = f.stat()
+    f.write_bytes(b"b" * 10)  # same size: the modification time tells them apart
+    os.utime(f, ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000))
+    assert provenance._sha256(f) == hashlib.sha256(b"b" * 10).hexdigest() != first

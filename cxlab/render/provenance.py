@@ -10,6 +10,7 @@ from __future__ import annotations
 import ast
 import contextlib
 import datetime as _dt
+import functools
 import hashlib
 import html
 import importlib.metadata
@@ -50,8 +51,20 @@ _HASH_BLOCK = 1 << 20
 
 
 def _sha256(path: Path) -> str:
+    """SHA-256 of a file, read once per (path, size, modification time) in this process.
+
+    A pack hashes the same warehouse for every report's provenance; a
+    multi-gigabyte warehouse is read once per worker instead of once per
+    report. A file changed in between has another size or time, so a new hash.
+    """
+    st = path.stat()
+    return _sha256_of(str(path.resolve()), st.st_size, st.st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=64)
+def _sha256_of(path: str, size: int, mtime_ns: int) -> str:
     digest = hashlib.sha256()
-    with path.open("rb") as fh:
+    with open(path, "rb") as fh:
         while block := fh.read(_HASH_BLOCK):
             digest.update(block)
     return digest.hexdigest()
