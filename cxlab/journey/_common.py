@@ -1,0 +1,96 @@
+"""What more than one module of :mod:`cxlab.journey` needs: state names, shared tests, order.
+
+Package-internal (the leading underscore is on the module): the names here are
+public to the package's modules and not part of the user API, except
+``START``, ``CONVERSION`` and ``DROP_OFF``, which :mod:`cxlab.journey` re-exports.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import ibis.expr.types as ir
+import numpy as np
+import pandas as pd
+
+from cxlab.errors import CxlabError
+
+START = "(start)"
+
+
+CONVERSION = "(conversion)"
+
+
+DROP_OFF = "(drop-off)"
+
+
+PURCHASE = "Purchase"
+
+
+def two_proportions(
+    c1: float, n1: float, c0: float, n0: float, level: float
+) -> tuple[float, float, float, float]:
+    """Difference of two independent proportions in percentage points: (diff, low, high, p).
+
+    Newcombe's hybrid score interval and the score test (statsmodels
+    ``confint_proportions_2indep`` / ``test_proportions_2indep``; Newcombe 1998,
+    Statistics in Medicine 17). NaN when a group is empty.
+    """
+    from statsmodels.stats.proportion import (
+        confint_proportions_2indep,
+        test_proportions_2indep,
+    )
+
+    if not (n1 > 0 and n0 > 0):
+        return np.nan, np.nan, np.nan, np.nan
+    with np.errstate(divide="ignore", invalid="ignore"):
+        lo, hi = confint_proportions_2indep(
+            c1, n1, c0, n0, method="newcomb", compare="diff", alpha=1 - level
+        )
+        if 0 < c1 + c0 < n1 + n0:
+            p = test_proportions_2indep(c1, n1, c0, n0, method="score", compare="diff").pvalue
+        else:
+            p = 1.0  # all or none converted in both groups: no evidence of a difference
+    return 100 * (c1 / n1 - c0 / n0), 100 * float(lo), 100 * float(hi), float(p)
+
+
+ADJ_COLS = [
+    "odds_ratio",
+    "or_low",
+    "or_high",
+    "adj_diff",
+    "adj_diff_low",
+    "adj_diff_high",
+    "p",
+    "p_adj",
+    "verdict",
+]
+
+
+FLAG_RANK = {"reportable": 0, "": 0, "indicative": 1, "unreliable": 2}
+
+
+def by_evidence(out: pd.DataFrame, min_reach: float = 0.01) -> pd.DataFrame:
+    """Reportable bases first, by adjusted p (smallest first); low bases, touch points met
+    on fewer than ``min_reach`` of the journeys and untested rows last."""
+    rank = out["flag"].map(FLAG_RANK).fillna(2).to_numpy(float)
+    low_reach = (out["reach"] < min_reach).to_numpy() if "reach" in out else False
+    key = out.assign(
+        _f=np.where(low_reach, np.maximum(rank, 1), rank),
+        _na=out["p_adj"].isna(),
+        _d=out["adj_diff"] if "adj_diff" in out else np.nan,
+    )
+    key = key.sort_values(
+        ["_f", "_na", "p_adj", "_d", "touchpoint"], kind="stable", na_position="last"
+    )
+    return key.drop(columns=["_f", "_na", "_d"]).reset_index(drop=True)
+
+
+def unit_responses(con: Any, unit: str) -> ir.Table:
+    r = con.table("responses")
+    if unit == "ALL":
+        return r
+    units = r.select("unit").distinct().to_pandas()["unit"].tolist()
+    if unit not in units:
+        raise CxlabError(f"unit {unit!r} not in the warehouse; units: {', '.join(sorted(units))}.")
+    return r.filter(r.unit == unit)
