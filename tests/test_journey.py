@@ -137,6 +137,39 @@ def test_purchase_then_new_interaction_starts_a_new_journey():
     assert j["journey"].tolist() == [1, 1, 2]
 
 
+# ------------------------------------------------------------ journey columns and rules
+
+
+def test_journey_rules_by_keyword_or_by_columns():
+    log = _log([["A", "B", "Purchase"]], gap=40.0)  # 40 silent days between events
+    n_journeys = lambda j: j.to_pandas()["journey"].nunique()  # noqa: E731
+    assert n_journeys(J.journeys(log)) == 3  # default gap_days=30 cuts twice
+    assert n_journeys(J.journeys(log, gap_days=50)) == 1
+    assert n_journeys(J.journeys(log, columns=J.JourneyColumns(gap_days=50))) == 1
+    # a keyword of its own wins over columns=
+    assert n_journeys(J.journeys(log, columns=J.JourneyColumns(gap_days=50), gap_days=30)) == 3
+    with pytest.raises(TypeError, match=r"'gap_day'.*gap_days"):
+        J.removal_effects(log, gap_day=50)
+    with pytest.raises(CxlabError, match="gap_days must be > 0"):
+        J.path_counts(log, gap_days=-1)
+
+
+def test_renamed_event_log_columns_reach_every_journey_function():
+    log = _log(HAND)
+    names = {"customer_id": "client", "timestamp": "at", "touchpoint": "tp", "stage": "phase"}
+    renamed = log.rename(columns={**names, "channel": "via"})
+    cols = J.JourneyColumns(
+        customer="client", time="at", touchpoint="tp", stage="phase", channel="via"
+    )
+    base = J.removal_effects(log, n_boot=0)
+    pd.testing.assert_frame_equal(J.removal_effects(renamed, n_boot=0, columns=cols), base)
+    pd.testing.assert_frame_equal(J.stage_dropoff(renamed, columns=cols), J.stage_dropoff(log))
+    s = J.channel_switching(renamed, columns=cols)
+    assert s["journeys"].sum() == len(HAND)
+    with pytest.raises(CxlabError, match="customer_id"):
+        J.removal_effects(renamed, n_boot=0)  # the default names are not in the log
+
+
 # ------------------------------------------------------------ transitions, hand-derived
 
 HAND = [["A", "Purchase"], ["A", "B", "Purchase"], ["B"]]

@@ -38,13 +38,15 @@ The package, one topic per module (every name below is importable from
                  :func:`case_study`, :func:`aggregate_masking`
 ``plots``        :func:`plot_journey`, :func:`plot_transitions`,
                  :func:`plot_removal_effects`, :func:`plot_dropoff`
-``_common``      what several modules share (state names, the two-proportion
-                 test, the evidence order)
+``_common``      what several modules share: :class:`JourneyColumns` (the event
+                 log's columns and journey rules, taken by every function built
+                 on journeys), state names, the two-proportion test, the
+                 evidence order
 """
 
 from __future__ import annotations
 
-from cxlab.journey._common import CONVERSION, DROP_OFF, START
+from cxlab.journey._common import CONVERSION, DROP_OFF, START, JourneyColumns
 from cxlab.journey.cases import CaseStudy, aggregate_masking, case_study, list_cases, load_case
 from cxlab.journey.channels import channel_consistency, channel_gaps, channel_switching
 from cxlab.journey.events import (
@@ -70,6 +72,7 @@ __all__ = [
     "DROP_OFF",
     "START",
     "CaseStudy",
+    "JourneyColumns",
     "absorption_probabilities",
     "aggregate_masking",
     "case_study",

@@ -7,6 +7,7 @@ public to the package's modules and not part of the user API, except
 
 from __future__ import annotations
 
+from dataclasses import dataclass, fields, replace
 from typing import Any
 
 import ibis.expr.types as ir
@@ -16,15 +17,75 @@ import pandas as pd
 from cxlab.errors import CxlabError
 
 START = "(start)"
-
-
 CONVERSION = "(conversion)"
-
-
 DROP_OFF = "(drop-off)"
-
-
 PURCHASE = "Purchase"
+
+
+@dataclass(frozen=True)
+class JourneyColumns:
+    """How an event log is read into journeys: its columns and the two journey rules.
+
+    Every function that infers journeys (:func:`cxlab.journey.journeys` and
+    those built on it) takes ``columns=JourneyColumns(...)``, and each field
+    also as a keyword of its own (``gap_days=14``), which wins over ``columns``.
+
+    Parameters
+    ----------
+    customer, time, touchpoint, stage, channel : str
+        Column names of the event log (``channel`` is read only by the
+        functions that need it).
+    tiebreak : str, optional
+        Column ordering events with the same timestamp (ignored when absent).
+    gap_days : float
+        A silence longer than this starts a new journey (except at a
+        cultivation-stage event).
+    conversion : str
+        The touch point that counts as conversion.
+
+    Examples
+    --------
+    >>> JourneyColumns(gap_days=14).gap_days
+    14
+    >>> JourneyColumns(gap_days=0)
+    Traceback (most recent call last):
+    ...
+    cxlab.errors.CxlabError: gap_days must be > 0, not 0.
+    """
+
+    customer: str = "customer_id"
+    time: str = "timestamp"
+    touchpoint: str = "touchpoint"
+    stage: str = "stage"
+    channel: str = "channel"
+    tiebreak: str | None = "interaction_id"
+    gap_days: float = 30
+    conversion: str = PURCHASE
+
+    def __post_init__(self) -> None:
+        if not self.gap_days > 0:
+            raise CxlabError(f"gap_days must be > 0, not {self.gap_days}.")
+
+
+def journey_columns(
+    columns: JourneyColumns | None, options: dict[str, Any], where: str
+) -> JourneyColumns:
+    """``columns`` (default: :class:`JourneyColumns`) with the keywords in ``options`` applied.
+
+    An unknown keyword is refused with the list of the known ones (``where``
+    names the function).
+    """
+    base = JourneyColumns() if columns is None else columns
+    if not isinstance(base, JourneyColumns):
+        raise TypeError(f"{where}: columns must be a JourneyColumns, not {type(base).__name__}.")
+    known = [f.name for f in fields(JourneyColumns)]
+    unknown = sorted(set(options) - set(known))
+    if unknown:
+        raise TypeError(
+            f"{where}() got unexpected keyword argument(s) {unknown}; the journey options "
+            f"are {known} (or columns=JourneyColumns(...))."
+        )
+    return replace(base, **options) if options else base
 
 
 def two_proportions(

@@ -18,7 +18,7 @@ import pandas as pd
 
 from cxlab import stats
 from cxlab._checks import as_table, check_columns, check_level
-from cxlab.journey._common import PURCHASE, two_proportions
+from cxlab.journey._common import JourneyColumns, journey_columns, two_proportions
 from cxlab.journey.events import journey_summary
 
 __all__ = ["channel_consistency", "channel_gaps", "channel_switching"]
@@ -229,11 +229,11 @@ def channel_switching(
     responses: pd.DataFrame | ir.Table | None = None,
     *,
     window_days: int = 180,
-    gap_days: float = 30,
-    conversion: str = PURCHASE,
     level: float = 0.95,
     score: str = "ltr",
     weight: str | None = None,
+    columns: JourneyColumns | None = None,
+    **options: Any,
 ) -> pd.DataFrame:
     """Journeys that switch channel against those that stay in one, on outcome.
 
@@ -271,8 +271,9 @@ def channel_switching(
     """
     from cxlab.metrics import nps
 
+    jc = journey_columns(columns, options, "channel_switching")
     level = check_level(level, "channel_switching")
-    s = journey_summary(interactions, gap_days=gap_days, conversion=conversion)
+    s = journey_summary(interactions, columns=jc)
     g = (
         s.group_by("switched")
         .aggregate(journeys=s.count(), converted=s.converted.sum())
@@ -314,7 +315,7 @@ def channel_switching(
     if responses is not None:
         r = as_table(responses)
         check_columns(r, ["customer_id", "survey_date", score, weight], "responses")
-        ends = s.select(_cust=s.customer_id, switched=s.switched, _end=s.end.cast("date"))
+        ends = s.select(_cust=s[jc.customer], switched=s.switched, _end=s.end.cast("date"))
         j = r.join(ends, [r.customer_id == ends._cust, r.survey_date >= ends._end])
         j = j.filter(j.survey_date <= j._end + ibis.interval(days=window_days))
         res = nps(j, score, by="switched", level=level, weight=weight).set_index("switched")

@@ -38,7 +38,13 @@ import pandas as pd
 
 from cxlab._checks import as_table, check_columns
 from cxlab.errors import CxlabError
-from cxlab.journey._common import CONVERSION, DROP_OFF, PURCHASE, START
+from cxlab.journey._common import (
+    CONVERSION,
+    DROP_OFF,
+    START,
+    JourneyColumns,
+    journey_columns,
+)
 from cxlab.schema import STAGES
 
 __all__ = [
@@ -61,13 +67,8 @@ def _order_keys(t: ir.Table, time: str, tiebreak: str | None) -> list:
 def journeys(
     interactions: pd.DataFrame | ir.Table,
     *,
-    gap_days: float = 30,
-    conversion: str = PURCHASE,
-    customer: str = "customer_id",
-    time: str = "timestamp",
-    touchpoint: str = "touchpoint",
-    stage: str = "stage",
-    tiebreak: str | None = "interaction_id",
+    columns: JourneyColumns | None = None,
+    **options: Any,
 ) -> ir.Table:
     """The interactions with a journey number, step and next event (lazy Ibis table).
 
@@ -84,15 +85,13 @@ def journeys(
     ----------
     interactions : pandas.DataFrame or ibis Table
         One row per event: customer, timestamp, touch point, stage (and channel).
-    gap_days : float
-        A silence longer than this starts a new journey (except at a
-        cultivation-stage event).
-    conversion : str
-        The touch point that counts as conversion.
-    customer, time, touchpoint, stage : str
-        Column names.
-    tiebreak : str, optional
-        Column ordering events with the same timestamp (ignored when absent).
+    columns : JourneyColumns, optional
+        The event log's columns and the journey rules (``gap_days``,
+        ``conversion``); default :class:`JourneyColumns`.
+    **options
+        Any field of :class:`JourneyColumns` (``gap_days=14``,
+        ``customer="client_id"``, ...), applied over ``columns``. Every
+        function built on journeys takes the same two.
 
     Returns
     -------
@@ -110,10 +109,18 @@ def journeys(
     >>> journeys(ev).order_by("timestamp").to_pandas()["journey"].tolist()
     [1, 1, 1, 2]
     """
+    jc = journey_columns(columns, options, "journeys")
+    customer, time, touchpoint, stage, tiebreak, gap_days, conversion = (
+        jc.customer,
+        jc.time,
+        jc.touchpoint,
+        jc.stage,
+        jc.tiebreak,
+        jc.gap_days,
+        jc.conversion,
+    )
     t = as_table(interactions)
     check_columns(t, [customer, time, touchpoint, stage], "interactions")
-    if gap_days <= 0:
-        raise CxlabError(f"gap_days must be > 0, not {gap_days}.")
     # after-sales events: cultivation-stage events that follow one of the customer's purchases
     before = ibis.window(
         group_by=t[customer], order_by=_order_keys(t, time, tiebreak), rows=(None, -1)
@@ -164,14 +171,8 @@ def journeys(
 def journey_summary(
     interactions: pd.DataFrame | ir.Table,
     *,
-    gap_days: float = 30,
-    conversion: str = PURCHASE,
-    customer: str = "customer_id",
-    time: str = "timestamp",
-    touchpoint: str = "touchpoint",
-    stage: str = "stage",
-    channel: str = "channel",
-    tiebreak: str | None = "interaction_id",
+    columns: JourneyColumns | None = None,
+    **options: Any,
 ) -> ir.Table:
     """One row per journey (lazy Ibis table).
 
@@ -195,15 +196,17 @@ def journey_summary(
     >>> [int(s.loc[0, c]) for c in ("n_events", "converted", "n_channels", "switched")]
     [3, 1, 2, 1]
     """
+    jc = journey_columns(columns, options, "journey_summary")
+    customer, time, stage, channel, tiebreak = (
+        jc.customer,
+        jc.time,
+        jc.stage,
+        jc.channel,
+        jc.tiebreak,
+    )
     t = journeys(
         interactions,
-        gap_days=gap_days,
-        conversion=conversion,
-        customer=customer,
-        time=time,
-        touchpoint=touchpoint,
-        stage=stage,
-        tiebreak=tiebreak,
+        columns=jc,
     )
     check_columns(t, [channel], "interactions")
     before = t.pre_conversion & ~t.is_conversion
@@ -228,13 +231,8 @@ def journey_summary(
 def path_counts(
     interactions: pd.DataFrame | ir.Table,
     *,
-    gap_days: float = 30,
-    conversion: str = PURCHASE,
-    customer: str = "customer_id",
-    time: str = "timestamp",
-    touchpoint: str = "touchpoint",
-    stage: str = "stage",
-    tiebreak: str | None = "interaction_id",
+    columns: JourneyColumns | None = None,
+    **options: Any,
 ) -> pd.DataFrame:
     """Distinct paths to conversion (or drop-off) with the number of journeys taking each.
 
@@ -258,15 +256,11 @@ def path_counts(
     >>> path_counts(ev).sort_values("converted").values.tolist()
     [[('Ad',), False, 1], [('Ad',), True, 1]]
     """
+    jc = journey_columns(columns, options, "path_counts")
+    customer, time, touchpoint, tiebreak = jc.customer, jc.time, jc.touchpoint, jc.tiebreak
     t = journeys(
         interactions,
-        gap_days=gap_days,
-        conversion=conversion,
-        customer=customer,
-        time=time,
-        touchpoint=touchpoint,
-        stage=stage,
-        tiebreak=tiebreak,
+        columns=jc,
     )
     t = t.filter(t.pre_conversion)
     keep = ~t.is_conversion
@@ -287,13 +281,8 @@ def path_counts(
 def transitions(
     interactions: pd.DataFrame | ir.Table,
     *,
-    gap_days: float = 30,
-    conversion: str = PURCHASE,
-    customer: str = "customer_id",
-    time: str = "timestamp",
-    touchpoint: str = "touchpoint",
-    stage: str = "stage",
-    tiebreak: str | None = "interaction_id",
+    columns: JourneyColumns | None = None,
+    **options: Any,
 ) -> pd.DataFrame:
     """Counts of moves between touch points on the path to conversion (tidy).
 
@@ -319,15 +308,11 @@ def transitions(
     >>> transitions(ev)[["from", "to", "n"]].values.tolist()
     [['(start)', 'Ad', 2], ['Ad', '(conversion)', 1], ['Ad', '(drop-off)', 1]]
     """
+    jc = journey_columns(columns, options, "transitions")
+    touchpoint, conversion = jc.touchpoint, jc.conversion
     t = journeys(
         interactions,
-        gap_days=gap_days,
-        conversion=conversion,
-        customer=customer,
-        time=time,
-        touchpoint=touchpoint,
-        stage=stage,
-        tiebreak=tiebreak,
+        columns=jc,
     )
     first = t.filter(t.step == 1)
     first_to = first.is_conversion.ifelse(ibis.literal(CONVERSION), first[touchpoint])

@@ -15,7 +15,7 @@ import pandas as pd
 
 from cxlab import stats
 from cxlab.errors import CxlabError
-from cxlab.journey._common import PURCHASE
+from cxlab.journey._common import JourneyColumns, journey_columns
 from cxlab.journey.events import journey_summary
 
 __all__ = ["stage_dropoff", "time_between_stages"]
@@ -24,10 +24,9 @@ __all__ = ["stage_dropoff", "time_between_stages"]
 def stage_dropoff(
     interactions: pd.DataFrame | ir.Table,
     *,
-    gap_days: float = 30,
-    conversion: str = PURCHASE,
     level: float = 0.95,
-    **columns: str,
+    columns: JourneyColumns | None = None,
+    **options: Any,
 ) -> pd.DataFrame:
     """Journeys reaching each step of attraction -> interaction -> conversion -> cultivation.
 
@@ -55,7 +54,8 @@ def stage_dropoff(
     >>> stage_dropoff(ev)[["step", "journeys", "drop_off"]].values.tolist()[:3]
     [['attraction', 2, nan], ['interaction', 2, 0.0], ['conversion', 1, 50.0]]
     """
-    s = journey_summary(interactions, gap_days=gap_days, conversion=conversion, **columns)
+    jc = journey_columns(columns, options, "stage_dropoff")
+    s = journey_summary(interactions, columns=jc)
     steps = ["attraction", "interaction", "conversion", "cultivation"]
     reached = {st: s[f"t_{st}"].notnull() for st in steps}
     aggs: dict[str, Any] = {"n_all": s.count()}
@@ -93,10 +93,9 @@ def stage_dropoff(
 def time_between_stages(
     interactions: pd.DataFrame | ir.Table,
     *,
-    gap_days: float = 30,
-    conversion: str = PURCHASE,
     quantiles: Sequence[float] = (0.25, 0.5, 0.75, 0.9),
-    **columns: str,
+    columns: JourneyColumns | None = None,
+    **options: Any,
 ) -> pd.DataFrame:
     """Days from the first event of one step to the first of the next, per journey.
 
@@ -119,7 +118,8 @@ def time_between_stages(
     >>> time_between_stages(ev)[["from_step", "to_step", "q50"]].values.tolist()[:2]
     [['attraction', 'interaction', 2.0], ['interaction', 'conversion', 1.0]]
     """
-    s = journey_summary(interactions, gap_days=gap_days, conversion=conversion, **columns)
+    jc = journey_columns(columns, options, "time_between_stages")
+    s = journey_summary(interactions, columns=jc)
     steps = ["attraction", "interaction", "conversion", "cultivation"]
     rows = []
     for a, b in zip(steps[:-1], steps[1:], strict=True):

@@ -18,7 +18,7 @@ import pandas as pd
 from cxlab import stats
 from cxlab._checks import as_table, check_columns
 from cxlab.errors import CxlabError
-from cxlab.journey._common import PURCHASE, unit_responses
+from cxlab.journey._common import JourneyColumns, journey_columns, unit_responses
 from cxlab.journey.events import interactions_view
 from cxlab.journey.markov import removal_effects
 from cxlab.schema import STAGES
@@ -31,9 +31,9 @@ def inventory(
     *,
     unit: str = "ALL",
     level: float = 0.95,
-    gap_days: float = 30,
-    conversion: str = PURCHASE,
     weight: str | None = None,
+    columns: JourneyColumns | None = None,
+    **options: Any,
 ) -> pd.DataFrame:
     """The touch-point inventory with each touch point's relationship and operational scores.
 
@@ -56,6 +56,8 @@ def inventory(
         intervals rest on the Kish effective n (``n`` stays the number of
         responses). Counts of interactions and journeys are never weighted:
         survey weights weight survey responses, not events. ``None``: unweighted.
+    columns, **options
+        The journey rules for the conversion KPI (:class:`JourneyColumns`).
 
     Returns
     -------
@@ -77,6 +79,8 @@ def inventory(
     """
     from cxlab.metrics import ces, csat, nps
     from cxlab.report import versus_rest
+
+    jc = journey_columns(columns, options, "inventory")
 
     tp = con.table("touchpoints")
     inv = (
@@ -112,7 +116,7 @@ def inventory(
     out = inv.merge(n, on="touchpoint", how="left").merge(cs, on="touchpoint", how="left")
     out = out.merge(ce, on="touchpoint", how="left").merge(ev, on="touchpoint", how="left")
     try:
-        re = removal_effects(it, gap_days=gap_days, conversion=conversion, level=level, n_boot=0)
+        re = removal_effects(it, columns=jc, level=level, n_boot=0)
         re = re[["touchpoint", "journeys", "conv_rate", "conv_low", "conv_high"]]
         out = out.merge(re, on="touchpoint", how="left")
     except CxlabError:

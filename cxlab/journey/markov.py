@@ -9,21 +9,22 @@ journeys (multinomial on the path counts).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
 
 from cxlab import stats
-from cxlab._checks import check_level
 from cxlab.errors import CxlabError
 from cxlab.journey._common import (
     ADJ_COLS,
     CONVERSION,
     DROP_OFF,
-    PURCHASE,
     START,
+    JourneyColumns,
     by_evidence,
+    journey_columns,
     two_proportions,
 )
 from cxlab.journey.events import path_counts
@@ -158,18 +159,13 @@ def _conv_probs(counts: np.ndarray, tp_idx: Sequence[int], conv: int, null: int)
 def removal_effects(
     interactions: pd.DataFrame | ir.Table,
     *,
-    gap_days: float = 30,
-    conversion: str = PURCHASE,
     level: float = 0.95,
     n_boot: int = 400,
     seed: int | None = 0,
     bands: tuple[int, int] = (30, 100),
     min_reach: float = 0.01,
-    customer: str = "customer_id",
-    time: str = "timestamp",
-    touchpoint: str = "touchpoint",
-    stage: str = "stage",
-    tiebreak: str | None = "interaction_id",
+    columns: JourneyColumns | None = None,
+    **options: Any,
 ) -> pd.DataFrame:
     """Markov-chain removal effect of each touch point on conversion, with intervals.
 
@@ -214,8 +210,9 @@ def removal_effects(
     ----------
     interactions : pandas.DataFrame or ibis Table
         The event log (see :func:`journeys` for the columns and journey rules).
-    conversion : str
-        Touch point that counts as conversion.
+    columns, **options
+        The event log's columns and the journey rules (:class:`JourneyColumns`;
+        see :func:`journeys`).
     level : float
         Confidence level of the intervals.
     n_boot : int
@@ -257,40 +254,56 @@ def removal_effects(
     >>> float(r.loc["Ad", "removal_effect"]), float(r.loc["Email", "removal_effect"])
     (0.5, 0.5)
     """
-    level = check_level(level, "removal_effects")
-    paths = path_counts(
-        interactions,
-        gap_days=gap_days,
-        conversion=conversion,
-        customer=customer,
-        time=time,
-        touchpoint=touchpoint,
-        stage=stage,
-        tiebreak=tiebreak,
-    )
+    jc = journey_columns(columns, options, "removal_effects")
+    paths = path_counts(interactions, columns=jc)
     if paths.empty:
         raise CxlabError("interactions: no journeys, so no removal effects.")
     states, per, w = _path_transition_counts(paths)
     tps = states[1:-2]
     if not tps:
         raise CxlabError(
-            f"interactions: every journey starts with {conversion!r}; there are no other "
+            f"interactions: every journey starts with {jc.conversion!r}; there are no other "
             "touch points to attribute conversion to."
         )
-    conv, null = len(states) - 2, len(states) - 1
-    tp_idx = list(range(1, 1 + len(tps)))
-    counts = np.tensordot(w, per, axes=1)
-    probs = _conv_probs(counts, tp_idx, conv, null)
+    probs, effect, lo, hi = _chain_effects(per, w, level, n_boot, seed)
+    out = _crude_comparison(paths, w, tps, level)
+    out["removal_effect"], out["removal_low"], out["removal_high"] = effect, lo, hi
+    out["p_conversion"], out["p_conversion_without"] = probs[0], probs[1:]
+    # the verdict: adjusted for the other touch points met on the same journeys
+    try:
+        adj = touchpoint_effects(
+            interactions, level=level, bands=bands, min_reach=min_reach, columns=jc
+        )[["touchpoint", *ADJ_COLS]]
+    except CxlabError:
+        adj = pd.DataFrame(columns=["touchpoint", *ADJ_COLS])
+    out = out.merge(adj, on="touchpoint", how="left")
+    out["verdict"] = out["verdict"].fillna("").astype(str)
+    tot = np.nansum(out["removal_effect"].clip(lower=0))
+    out["attribution"] = out["removal_effect"].clip(lower=0) / tot if tot > 0 else np.nan
+    out["effect_per_reach"] = out["removal_effect"] / out["reach"]
+    out["flag"] = stats.base_flag(out["journeys"].to_numpy(float), bands)
+    out["level"] = level
+    return by_evidence(out[_REMOVAL_COLS], min_reach)
+
+
+def _chain_effects(
+    per: np.ndarray, w: np.ndarray, level: float, n_boot: int, seed: int | None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Conversion probabilities (base, then without each touch point), removal effects and
+    their percentile-bootstrap bounds (multinomial draws of the path counts)."""
+    k = per.shape[1]
+    conv, null = k - 2, k - 1
+    tp_idx = list(range(1, k - 2))
+    probs = _conv_probs(np.tensordot(w, per, axes=1), tp_idx, conv, null)
     base = probs[0]
     with np.errstate(invalid="ignore", divide="ignore"):
         effect = np.where(base > 0, 1.0 - probs[1:] / base, np.nan)
-    lo = np.full(len(tps), np.nan)
-    hi = np.full(len(tps), np.nan)
+    lo = np.full(len(tp_idx), np.nan)
+    hi = np.full(len(tp_idx), np.nan)
     if n_boot and base > 0:
         rng = np.random.default_rng(seed)
-        total = int(w.sum())
-        draws = rng.multinomial(total, w / w.sum(), size=int(n_boot))
-        boot = np.full((int(n_boot), len(tps)), np.nan)
+        draws = rng.multinomial(int(w.sum()), w / w.sum(), size=int(n_boot))
+        boot = np.full((int(n_boot), len(tp_idx)), np.nan)
         for b in range(int(n_boot)):
             pb = _conv_probs(np.tensordot(draws[b].astype(float), per, axes=1), tp_idx, conv, null)
             if pb[0] > 0:
@@ -299,15 +312,21 @@ def removal_effects(
         with np.errstate(invalid="ignore"):
             lo = np.nanquantile(boot, alpha / 2, axis=0)
             hi = np.nanquantile(boot, 1 - alpha / 2, axis=0)
+    return probs, effect, lo, hi
 
-    # direct comparison: journeys through the touch point vs the others
+
+def _crude_comparison(
+    paths: pd.DataFrame, w: np.ndarray, tps: list[str], level: float
+) -> pd.DataFrame:
+    """Journeys through each touch point against the others: conversion and difference."""
+    conv = paths["converted"].to_numpy()
     n_total = w.sum()
-    conv_total = w[paths["converted"].to_numpy()].sum()
+    conv_total = w[conv].sum()
     rows = []
-    for j, tp in enumerate(tps):
+    for tp in tps:
         through = np.array([tp in p for p in paths["path"]])
         n1 = w[through].sum()
-        c1 = w[through & paths["converted"].to_numpy()].sum()
+        c1 = w[through & conv].sum()
         n0, c0 = n_total - n1, conv_total - c1
         est, clo, chi = stats.proportion_ci(c1, n1, level=level)
         diff, dlo, dhi, pv = two_proportions(c1, n1, c0, n0, level)
@@ -324,64 +343,36 @@ def removal_effects(
                 "diff": diff,
                 "diff_low": dlo,
                 "diff_high": dhi,
-                "p": float(pv),
-                "removal_effect": effect[j],
-                "removal_low": lo[j],
-                "removal_high": hi[j],
-                "p_conversion": base,
-                "p_conversion_without": probs[1 + j],
+                "p_crude": float(pv),
             }
         )
-    out = pd.DataFrame(rows).rename(columns={"p": "p_crude"})
-    # the verdict: adjusted for the other touch points met on the same journeys
-    try:
-        adj = touchpoint_effects(
-            interactions,
-            gap_days=gap_days,
-            conversion=conversion,
-            level=level,
-            bands=bands,
-            min_reach=min_reach,
-            customer=customer,
-            time=time,
-            touchpoint=touchpoint,
-            stage=stage,
-            tiebreak=tiebreak,
-        )[["touchpoint", *ADJ_COLS]]
-    except CxlabError:
-        adj = pd.DataFrame(columns=["touchpoint", *ADJ_COLS])
-    out = out.merge(adj, on="touchpoint", how="left")
-    out["verdict"] = out["verdict"].fillna("").astype(str)
-    tot = np.nansum(out["removal_effect"].clip(lower=0))
-    out["attribution"] = out["removal_effect"].clip(lower=0) / tot if tot > 0 else np.nan
-    out["effect_per_reach"] = out["removal_effect"] / out["reach"]
-    out["flag"] = stats.base_flag(out["journeys"].to_numpy(float), bands)
-    out["level"] = level
-    cols = [
-        "touchpoint",
-        "journeys",
-        "reach",
-        "converted",
-        "conv_rate",
-        "conv_low",
-        "conv_high",
-        "conv_rate_without",
-        "diff",
-        "diff_low",
-        "diff_high",
-        "p_crude",
-        *ADJ_COLS[:-3],
-        "p",
-        "p_adj",
-        "verdict",
-        "removal_effect",
-        "removal_low",
-        "removal_high",
-        "attribution",
-        "effect_per_reach",
-        "p_conversion",
-        "p_conversion_without",
-        "flag",
-        "level",
-    ]
-    return by_evidence(out[cols], min_reach)
+    return pd.DataFrame(rows)
+
+
+_REMOVAL_COLS = [
+    "touchpoint",
+    "journeys",
+    "reach",
+    "converted",
+    "conv_rate",
+    "conv_low",
+    "conv_high",
+    "conv_rate_without",
+    "diff",
+    "diff_low",
+    "diff_high",
+    "p_crude",
+    *ADJ_COLS[:-3],
+    "p",
+    "p_adj",
+    "verdict",
+    "removal_effect",
+    "removal_low",
+    "removal_high",
+    "attribution",
+    "effect_per_reach",
+    "p_conversion",
+    "p_conversion_without",
+    "flag",
+    "level",
+]

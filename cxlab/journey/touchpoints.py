@@ -8,6 +8,7 @@ met on the same journey; Holm-adjusted verdicts and the report's sentences.
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import ibis.expr.types as ir
 import numpy as np
@@ -16,7 +17,7 @@ import pandas as pd
 from cxlab import stats
 from cxlab._checks import check_level
 from cxlab.errors import CxlabError
-from cxlab.journey._common import ADJ_COLS, PURCHASE, by_evidence
+from cxlab.journey._common import ADJ_COLS, JourneyColumns, by_evidence, journey_columns
 from cxlab.journey.events import journeys
 
 __all__ = ["journey_patterns", "touchpoint_effects", "touchpoint_verdict_text"]
@@ -25,13 +26,8 @@ __all__ = ["journey_patterns", "touchpoint_effects", "touchpoint_verdict_text"]
 def journey_patterns(
     interactions: pd.DataFrame | ir.Table,
     *,
-    gap_days: float = 30,
-    conversion: str = PURCHASE,
-    customer: str = "customer_id",
-    time: str = "timestamp",
-    touchpoint: str = "touchpoint",
-    stage: str = "stage",
-    tiebreak: str | None = "interaction_id",
+    columns: JourneyColumns | None = None,
+    **options: Any,
 ) -> pd.DataFrame:
     """Journeys grouped by the set of touch points they met on the path to purchase.
 
@@ -60,15 +56,11 @@ def journey_patterns(
     >>> journey_patterns(ev).values.tolist()
     [[True, False, 2, 1], [False, True, 1, 0]]
     """
+    jc = journey_columns(columns, options, "journey_patterns")
+    customer, touchpoint, stage, conversion = jc.customer, jc.touchpoint, jc.stage, jc.conversion
     j = journeys(
         interactions,
-        gap_days=gap_days,
-        conversion=conversion,
-        customer=customer,
-        time=time,
-        touchpoint=touchpoint,
-        stage=stage,
-        tiebreak=tiebreak,
+        columns=jc,
     )
     on_path = j.pre_conversion & ~j.is_conversion & (j[stage] != "cultivation")
     tps = j.filter(on_path).select(touchpoint).distinct().to_pandas()[touchpoint]
@@ -166,16 +158,11 @@ def _logit_effects(pat: pd.DataFrame, tps: list[str], level: float) -> pd.DataFr
 def touchpoint_effects(
     interactions: pd.DataFrame | ir.Table,
     *,
-    gap_days: float = 30,
-    conversion: str = PURCHASE,
     level: float = 0.95,
     bands: tuple[int, int] = (30, 100),
     min_reach: float = 0.01,
-    customer: str = "customer_id",
-    time: str = "timestamp",
-    touchpoint: str = "touchpoint",
-    stage: str = "stage",
-    tiebreak: str | None = "interaction_id",
+    columns: JourneyColumns | None = None,
+    **options: Any,
 ) -> pd.DataFrame:
     """Does meeting a touch point lose customers, given the other touch points met?
 
@@ -211,6 +198,8 @@ def touchpoint_effects(
     ----------
     interactions : pandas.DataFrame or ibis Table
         The event log (see :func:`journeys`).
+    columns, **options
+        The event log's columns and the journey rules (:class:`JourneyColumns`).
     level : float
         Confidence level of the intervals; a verdict needs ``p_adj < 1 - level``.
     bands : (int, int)
@@ -254,17 +243,11 @@ def touchpoint_effects(
     >>> round(float(crude["diff"])), bool(crude["p_crude"] < 0.001)
     (-18, True)
     """
-
+    jc = journey_columns(columns, options, "touchpoint_effects")
     level = check_level(level, "touchpoint_effects")
     pat = journey_patterns(
         interactions,
-        gap_days=gap_days,
-        conversion=conversion,
-        customer=customer,
-        time=time,
-        touchpoint=touchpoint,
-        stage=stage,
-        tiebreak=tiebreak,
+        columns=jc,
     )
     tps = [c for c in pat.columns if c not in ("journeys", "converted")]
     fit = _logit_effects(pat, tps, level)
