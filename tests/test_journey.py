@@ -12,7 +12,6 @@ import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from matplotlib.axes import Axes
 
 from cxlab import journey as J
 from cxlab import warehouse as wh
@@ -321,13 +320,20 @@ def test_stage_dropoff_and_time_between_stages():
 
 def test_shipped_electronics_case():
     assert {"electronics_product_launch", "demo_retailer_journey"} <= set(J.list_cases())
-    r = J.case_study("electronics_product_launch")
+    res = J.case_study("electronics_product_launch")
+    r = res.touchpoints_
     assert r["score"].tolist() == [9, 3, 10, 10, 1]
     assert r.loc[r["weak"], "order"].tolist() == [2, 5]
-    m = J.aggregate_masking(r)
+    assert not r.attrs  # the parts of the result are its attributes, not DataFrame.attrs
+    assert (res.scale_, res.weak_below_) == ((0.0, 10.0), 5.0)
+    m = J.aggregate_masking(res)
+    assert not m.attrs
     assert m["gap"].lt(-5).all()
-    assert m.attrs["aggregate"] == pytest.approx(9.2)
-    assert m.attrs["hidden_customers"] == 3000  # turned away: never surveyed as buyers
+    assert res.aggregate_score_ == pytest.approx(9.2)
+    assert res.hidden_customers_ == 3000  # turned away: never surveyed as buyers
+    summary = res.summary().iloc[0]
+    assert (summary["touchpoints"], summary["weak"]) == (5, 2)
+    assert summary["all_touchpoints_mean"] == pytest.approx((9 + 3 + 10 + 10 + 1) / 5)
     assert not m.set_index("touchpoint").loc["Stock-out: customers turned away", "in_aggregate"]
 
 
@@ -340,8 +346,11 @@ def test_aggregate_computed_when_not_given(tmp_path):
         "  - {name: c, stage: interaction, customers: 100, in_aggregate: false,\n"
         "     relationship: {score: 2}}\n"
     )
-    m = J.aggregate_masking(J.case_study(p))
-    assert m.attrs["aggregate"] == pytest.approx((9 * 300 + 1 * 100) / 400)
+    res = J.case_study(p)
+    m = J.aggregate_masking(res)
+    assert res.aggregate_["score"] is None  # the case gives none ...
+    assert res.aggregate_score_ == pytest.approx((9 * 300 + 1 * 100) / 400)  # ... so computed
+    assert m["aggregate"].eq(res.aggregate_score_).all()
     assert m["touchpoint"].tolist() == ["b", "c"]
 
 
@@ -477,13 +486,15 @@ def test_touchpoint_vs_overall_and_switching(con):
 
 
 def test_demo_case_study_from_the_warehouse(con):
-    r = J.case_study("demo_retailer_journey", con)
+    res = J.case_study("demo_retailer_journey", con)
+    r = res.touchpoints_
     weak_scores = r.nsmallest(2, "score")
     assert set(weak_scores["touchpoint"]) == WEAK_TPS
     assert weak_scores["weak"].all()
     assert r["score_low"].notna().all() and (r["score_low"] < r["score"]).all()
-    m = J.aggregate_masking(r)
-    agg = m.attrs["aggregate"]
+    m = J.aggregate_masking(res)
+    agg = res.aggregate_score_
+    assert agg == res.aggregate_["score"] and res.aggregate_["low"] < agg < res.aggregate_["high"]
     assert agg > 15  # the company NPS looks healthy ...
     sub = m.set_index("touchpoint").loc[sorted(WEAK_TPS)]
     assert (sub["gap"] < -20).all()  # ... while two touch points are far below it
@@ -492,16 +503,75 @@ def test_demo_case_study_from_the_warehouse(con):
 # ------------------------------------------------------------------------ plots
 
 
-def test_plots_return_axes(con):
-    it = con.table("interactions")
-    fig, axes = plt.subplots(1, 4)
-    assert isinstance(J.plot_journey(J.case_study("electronics_product_launch"), axes[0]), Axes)
-    assert isinstance(J.plot_journey(J.case_study("demo_retailer_journey", con), axes[1]), Axes)
-    assert isinstance(J.plot_transitions(J.transition_matrix(J.transitions(it)), axes[2]), Axes)
-    assert isinstance(J.plot_removal_effects(J.removal_effects(it, n_boot=0), axes[3]), Axes)
-    plt.close(fig)
+def _scatter_points(ax):
+    """Offsets of each scatter (PathCollection) on the Axes, in drawing order."""
+    return [c.get_offsets() for c in ax.collections if type(c).__name__ == "PathCollection"]
+
+
+def test_plot_journey_draws_each_touchpoint_on_the_cases_scale():
+    res = J.case_study("electronics_product_launch")
     fig, ax = plt.subplots()
-    assert J.plot_dropoff(J.stage_dropoff(it), ax) is ax
+    assert J.plot_journey(res, color="black") is ax  # no ax: the current Axes
+    ok, weak = _scatter_points(ax)
+    assert ok[:, 0].tolist() == [1, 3, 4] and ok[:, 1].tolist() == [9, 10, 10]
+    assert weak[:, 0].tolist() == [2, 5] and weak[:, 1].tolist() == [3, 1]
+    assert ax.collections[-2].get_facecolor()[0][:3].tolist() == [0.0, 0.0, 0.0]  # kwargs
+    assert len(ax.get_xticklabels()) == 5
+    assert ax.get_ylim() == pytest.approx((-0.8, 11.28))  # scale 0..10, padded
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert "weak below 5" in legend
+    assert any(t.endswith(": 9.2") for t in legend)  # the aggregate's dashed line
+    assert res.plot(ax=ax) is ax
+    plt.close(fig)
+    with pytest.raises(TypeError, match="case_study"):
+        J.plot_journey(res.touchpoints_)
+
+
+def test_plot_journey_draws_the_warehouse_intervals(con):
+    res = J.case_study("demo_retailer_journey", con)
+    fig, ax = plt.subplots()
+    J.plot_journey(res, ax=ax)
+    vlines = [c for c in ax.collections if type(c).__name__ == "LineCollection"]
+    assert len(vlines) == 1 and len(vlines[0].get_segments()) == len(res.touchpoints_)
+    plt.close(fig)
+
+
+def test_plot_transitions_draws_the_transient_rows():
+    m = J.transition_matrix(J.transitions(_log(HAND)))  # start, A, B, conversion, drop-off
+    fig, ax = plt.subplots()
+    J.plot_transitions(m, ax=ax, cmap="Greens")
+    (im,) = ax.get_images()
+    assert im.get_array().shape == (3, 4)  # absorbing rows and the (start) column dropped
+    assert im.get_cmap().name == "Greens"
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["(start)", "A", "B"]
+    shown = m.drop(index=["(conversion)", "(drop-off)"], columns="(start)")
+    assert len(ax.texts) == int((shown.to_numpy() >= 0.005).sum())
+    plt.close(fig)
+
+
+def test_plot_removal_effects_marks_the_touchpoints_that_lose_customers():
+    r = pd.DataFrame(
+        {"touchpoint": ["A", "B"], "diff": [-20.0, 5.0], "diff_low": [-30.0, -2.0],
+         "diff_high": [-10.0, 12.0], "verdict": ["loses customers", ""], "journeys": [100, 80]}
+    )  # fmt: skip
+    fig, ax = plt.subplots()
+    J.plot_removal_effects(r, ax=ax, label="fine")
+    ok, bad = _scatter_points(ax)
+    assert ok[:, 0].tolist() == [5.0] and bad[:, 0].tolist() == [-20.0]
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["B  (n=80)", "A  (n=100)"]
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["fine", "loses customers"]
+    plt.close(fig)
+
+
+def test_plot_dropoff_draws_one_bar_per_step(con):
+    funnel = J.stage_dropoff(con.table("interactions"))
+    fig, ax = plt.subplots()
+    J.plot_dropoff(funnel, ax=ax, color="grey")
+    bars = ax.patches
+    assert [b.get_height() for b in bars] == pytest.approx(funnel["share_of_all"].tolist())
+    assert [t.get_text() for t in ax.get_xticklabels()] == funnel["step"].tolist()
+    assert ax.get_ylim() == (0, 125)
+    assert bars[0].get_facecolor()[:3] == pytest.approx((0.5, 0.5, 0.5), abs=0.01)
     plt.close(fig)
 
 

@@ -34,8 +34,10 @@ The package, one topic per module (every name below is importable from
 ``inventory``    :func:`inventory`, :func:`touchpoint_vs_overall`
 ``channels``     :func:`channel_consistency`, :func:`channel_gaps`,
                  :func:`channel_switching`
-``cases``        case studies: :func:`list_cases`, :func:`load_case`,
-                 :func:`case_study`, :func:`aggregate_masking`
+``casefiles``    case-study files: :class:`CaseStudy`, :func:`list_cases`,
+                 :func:`load_case` (YAML, validated)
+``cases``        case studies scored: :func:`case_study` (a :class:`CaseStudyResult`),
+                 :func:`aggregate_masking`
 ``plots``        :func:`plot_journey`, :func:`plot_transitions`,
                  :func:`plot_removal_effects`, :func:`plot_dropoff`
 ``_common``      what several modules share: :class:`JourneyColumns` (the event
@@ -47,7 +49,8 @@ The package, one topic per module (every name below is importable from
 from __future__ import annotations
 
 from cxlab.journey._common import CONVERSION, DROP_OFF, START, JourneyColumns
-from cxlab.journey.cases import CaseStudy, aggregate_masking, case_study, list_cases, load_case
+from cxlab.journey.casefiles import CaseStudy, list_cases, load_case
+from cxlab.journey.cases import CaseStudyResult, aggregate_masking, case_study
 from cxlab.journey.channels import channel_consistency, channel_gaps, channel_switching
 from cxlab.journey.events import (
     interactions_view,
@@ -72,6 +75,7 @@ __all__ = [
     "DROP_OFF",
     "START",
     "CaseStudy",
+    "CaseStudyResult",
     "JourneyColumns",
     "absorption_probabilities",
     "aggregate_masking",

@@ -7,8 +7,9 @@ public to the package's modules and not part of the user API, except
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, fields, replace
-from typing import Any
+from typing import Any, TypeGuard
 
 import ibis.expr.types as ir
 import numpy as np
@@ -155,3 +156,8 @@ def unit_responses(con: Any, unit: str) -> ir.Table:
     if unit not in units:
         raise CxlabError(f"unit {unit!r} not in the warehouse; units: {', '.join(sorted(units))}.")
     return r.filter(r.unit == unit)
+
+
+def is_number(v: Any) -> TypeGuard[float]:
+    """A finite int or float (not a bool)."""
+    return isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
