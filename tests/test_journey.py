@@ -382,6 +382,29 @@ def test_case_validation_names_file_touchpoint_and_field(tmp_path):
         ("- just a list\n", "must hold a mapping"),
         ("name: x\nscale: [0, 10]\ncolour: red\ntouchpoints: [{}]\n", "unknown field"),
         ("name: [unclosed\n", "not valid YAML"),
+        (
+            "name: x\nscale: [0, .nan]\ntouchpoints: [{name: a, stage: attraction,\n"
+            "  relationship: {score: 1}}]\n",
+            r"field 'scale': \[low, high\] with low < high \(e.g. \[0, 10\]\), not \[0, nan\]",
+        ),
+        (
+            "name: x\nscale: [0, 10]\ntouchpoints: [{name: a, stage: attraction,\n"
+            "  relationship: {score: 1}, operational: {value: 0.5}}]\n",
+            r"touch point 1 \('a'\): field 'operational.kpi': required, text",
+        ),
+        (
+            "name: x\nscale: [0, 10]\ntouchpoints: [{name: a, stage: attraction,\n"
+            "  query: {metric: nps, filter: {shop: 1}}}]\n",
+            r"field 'query.filter': a mapping of touchpoint / channel / unit .* not \{'shop': 1\}",
+        ),
+        (
+            "name: x\nscale: [0, 10]\ntouchpoints: [{name: a, stage: attraction,\n"
+            "  relationship: {score: true}}, {name: a, stage: cultivation, customers: -2,\n"
+            "  relationship: {score: 3}}]\n",
+            r"(?s)(?=.*touch point 1 \('a'\): field 'relationship.score': a number within the "
+            r"scale 0..10, not True)(?=.*touch point 2 \('a'\): field 'customers': a number >= 0, "
+            r"not -2)(?=.*touch point 2 \('a'\): field 'name': duplicate)",
+        ),
     ],
 )
 def test_case_validation_other_errors(tmp_path, text, needle):

@@ -20,23 +20,98 @@ from cxlab.schema import STAGES
 __all__ = ["CaseStudy", "list_cases", "load_case"]
 
 _METRIC_SCALE = {"nps": (-100.0, 100.0), "csat": (1.0, 5.0), "ces": (1.0, 7.0)}
-
-
-_TP_FIELDS = {
-    "name",
-    "stage",
-    "channel",
-    "intentional",
-    "operational",
-    "relationship",
-    "query",
-    "customers",
-    "in_aggregate",
-    "note",
+_NUMBER = {"type": "number", "description": "a number"}
+_BOOL = {"type": "boolean", "description": "true or false"}
+_TEXT = {"type": "string", "description": "must be text"}
+_METRIC = {"enum": list(_METRIC_SCALE), "description": f"one of {list(_METRIC_SCALE)}"}
+_FILTER = {
+    "type": "object",
+    "propertyNames": {"enum": ["touchpoint", "channel", "unit"]},
+    "description": "a mapping of touchpoint / channel / unit to a value or a list of values",
 }
-
-
-_CASE_FIELDS = {"name", "description", "scale", "weak_below", "aggregate", "touchpoints", "source"}
+_TOUCHPOINT: dict[str, Any] = {
+    "type": "object",
+    "description": "must be a mapping with at least 'name' and 'stage'",
+    "required": ["name", "stage"],
+    "additionalProperties": False,
+    "properties": {
+        "name": {"type": "string", "pattern": r"\S", "description": "a non-empty text"},
+        "stage": {"enum": list(STAGES), "description": f"one of {list(STAGES)}"},
+        "channel": _TEXT,
+        "intentional": _BOOL,
+        "in_aggregate": _BOOL,
+        "customers": {"type": "number", "minimum": 0, "description": "a number >= 0"},
+        "note": {},
+        "operational": {
+            "type": "object",
+            "description": "a mapping {kpi, value, target}",
+            "required": ["kpi"],
+            "properties": {
+                "kpi": {"type": "string", "description": "text"},
+                "value": {
+                    "anyOf": [{"type": "number"}, {"const": "conversion"}],
+                    "description": "a number, or 'conversion' (conversion of the warehouse "
+                    "journeys through the touch point)",
+                },
+                "target": _NUMBER,
+                "better": {"enum": ["higher", "lower"], "description": "'higher' or 'lower'"},
+            },
+        },
+        "relationship": {
+            "type": "object",
+            "description": "a mapping {score}",
+            "required": ["score"],
+            "properties": {"score": {}},  # a number within the scale: _scale_rules
+        },
+        "query": {
+            "type": "object",
+            "description": "a mapping {metric, filter}",
+            "required": ["metric"],
+            "properties": {"metric": _METRIC, "filter": _FILTER},
+        },
+    },
+}
+#: JSON Schema (2020-12) of a case-study file: the structure. The rules that
+#: depend on the case's scale, and unique names, are checked by :func:`_scale_rules`.
+CASE_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "description": "the file must hold a mapping with 'name', 'scale' and 'touchpoints'",
+    "required": ["name", "scale", "touchpoints"],
+    "additionalProperties": False,
+    "properties": {
+        "name": _TOUCHPOINT["properties"]["name"],
+        "description": _TEXT,
+        "source": {},
+        "scale": {
+            "type": "array",
+            "items": {"type": "number"},
+            "minItems": 2,
+            "maxItems": 2,
+            "description": "[low, high] with low < high (e.g. [0, 10])",
+        },
+        "weak_below": {},  # a number within the scale: _scale_rules
+        "touchpoints": {
+            "type": "array",
+            "minItems": 1,
+            "items": _TOUCHPOINT,
+            "description": "a non-empty list of touch points in journey order",
+        },
+        "aggregate": {
+            "type": ["object", "null"],
+            "description": "a mapping {label, score} or {label, query}",
+            "properties": {
+                "label": {},
+                "score": {},  # a number within the scale: _scale_rules
+                "query": {
+                    "type": "object",
+                    "required": ["metric"],
+                    "description": "a mapping {metric, filter}",
+                    "properties": {"metric": _METRIC, "filter": _FILTER},
+                },
+            },
+        },
+    },
+}
 
 
 @dataclass
@@ -81,159 +156,133 @@ def _resolve_case(case: str | Path) -> Path:
     )
 
 
-class _CaseErrors:
-    def __init__(self, where: str) -> None:
-        self.where = where
-        self.items: list[str] = []
+def _validator() -> Any:
+    """A JSON Schema validator of :data:`CASE_SCHEMA` whose numbers are finite (not bools)."""
+    import jsonschema
 
-    def add(self, msg: str, tp: tuple[int, str] | None = None) -> None:
-        loc = f"touch point {tp[0]} ({tp[1]!r}): " if tp else ""
-        self.items.append(loc + msg)
+    base = jsonschema.Draft202012Validator
+    types = base.TYPE_CHECKER.redefine("number", lambda _checker, v: is_number(v))
+    return jsonschema.validators.extend(base, type_checker=types)(CASE_SCHEMA)
 
-    def raise_if_any(self) -> None:
-        if self.items:
-            raise CxlabError(f"{self.where}: invalid case study:\n  - " + "\n  - ".join(self.items))
+
+def _where(doc: Any, path: Sequence[Any]) -> tuple[str, list[str]]:
+    """``"touch point 2 ('Stock-out'): "`` (or ``""``) and the field path below it."""
+    parts = [str(x) for x in path]
+    if len(path) >= 2 and path[0] == "touchpoints" and isinstance(path[1], int):
+        tp = doc["touchpoints"][path[1]]
+        name = f" ({str(tp.get('name'))!r})" if isinstance(tp, Mapping) else ""
+        return f"touch point {path[1] + 1}{name}: ", parts[2:]
+    return "", parts
+
+
+def _described(doc: Any, err: Any) -> tuple[list[Any], dict[str, Any]]:
+    """The error's field: the deepest schema on its way that describes its rule, and the
+    instance path down to it (an item of ``scale`` is reported as ``scale``)."""
+    node, best, depth, path = CASE_SCHEMA, CASE_SCHEMA, 0, list(err.absolute_schema_path)
+    keep, i = 0, 0
+    while i < len(path) and path[i] in ("properties", "items"):
+        node = node["properties"][path[i + 1]] if path[i] == "properties" else node["items"]
+        i += 2 if path[i] == "properties" else 1
+        depth += 1
+        if "description" in node:
+            best, keep = node, depth
+    return list(err.absolute_path)[:keep], best
+
+
+def _message(doc: Any, err: Any) -> str:
+    """One schema error as the file's reader needs it: touch point, field, rule, value."""
+    if err.validator == "required":
+        loc, field_path = _where(doc, list(err.absolute_path))
+        missing = err.message.split("'")[1]  # "'stage' is a required property"
+        sub = err.schema["properties"][missing].get("description", "")
+        return f"{loc}field {'.'.join([*field_path, missing])!r}: required, {sub}."
+    if err.validator == "additionalProperties":
+        loc, _ = _where(doc, list(err.absolute_path))
+        allowed = sorted(err.schema["properties"])
+        unknown = sorted(set(err.instance) - set(allowed))
+        return f"{loc}unknown field(s) {unknown}; allowed: {allowed}."
+    path, schema = _described(doc, err)
+    loc, field_path = _where(doc, path)
+    value = doc
+    for key in path:
+        value = value[key]
+    if not field_path:
+        return f"{loc}{schema['description']}."
+    return f"{loc}field {'.'.join(field_path)!r}: {schema['description']}, not {value!r}."
+
+
+def _scale_rules(doc: Mapping[str, Any], lo: float, hi: float) -> list[str]:
+    """What the schema cannot say: scores within the case's scale, matching metric scales,
+    exactly one of relationship / query per touch point, unique names."""
+    out = []
+    wb = doc.get("weak_below", lo + (hi - lo) / 2)
+    if not (is_number(wb) and lo <= wb <= hi):
+        out.append(f"field 'weak_below': a number within the scale {lo:g}..{hi:g}, not {wb!r}.")
+    seen: set[str] = set()
+    tps = doc.get("touchpoints")
+    for i, tp in enumerate(tps if isinstance(tps, list) else [], start=1):
+        if not isinstance(tp, Mapping):
+            continue
+        here = f"touch point {i} ({str(tp.get('name'))!r}): "
+        if tp.get("name") in seen:
+            out.append(here + "field 'name': duplicate touch point name.")
+        seen.add(str(tp.get("name")))
+        rel, q = tp.get("relationship"), tp.get("query")
+        if (rel is None) == (q is None):
+            out.append(here + "give exactly one of 'relationship' {score} or 'query' "
+                       "{metric, filter}.")  # fmt: skip
+        sc = rel.get("score") if isinstance(rel, Mapping) else None
+        if isinstance(rel, Mapping) and not (is_number(sc) and lo <= sc <= hi):
+            out.append(
+                here + f"field 'relationship.score': a number within the scale {lo:g}..{hi:g}, "
+                f"not {sc!r}."
+            )
+        m = q.get("metric") if isinstance(q, Mapping) else None
+        if m in _METRIC_SCALE and _METRIC_SCALE[m] != (lo, hi):
+            slo, shi = _METRIC_SCALE[m]
+            out.append(
+                here + f"field 'query.metric': {m} runs {slo:g}..{shi:g} but the case's scale is "
+                f"{lo:g}..{hi:g}."
+            )
+    agg = doc.get("aggregate")
+    sc = agg.get("score") if isinstance(agg, Mapping) else None
+    if isinstance(agg, Mapping) and "score" in agg and not (is_number(sc) and lo <= sc <= hi):
+        out.append(f"field 'aggregate.score': a number within {lo:g}..{hi:g}, not {sc!r}.")
+    return out
+
+
+def _in_file_order(err: Any) -> list[tuple[int, str]]:
+    """Sort key: fields in the order the file format lists them, touch points in order."""
+    top = list(CASE_SCHEMA["properties"])
+    return [
+        (x, "") if isinstance(x, int) else (top.index(x) if x in top else len(top), str(x))
+        for x in err.absolute_path
+    ]
 
 
 def _validate_case(doc: Any, where: str) -> CaseStudy:
-    err = _CaseErrors(where)
-    if not isinstance(doc, Mapping):
-        err.add("the file must hold a mapping with 'name', 'scale' and 'touchpoints'.")
-        err.raise_if_any()
-    unknown = set(doc) - _CASE_FIELDS
-    if unknown:
-        err.add(f"unknown field(s) {sorted(unknown)}; allowed: {sorted(_CASE_FIELDS)}.")
-    name = doc.get("name")
-    if not isinstance(name, str) or not name.strip():
-        err.add("field 'name': required, a non-empty text.")
-    desc = doc.get("description", "")
-    if not isinstance(desc, str):
-        err.add("field 'description': must be text.")
-    scale = doc.get("scale")
-    ok_scale = (
-        isinstance(scale, Sequence)
-        and not isinstance(scale, str)
-        and len(scale) == 2
-        and all(is_number(v) for v in scale)
-        and scale[0] < scale[1]
-    )
-    if not ok_scale:
-        err.add(
-            f"field 'scale': required, [low, high] with low < high (e.g. [0, 10]), not {scale!r}."
-        )
-        scale = (0.0, 10.0)
-    lo, hi = float(scale[0]), float(scale[1])
-    weak_below = doc.get("weak_below", lo + (hi - lo) / 2)
-    if not is_number(weak_below) or not lo <= weak_below <= hi:
-        err.add(
-            f"field 'weak_below': a number within the scale {lo:g}..{hi:g}, not {weak_below!r}."
-        )
-        weak_below = lo + (hi - lo) / 2
-    tps = doc.get("touchpoints")
-    if not isinstance(tps, list) or not tps:
-        err.add("field 'touchpoints': required, a non-empty list of touch points in journey order.")
-        tps = []
-    seen: set[str] = set()
-    clean: list[dict[str, Any]] = []
-    for i, tp in enumerate(tps, start=1):
-        if not isinstance(tp, Mapping):
-            err.add(f"touch point {i}: must be a mapping with at least 'name' and 'stage'.")
-            continue
-        nm = tp.get("name")
-        here = (i, str(nm))
-        if not isinstance(nm, str) or not nm.strip():
-            err.add("field 'name': required, a non-empty text.", here)
-        elif nm in seen:
-            err.add("field 'name': duplicate touch point name.", here)
-        seen.add(str(nm))
-        bad = set(tp) - _TP_FIELDS
-        if bad:
-            err.add(f"unknown field(s) {sorted(bad)}; allowed: {sorted(_TP_FIELDS)}.", here)
-        if tp.get("stage") not in STAGES:
-            err.add(f"field 'stage': one of {list(STAGES)}, not {tp.get('stage')!r}.", here)
-        if "channel" in tp and not isinstance(tp["channel"], str):
-            err.add("field 'channel': must be text.", here)
-        if not isinstance(tp.get("intentional", True), bool):
-            err.add(f"field 'intentional': true or false, not {tp.get('intentional')!r}.", here)
-        if "customers" in tp and (not is_number(tp["customers"]) or tp["customers"] < 0):
-            err.add(f"field 'customers': a number >= 0, not {tp['customers']!r}.", here)
-        if not isinstance(tp.get("in_aggregate", True), bool):
-            err.add(f"field 'in_aggregate': true or false, not {tp.get('in_aggregate')!r}.", here)
-        op = tp.get("operational")
-        if op is not None:
-            if not isinstance(op, Mapping):
-                err.add("field 'operational': a mapping {kpi, value, target}.", here)
-            else:
-                if not isinstance(op.get("kpi"), str):
-                    err.add("field 'operational.kpi': required, text.", here)
-                val = op.get("value")
-                if not (is_number(val) or val == "conversion"):
-                    err.add(
-                        "field 'operational.value': a number, or 'conversion' (conversion of the "
-                        f"warehouse journeys through the touch point), not {val!r}.",
-                        here,
-                    )
-                if "target" in op and not is_number(op["target"]):
-                    err.add(f"field 'operational.target': a number, not {op['target']!r}.", here)
-                if op.get("better", "higher") not in ("higher", "lower"):
-                    err.add(
-                        f"field 'operational.better': 'higher' or 'lower', not {op['better']!r}.",
-                        here,
-                    )
-        rel, q = tp.get("relationship"), tp.get("query")
-        if (rel is None) == (q is None):
-            err.add("give exactly one of 'relationship' {score} or 'query' {metric, filter}.", here)
-        if rel is not None:
-            sc = rel.get("score") if isinstance(rel, Mapping) else None
-            if not is_number(sc) or not lo <= sc <= hi:
-                err.add(
-                    f"field 'relationship.score': a number within the scale {lo:g}..{hi:g}, "
-                    f"not {sc!r}.",
-                    here,
-                )
-        if q is not None:
-            if not isinstance(q, Mapping):
-                err.add("field 'query': a mapping {metric, filter}.", here)
-            else:
-                m = q.get("metric")
-                if m not in _METRIC_SCALE:
-                    err.add(f"field 'query.metric': one of {list(_METRIC_SCALE)}, not {m!r}.", here)
-                elif _METRIC_SCALE[m] != (lo, hi):
-                    slo, shi = _METRIC_SCALE[m]
-                    err.add(
-                        f"field 'query.metric': {m} runs {slo:g}..{shi:g} but the case's scale is "
-                        f"{lo:g}..{hi:g}.",
-                        here,
-                    )
-                flt = q.get("filter", {})
-                if not isinstance(flt, Mapping) or set(flt) - {"touchpoint", "channel", "unit"}:
-                    err.add(
-                        "field 'query.filter': a mapping of touchpoint / channel / unit to a value "
-                        f"or a list of values, not {flt!r}.",
-                        here,
-                    )
-        clean.append(dict(tp))
-    agg = doc.get("aggregate", {}) or {}
-    if not isinstance(agg, Mapping):
-        err.add("field 'aggregate': a mapping {label, score} or {label, query}.")
-        agg = {}
-    else:
-        if "score" in agg and (not is_number(agg["score"]) or not lo <= agg["score"] <= hi):
-            err.add(
-                f"field 'aggregate.score': a number within {lo:g}..{hi:g}, not {agg['score']!r}."
+    """The case of a parsed file, or one :class:`CxlabError` listing every problem in it."""
+    errors = sorted(_validator().iter_errors(doc), key=_in_file_order)
+    items = [_message(doc, e) for e in errors]
+    if isinstance(doc, Mapping):
+        scale = doc.get("scale")
+        ok = isinstance(scale, list) and not any(e.path and e.path[0] == "scale" for e in errors)
+        if ok and not scale[0] < scale[1]:  # type: ignore[index]
+            items.append(
+                f"field 'scale': [low, high] with low < high (e.g. [0, 10]), not {scale!r}."
             )
-        if "query" in agg:
-            q = agg["query"]
-            if not isinstance(q, Mapping) or q.get("metric") not in _METRIC_SCALE:
-                err.add(f"field 'aggregate.query.metric': one of {list(_METRIC_SCALE)}.")
-    err.raise_if_any()
+            ok = False
+        lo, hi = (float(scale[0]), float(scale[1])) if ok else (0.0, 10.0)  # type: ignore[index]
+        items += _scale_rules(doc, lo, hi)
+    if items:
+        raise CxlabError(f"{where}: invalid case study:\n  - " + "\n  - ".join(items))
     return CaseStudy(
-        name=str(name),
-        description=str(desc),
+        name=str(doc["name"]),
+        description=str(doc.get("description", "")),
         scale=(lo, hi),
-        weak_below=float(weak_below),
-        touchpoints=clean,
-        aggregate=dict(agg),
+        weak_below=float(doc.get("weak_below", lo + (hi - lo) / 2)),
+        touchpoints=[dict(tp) for tp in doc["touchpoints"]],
+        aggregate=dict(doc.get("aggregate") or {}),
         source=str(doc.get("source", "")),
         path=where,
     )
