@@ -637,6 +637,7 @@ def test_verdict_tables_put_low_bases_last():
     rows += [["A", "Purchase"]] * 150 + [["A"]] * 150 + [["B", "Purchase"]] * 200
     rows += [["B"]] * 100 + [["A", "B", "Purchase"]] * 60 + [["A", "B"]] * 60
     r = J.touchpoint_effects(_log(rows))
+    assert not r.attrs and r["dispersion"].nunique() == 1 and r["dispersion"].iloc[0] >= 1
     assert r.loc[r["touchpoint"] == "Rare", "flag"].item() == "indicative"
     assert r["p"].notna().all()
     assert r["touchpoint"].iloc[-1] == "Rare"  # despite the smallest p-value
@@ -658,6 +659,8 @@ def test_untestable_touchpoints_get_no_verdict():
     r = J.touchpoint_effects(_log([["X", "A", "Purchase"], ["X", "A"], ["X", "Purchase"]] * 20))
     x = r.set_index("touchpoint").loc["X"]
     assert np.isnan(x["p"]) and x["verdict"] == ""
+    nothing = J.touchpoint_effects(_log([["A", "Purchase"], ["B", "Purchase"]] * 5))
+    assert nothing["dispersion"].isna().all()  # every journey converts: nothing fitted
     assert r["touchpoint"].iloc[-1] == "X"
 
 

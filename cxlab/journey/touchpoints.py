@@ -86,7 +86,7 @@ def journey_patterns(
     return g.reset_index(drop=True)
 
 
-def _logit_effects(pat: pd.DataFrame, tps: list[str], level: float) -> pd.DataFrame:
+def _logit_effects(pat: pd.DataFrame, tps: list[str], level: float) -> tuple[pd.DataFrame, float]:
     """Binomial GLM of conversion on touch-point indicators, fitted on the pattern table.
 
     Quasi-binomial: the covariance is scaled by ``max(1, Pearson X^2 / df)``
@@ -94,8 +94,8 @@ def _logit_effects(pat: pd.DataFrame, tps: list[str], level: float) -> pd.DataFr
     of fit between the patterns widens the intervals instead of making verdicts.
     Returns per touch point ``b, se, odds_ratio, or_low, or_high, adj_diff,
     adj_diff_low, adj_diff_high, p`` (NaN where the coefficient is not
-    estimable: constant or aliased indicators, or separation) and ``phi`` in
-    ``attrs``.
+    estimable: constant or aliased indicators, or separation), and the
+    dispersion factor ``phi`` (NaN when nothing was fitted).
     """
     import warnings
 
@@ -114,16 +114,14 @@ def _logit_effects(pat: pd.DataFrame, tps: list[str], level: float) -> pd.DataFr
     rank = np.linalg.matrix_rank(full)
     est = [k for k in range(len(tps)) if x[:, k].min() != x[:, k].max()]
     est = [k for k in est if np.linalg.matrix_rank(np.delete(full, 1 + k, axis=1)) < rank]
-    res.attrs["phi"] = np.nan
     if not est or c.sum() in (0, n.sum()):
-        return res
+        return res, np.nan
     xe = np.column_stack([np.ones(len(x)), x[:, est]])
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         fit = sm.GLM(np.column_stack([c, n - c]), xe, family=sm.families.Binomial()).fit()
     df = max(len(x) - xe.shape[1], 0)
     phi = max(1.0, float(fit.pearson_chi2) / df) if df > 0 else 1.0
-    res.attrs["phi"] = phi
     beta = np.asarray(fit.params, float)
     cov = np.asarray(fit.cov_params(), float) * phi
     z = norm.ppf(0.5 + level / 2)
@@ -152,7 +150,7 @@ def _logit_effects(pat: pd.DataFrame, tps: list[str], level: float) -> pd.DataFr
             100 * (ame + z * ame_se),
             float(2 * norm.sf(abs(b / se))),
         ]
-    return res
+    return res, phi
 
 
 def touchpoint_effects(
@@ -213,12 +211,12 @@ def touchpoint_effects(
     pandas.DataFrame
         One row per touch point on a path to purchase: ``touchpoint, journeys,
         reach, converted, conv_rate, odds_ratio, or_low, or_high, adj_diff,
-        adj_diff_low, adj_diff_high, p, p_adj, verdict, flag, level``;
+        adj_diff_low, adj_diff_high, p, p_adj, verdict, flag, level, dispersion``;
         ``verdict`` is ``"loses customers"``, ``"helps"`` or ``""``. Sorted by
         evidence: reportable bases first, by ``p_adj`` (smallest first);
         ``"indicative"`` and ``"unreliable"`` bases (fewer than ``bands[1]``
         journeys), touch points below ``min_reach`` and untested rows last.
-        ``attrs["dispersion"]`` is the dispersion factor used.
+        ``dispersion`` is the dispersion factor used (one value, on every row).
 
     Examples
     --------
@@ -250,7 +248,7 @@ def touchpoint_effects(
         columns=jc,
     )
     tps = [c for c in pat.columns if c not in ("journeys", "converted")]
-    fit = _logit_effects(pat, tps, level)
+    fit, phi = _logit_effects(pat, tps, level)
     n1 = np.array([pat.loc[pat[tp], "journeys"].sum() for tp in tps], float)
     c1 = np.array([pat.loc[pat[tp], "converted"].sum() for tp in tps], float)
     out = pd.DataFrame(
@@ -274,7 +272,7 @@ def touchpoint_effects(
     out["flag"] = stats.base_flag(out["journeys"].to_numpy(float), bands)
     out["level"] = level
     out = by_evidence(out, min_reach)
-    out.attrs["dispersion"] = fit.attrs["phi"]
+    out["dispersion"] = phi
     return out
 
 
