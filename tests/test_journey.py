@@ -12,7 +12,6 @@ import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from matplotlib.axes import Axes
 
 from cxlab import journey as J
 from cxlab import warehouse as wh
@@ -135,6 +134,39 @@ def test_purchase_then_new_interaction_starts_a_new_journey():
     )
     j = J.journeys(pd.concat([ev, extra])).order_by("timestamp").to_pandas()
     assert j["journey"].tolist() == [1, 1, 2]
+
+
+# ------------------------------------------------------------ journey columns and rules
+
+
+def test_journey_rules_by_keyword_or_by_columns():
+    log = _log([["A", "B", "Purchase"]], gap=40.0)  # 40 silent days between events
+    n_journeys = lambda j: j.to_pandas()["journey"].nunique()  # noqa: E731
+    assert n_journeys(J.journeys(log)) == 3  # default gap_days=30 cuts twice
+    assert n_journeys(J.journeys(log, gap_days=50)) == 1
+    assert n_journeys(J.journeys(log, columns=J.JourneyColumns(gap_days=50))) == 1
+    # a keyword of its own wins over columns=
+    assert n_journeys(J.journeys(log, columns=J.JourneyColumns(gap_days=50), gap_days=30)) == 3
+    with pytest.raises(TypeError, match=r"'gap_day'.*gap_days"):
+        J.removal_effects(log, gap_day=50)
+    with pytest.raises(CxlabError, match="gap_days must be > 0"):
+        J.path_counts(log, gap_days=-1)
+
+
+def test_renamed_event_log_columns_reach_every_journey_function():
+    log = _log(HAND)
+    names = {"customer_id": "client", "timestamp": "at", "touchpoint": "tp", "stage": "phase"}
+    renamed = log.rename(columns={**names, "channel": "via"})
+    cols = J.JourneyColumns(
+        customer="client", time="at", touchpoint="tp", stage="phase", channel="via"
+    )
+    base = J.removal_effects(log, n_boot=0)
+    pd.testing.assert_frame_equal(J.removal_effects(renamed, n_boot=0, columns=cols), base)
+    pd.testing.assert_frame_equal(J.stage_dropoff(renamed, columns=cols), J.stage_dropoff(log))
+    s = J.channel_switching(renamed, columns=cols)
+    assert s["journeys"].sum() == len(HAND)
+    with pytest.raises(CxlabError, match="customer_id"):
+        J.removal_effects(renamed, n_boot=0)  # the default names are not in the log
 
 
 # ------------------------------------------------------------ transitions, hand-derived
@@ -288,13 +320,20 @@ def test_stage_dropoff_and_time_between_stages():
 
 def test_shipped_electronics_case():
     assert {"electronics_product_launch", "demo_retailer_journey"} <= set(J.list_cases())
-    r = J.case_study("electronics_product_launch")
+    res = J.case_study("electronics_product_launch")
+    r = res.touchpoints_
     assert r["score"].tolist() == [9, 3, 10, 10, 1]
     assert r.loc[r["weak"], "order"].tolist() == [2, 5]
-    m = J.aggregate_masking(r)
+    assert not r.attrs  # the parts of the result are its attributes, not DataFrame.attrs
+    assert (res.scale_, res.weak_below_) == ((0.0, 10.0), 5.0)
+    m = J.aggregate_masking(res)
+    assert not m.attrs
     assert m["gap"].lt(-5).all()
-    assert m.attrs["aggregate"] == pytest.approx(9.2)
-    assert m.attrs["hidden_customers"] == 3000  # turned away: never surveyed as buyers
+    assert res.aggregate_score_ == pytest.approx(9.2)
+    assert res.hidden_customers_ == 3000  # turned away: never surveyed as buyers
+    summary = res.summary().iloc[0]
+    assert (summary["touchpoints"], summary["weak"]) == (5, 2)
+    assert summary["all_touchpoints_mean"] == pytest.approx((9 + 3 + 10 + 10 + 1) / 5)
     assert not m.set_index("touchpoint").loc["Stock-out: customers turned away", "in_aggregate"]
 
 
@@ -307,8 +346,11 @@ def test_aggregate_computed_when_not_given(tmp_path):
         "  - {name: c, stage: interaction, customers: 100, in_aggregate: false,\n"
         "     relationship: {score: 2}}\n"
     )
-    m = J.aggregate_masking(J.case_study(p))
-    assert m.attrs["aggregate"] == pytest.approx((9 * 300 + 1 * 100) / 400)
+    res = J.case_study(p)
+    m = J.aggregate_masking(res)
+    assert res.aggregate_["score"] is None  # the case gives none ...
+    assert res.aggregate_score_ == pytest.approx((9 * 300 + 1 * 100) / 400)  # ... so computed
+    assert m["aggregate"].eq(res.aggregate_score_).all()
     assert m["touchpoint"].tolist() == ["b", "c"]
 
 
@@ -340,6 +382,29 @@ def test_case_validation_names_file_touchpoint_and_field(tmp_path):
         ("- just a list\n", "must hold a mapping"),
         ("name: x\nscale: [0, 10]\ncolour: red\ntouchpoints: [{}]\n", "unknown field"),
         ("name: [unclosed\n", "not valid YAML"),
+        (
+            "name: x\nscale: [0, .nan]\ntouchpoints: [{name: a, stage: attraction,\n"
+            "  relationship: {score: 1}}]\n",
+            r"field 'scale': \[low, high\] with low < high \(e.g. \[0, 10\]\), not \[0, nan\]",
+        ),
+        (
+            "name: x\nscale: [0, 10]\ntouchpoints: [{name: a, stage: attraction,\n"
+            "  relationship: {score: 1}, operational: {value: 0.5}}]\n",
+            r"touch point 1 \('a'\): field 'operational.kpi': required, text",
+        ),
+        (
+            "name: x\nscale: [0, 10]\ntouchpoints: [{name: a, stage: attraction,\n"
+            "  query: {metric: nps, filter: {shop: 1}}}]\n",
+            r"field 'query.filter': a mapping of touchpoint / channel / unit .* not \{'shop': 1\}",
+        ),
+        (
+            "name: x\nscale: [0, 10]\ntouchpoints: [{name: a, stage: attraction,\n"
+            "  relationship: {score: true}}, {name: a, stage: cultivation, customers: -2,\n"
+            "  relationship: {score: 3}}]\n",
+            r"(?s)(?=.*touch point 1 \('a'\): field 'relationship.score': a number within the "
+            r"scale 0..10, not True)(?=.*touch point 2 \('a'\): field 'customers': a number >= 0, "
+            r"not -2)(?=.*touch point 2 \('a'\): field 'name': duplicate)",
+        ),
     ],
 )
 def test_case_validation_other_errors(tmp_path, text, needle):
@@ -444,13 +509,15 @@ def test_touchpoint_vs_overall_and_switching(con):
 
 
 def test_demo_case_study_from_the_warehouse(con):
-    r = J.case_study("demo_retailer_journey", con)
+    res = J.case_study("demo_retailer_journey", con)
+    r = res.touchpoints_
     weak_scores = r.nsmallest(2, "score")
     assert set(weak_scores["touchpoint"]) == WEAK_TPS
     assert weak_scores["weak"].all()
     assert r["score_low"].notna().all() and (r["score_low"] < r["score"]).all()
-    m = J.aggregate_masking(r)
-    agg = m.attrs["aggregate"]
+    m = J.aggregate_masking(res)
+    agg = res.aggregate_score_
+    assert agg == res.aggregate_["score"] and res.aggregate_["low"] < agg < res.aggregate_["high"]
     assert agg > 15  # the company NPS looks healthy ...
     sub = m.set_index("touchpoint").loc[sorted(WEAK_TPS)]
     assert (sub["gap"] < -20).all()  # ... while two touch points are far below it
@@ -459,16 +526,75 @@ def test_demo_case_study_from_the_warehouse(con):
 # ------------------------------------------------------------------------ plots
 
 
-def test_plots_return_axes(con):
-    it = con.table("interactions")
-    fig, axes = plt.subplots(1, 4)
-    assert isinstance(J.plot_journey(J.case_study("electronics_product_launch"), axes[0]), Axes)
-    assert isinstance(J.plot_journey(J.case_study("demo_retailer_journey", con), axes[1]), Axes)
-    assert isinstance(J.plot_transitions(J.transition_matrix(J.transitions(it)), axes[2]), Axes)
-    assert isinstance(J.plot_removal_effects(J.removal_effects(it, n_boot=0), axes[3]), Axes)
-    plt.close(fig)
+def _scatter_points(ax):
+    """Offsets of each scatter (PathCollection) on the Axes, in drawing order."""
+    return [c.get_offsets() for c in ax.collections if type(c).__name__ == "PathCollection"]
+
+
+def test_plot_journey_draws_each_touchpoint_on_the_cases_scale():
+    res = J.case_study("electronics_product_launch")
     fig, ax = plt.subplots()
-    assert J.plot_dropoff(J.stage_dropoff(it), ax) is ax
+    assert J.plot_journey(res, color="black") is ax  # no ax: the current Axes
+    ok, weak = _scatter_points(ax)
+    assert ok[:, 0].tolist() == [1, 3, 4] and ok[:, 1].tolist() == [9, 10, 10]
+    assert weak[:, 0].tolist() == [2, 5] and weak[:, 1].tolist() == [3, 1]
+    assert ax.collections[-2].get_facecolor()[0][:3].tolist() == [0.0, 0.0, 0.0]  # kwargs
+    assert len(ax.get_xticklabels()) == 5
+    assert ax.get_ylim() == pytest.approx((-0.8, 11.28))  # scale 0..10, padded
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert "weak below 5" in legend
+    assert any(t.endswith(": 9.2") for t in legend)  # the aggregate's dashed line
+    assert res.plot(ax=ax) is ax
+    plt.close(fig)
+    with pytest.raises(TypeError, match="case_study"):
+        J.plot_journey(res.touchpoints_)
+
+
+def test_plot_journey_draws_the_warehouse_intervals(con):
+    res = J.case_study("demo_retailer_journey", con)
+    fig, ax = plt.subplots()
+    J.plot_journey(res, ax=ax)
+    vlines = [c for c in ax.collections if type(c).__name__ == "LineCollection"]
+    assert len(vlines) == 1 and len(vlines[0].get_segments()) == len(res.touchpoints_)
+    plt.close(fig)
+
+
+def test_plot_transitions_draws_the_transient_rows():
+    m = J.transition_matrix(J.transitions(_log(HAND)))  # start, A, B, conversion, drop-off
+    fig, ax = plt.subplots()
+    J.plot_transitions(m, ax=ax, cmap="Greens")
+    (im,) = ax.get_images()
+    assert im.get_array().shape == (3, 4)  # absorbing rows and the (start) column dropped
+    assert im.get_cmap().name == "Greens"
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["(start)", "A", "B"]
+    shown = m.drop(index=["(conversion)", "(drop-off)"], columns="(start)")
+    assert len(ax.texts) == int((shown.to_numpy() >= 0.005).sum())
+    plt.close(fig)
+
+
+def test_plot_removal_effects_marks_the_touchpoints_that_lose_customers():
+    r = pd.DataFrame(
+        {"touchpoint": ["A", "B"], "diff": [-20.0, 5.0], "diff_low": [-30.0, -2.0],
+         "diff_high": [-10.0, 12.0], "verdict": ["loses customers", ""], "journeys": [100, 80]}
+    )  # fmt: skip
+    fig, ax = plt.subplots()
+    J.plot_removal_effects(r, ax=ax, label="fine")
+    ok, bad = _scatter_points(ax)
+    assert ok[:, 0].tolist() == [5.0] and bad[:, 0].tolist() == [-20.0]
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["B  (n=80)", "A  (n=100)"]
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["fine", "loses customers"]
+    plt.close(fig)
+
+
+def test_plot_dropoff_draws_one_bar_per_step(con):
+    funnel = J.stage_dropoff(con.table("interactions"))
+    fig, ax = plt.subplots()
+    J.plot_dropoff(funnel, ax=ax, color="grey")
+    bars = ax.patches
+    assert [b.get_height() for b in bars] == pytest.approx(funnel["share_of_all"].tolist())
+    assert [t.get_text() for t in ax.get_xticklabels()] == funnel["step"].tolist()
+    assert ax.get_ylim() == (0, 125)
+    assert bars[0].get_facecolor()[:3] == pytest.approx((0.5, 0.5, 0.5), abs=0.01)
     plt.close(fig)
 
 
@@ -511,6 +637,7 @@ def test_verdict_tables_put_low_bases_last():
     rows += [["A", "Purchase"]] * 150 + [["A"]] * 150 + [["B", "Purchase"]] * 200
     rows += [["B"]] * 100 + [["A", "B", "Purchase"]] * 60 + [["A", "B"]] * 60
     r = J.touchpoint_effects(_log(rows))
+    assert not r.attrs and r["dispersion"].nunique() == 1 and r["dispersion"].iloc[0] >= 1
     assert r.loc[r["touchpoint"] == "Rare", "flag"].item() == "indicative"
     assert r["p"].notna().all()
     assert r["touchpoint"].iloc[-1] == "Rare"  # despite the smallest p-value
@@ -532,6 +659,8 @@ def test_untestable_touchpoints_get_no_verdict():
     r = J.touchpoint_effects(_log([["X", "A", "Purchase"], ["X", "A"], ["X", "Purchase"]] * 20))
     x = r.set_index("touchpoint").loc["X"]
     assert np.isnan(x["p"]) and x["verdict"] == ""
+    nothing = J.touchpoint_effects(_log([["A", "Purchase"], ["B", "Purchase"]] * 5))
+    assert nothing["dispersion"].isna().all()  # every journey converts: nothing fitted
     assert r["touchpoint"].iloc[-1] == "X"
 
 

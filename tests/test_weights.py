@@ -216,12 +216,13 @@ def test_inventory_and_case_study_weighted(demo_warehouse):
     assert (inv["interactions"] == plain["interactions"]).all()  # events stay unweighted
     pd.testing.assert_series_equal(inv["journeys"], plain["journeys"])
 
-    case = journey.case_study("demo_retailer_journey", con, weight="weight").set_index("touchpoint")
-    base = journey.case_study("demo_retailer_journey", con).set_index("touchpoint")
+    weighted = journey.case_study("demo_retailer_journey", con, weight="weight")
+    case = weighted.touchpoints_.set_index("touchpoint")
+    base = journey.case_study("demo_retailer_journey", con).touchpoints_.set_index("touchpoint")
     where = "touchpoint = 'Store visit'"
     assert case.loc["Store visit", "score"] == pytest.approx(_sql_nps(db, where)[0])
     assert base.loc["Store visit", "score"] == pytest.approx(_sql_nps(db, where, weighted=False)[0])
-    assert case.attrs["aggregate"]["score"] == pytest.approx(_sql_nps(db)[0])
+    assert weighted.aggregate_["score"] == pytest.approx(_sql_nps(db)[0])
     pd.testing.assert_series_equal(case["kpi_value"], base["kpi_value"])  # journeys: unweighted
 
 
