@@ -66,3 +66,24 @@ def test_readme_walks_a_qualtrics_export_to_a_rendered_report(tmp_path: Path) ->
         "no breakdown by them." in text
     )
     assert "unknown" not in text.lower().replace("unknown git", "")
+
+
+def test_readme_layout_table_lists_every_module_and_its_submodules():
+    """The module table matches the code: each module and package of cxlab/ has a row,
+    and every submodule a package holds is named in its row (and no row names a
+    module that does not exist)."""
+    text = README.read_text(encoding="utf-8")
+    rows = dict(re.findall(r"^\| `([\w/]+)` \| (.*) \|$", text, re.M))
+    pkg = ROOT / "cxlab"
+    wanted = {p.stem for p in pkg.glob("*.py") if p.stem != "__init__"}
+    wanted |= {f"{p.name}/" for p in pkg.iterdir() if (p / "__init__.py").is_file()}
+    listed = {
+        name
+        for name in rows
+        if name not in {"cxlab/", "notebooks/", "reports/", "data/", "tests/", "benchmarks/"}
+    }
+    assert listed == wanted
+    for name in (n for n in wanted if n.endswith("/")):
+        subs = {p.stem for p in (pkg / name).glob("*.py") if p.stem != "__init__"}
+        missing = [s for s in subs if f"`{s}`" not in rows[name]]
+        assert not missing, f"README row {name} does not name {missing}"
