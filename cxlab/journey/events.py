@@ -57,7 +57,7 @@ __all__ = [
 ]
 
 
-def _order_keys(t: ir.Table, time: str, tiebreak: str | None) -> list:
+def _order_keys(t: ir.Table, time: str, tiebreak: str | None) -> list[Any]:
     keys = [t[time]]
     if tiebreak is not None and tiebreak in t.columns:
         keys.append(t[tiebreak])

@@ -47,7 +47,9 @@ def _path_transition_counts(paths: pd.DataFrame) -> tuple[list[str], np.ndarray,
     return states, per, paths["n"].to_numpy(float)
 
 
-def absorption_probabilities(matrix: pd.DataFrame | np.ndarray, absorbing: Sequence) -> np.ndarray:
+def absorption_probabilities(
+    matrix: pd.DataFrame | np.ndarray, absorbing: Sequence[Any]
+) -> np.ndarray:
     """Probability of ending in each absorbing state, from every state (absorbing chain).
 
     With transient-to-transient block ``Q`` and transient-to-absorbing block ``R``

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -76,7 +77,9 @@ def pick_index(u: np.ndarray, cum: np.ndarray) -> np.ndarray:
     return np.searchsorted(cum, u * cum[-1], side="right")
 
 
-def draw_categorical(rng: np.random.Generator, probs, n: int) -> np.ndarray:
+def draw_categorical(
+    rng: np.random.Generator, probs: Sequence[float] | np.ndarray, n: int
+) -> np.ndarray:
     return pick_index(rng.random(n), np.cumsum(probs))
 
 

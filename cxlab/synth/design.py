@@ -191,7 +191,13 @@ def _spend_per_customer_quarter() -> float:
     )
 
 
-def _outcomes(rng, units, q_labels, latent, size):
+def _outcomes(
+    rng: np.random.Generator,
+    units: tuple[str, ...],
+    q_labels: tuple[str, ...],
+    latent: np.ndarray,
+    size: np.ndarray,
+) -> tuple[pa.Table, dict[str, Any], np.ndarray]:
     n_units, n_q = len(units), len(q_labels)
     driver = latent[:, :n_q]  # latent[u, t - LAG] for reported quarter t
     base_new = np.round(BASE_NEW_MEAN * size / size.mean())

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pyarrow as pa
@@ -79,7 +79,9 @@ def simulate_block(
     return tables, stats
 
 
-def _simulate_customers(design: Design, rng: np.random.Generator, m: int, quota: int):
+def _simulate_customers(
+    design: Design, rng: np.random.Generator, m: int, quota: int
+) -> dict[str, Any] | None:
     start, end = design.start, design.end
     unit = draw_categorical(rng, design.unit_share, m)
 
@@ -219,14 +221,16 @@ def _simulate_customers(design: Design, rng: np.random.Generator, m: int, quota:
     }
 
 
-def _profile_at(sim: dict, cust: np.ndarray, day: np.ndarray) -> np.ndarray:
+def _profile_at(sim: dict[str, Any], cust: np.ndarray, day: np.ndarray) -> np.ndarray:
     """(attribute, n) profile of customers ``cust`` on ``day``."""
     cd = sim["cdates"]
     k = (day >= cd[cust, 0]).astype(np.int64) + (day >= cd[cust, 1])
     return sim["prof"][:, cust, k]
 
 
-def _emit(design: Design, rng: np.random.Generator, sim: dict, offsets: dict[str, int]):
+def _emit(
+    design: Design, rng: np.random.Generator, sim: dict[str, Any], offsets: dict[str, int]
+) -> tuple[dict[str, pa.Table], np.ndarray]:
     end, start = design.end, design.start
     m = sim["m"]
     cust_ids = id_array("C", offsets["customers"], m, 7)

@@ -38,7 +38,9 @@ from cxlab.synth.design import Design
 # --------------------------------------------------------------------------- truth
 
 
-def build_truth(design: Design, n_responses: int, counts: dict[str, int], stats) -> dict[str, Any]:
+def build_truth(
+    design: Design, n_responses: int, counts: dict[str, int], stats: np.ndarray
+) -> dict[str, Any]:
     seg_w = np.asarray(SEGMENT_POPULATION_SHARE) / np.asarray(SEGMENT_SAMPLE_SHARE)
     pop_shift = float(np.dot(SEGMENT_POPULATION_SHARE, SEGMENT_NPS_SHIFT))
     sample_shift = float(np.dot(SEGMENT_SAMPLE_SHARE, SEGMENT_NPS_SHIFT))
