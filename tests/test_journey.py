@@ -722,3 +722,24 @@ def test_channel_gaps_carry_the_channels_base_flags():
     assert g["flag"].to_dict() == {"web": "reportable", "phone": "indicative", "fax": "indicative"}
     tiny = J.channel_gaps(df.iloc[:250]).set_index("channel")
     assert tiny.loc["fax", "flag"] == "unreliable" and list(g.columns)[-2:] == ["flag", "level"]
+
+
+def test_lead_names_weak_touch_points_losses_and_channels_in_three_sentences():
+    import pandas as pd
+
+    from cxlab import journey as J
+
+    result = J.case_study("electronics_product_launch")
+    effects = pd.DataFrame(
+        {"touchpoint": ["Call <b>centre</b>", "Web"], "verdict": ["loses customers", ""]}
+    )
+    gaps = pd.DataFrame({"channel": ["phone", "web"], "verdict": ["below", ""]})
+    text = J.lead(result, effects, gaps)
+    assert text.count(". ") + 1 <= 3 and text.endswith(".")
+    weak = result.touchpoints_.loc[result.touchpoints_["weak"], "touchpoint"]
+    assert text.startswith(f"{len(weak)} of {len(result.touchpoints_)} touch points are weak")
+    assert f"{result.hidden_customers_:,.0f} customers" in text
+    assert "**Call &lt;b&gt;centre&lt;\\/b&gt;** loses customers" in text and "<b>" not in text
+    assert "**phone** channel is below the others" in text and "**Web**" not in text
+    # nothing found in the warehouse: no third sentence
+    assert "In the warehouse" not in J.lead(result, effects.iloc[1:], gaps.iloc[1:])

@@ -38,6 +38,7 @@ The package, one topic per module (every name below is importable from
                  :func:`load_case` (YAML, validated)
 ``cases``        case studies scored: :func:`case_study` (a :class:`CaseStudyResult`),
                  :func:`aggregate_masking`
+``narrative``    :func:`lead`: the report's opening sentences
 ``plots``        :func:`plot_journey`, :func:`plot_transitions`,
                  :func:`plot_removal_effects`, :func:`plot_dropoff`
 ``_common``      what several modules share: :class:`JourneyColumns` (the event
@@ -63,6 +64,7 @@ from cxlab.journey.events import (
 from cxlab.journey.funnel import stage_dropoff, time_between_stages
 from cxlab.journey.inventory import inventory, touchpoint_vs_overall
 from cxlab.journey.markov import absorption_probabilities, conversion_probability, removal_effects
+from cxlab.journey.narrative import lead
 from cxlab.journey.plots import plot_dropoff, plot_journey, plot_removal_effects, plot_transitions
 from cxlab.journey.touchpoints import (
     journey_patterns,
@@ -72,11 +74,11 @@ from cxlab.journey.touchpoints import (
 
 __all__ = [
     "CONVERSION",
-    "DROP_OFF",
-    "START",
     "CaseStudy",
     "CaseStudyResult",
+    "DROP_OFF",
     "JourneyColumns",
+    "START",
     "absorption_probabilities",
     "aggregate_masking",
     "case_study",
@@ -86,9 +88,10 @@ __all__ = [
     "conversion_probability",
     "interactions_view",
     "inventory",
-    "journey_summary",
     "journey_patterns",
+    "journey_summary",
     "journeys",
+    "lead",
     "list_cases",
     "load_case",
     "path_counts",
