@@ -171,14 +171,24 @@ def _pairs(panel: pd.DataFrame, metric: str, outcome: str, lag: int) -> pd.DataF
     return out.dropna(subset=["x", "y"]).reset_index(drop=True)
 
 
-def _demean(df: pd.DataFrame, cols: Sequence[str]) -> pd.DataFrame:
-    """Subtract each unit's mean from ``cols`` (the within transformation)."""
+def _demean(df: pd.DataFrame, cols: Sequence[str], effects: str = "unit") -> pd.DataFrame:
+    """The within transformation of ``cols``: each unit's mean subtracted
+    (``effects="unit"``), or unit and quarter effects partialled out (``"twoway"``, the
+    within transformation of the two-way model, exact on unbalanced panels; see
+    :func:`_absorb`). ``attrs["rank"]`` is the number of fixed effects removed."""
     out = df.copy()
     codes, _ = pd.factorize(df["unit"])
+    if effects == "twoway":
+        values = df[list(cols)].to_numpy(float)
+        resid, _mdiag, _basis, rank = _absorb(codes, df["qi"].to_numpy(), values, "twoway")
+        out[list(cols)] = resid
+        out.attrs["rank"] = rank
+        return out
     counts = np.bincount(codes).astype(float)
     for c in cols:
         v = df[c].to_numpy(float)
         out[c] = v - (np.bincount(codes, weights=v) / counts)[codes]
+    out.attrs["rank"] = len(counts)
     return out
 
 
@@ -464,7 +474,13 @@ def panel_gaps(panel: pd.DataFrame) -> pd.DataFrame:
 
 
 def _usable(
-    pairs: pd.DataFrame, metric: str, outcome: str, *, within: bool, min_pairs: int = 3
+    pairs: pd.DataFrame,
+    metric: str,
+    outcome: str,
+    *,
+    within: bool,
+    min_pairs: int = 3,
+    effects: str = "unit",
 ) -> None:
     """Raise a clear CxlabError when the pairs cannot support any estimate."""
     n, k = len(pairs), pairs["unit"].nunique()
@@ -480,14 +496,21 @@ def _usable(
                 f"{where}: every unit has a single period, so there is no within-unit variation; "
                 "within-unit analyses need at least two quarters per unit."
             )
-        d = _demean(pairs, ["x", "y"])
+        d = _demean(pairs, ["x", "y"], effects)
         sd_x, sd_y = d["x"].std(), d["y"].std()
     else:
         sd_x, sd_y = pairs["x"].std(), pairs["y"].std()
+    scope = ""
+    if within:
+        scope = (
+            " within every unit once quarter averages are removed"
+            if effects == "twoway"
+            else " within every unit"
+        )
     for name, sd in ((metric, sd_x), (outcome, sd_y)):
         if not np.isfinite(sd) or sd <= 1e-12 * (1 + pairs[["x", "y"]].abs().max().max()):
             raise CxlabError(
-                f"{where}: {name} is constant{' within every unit' if within else ''} over the "
+                f"{where}: {name} is constant{scope} over the "
                 "selected quarters; a correlation or slope would be meaningless."
             )
 
@@ -507,17 +530,22 @@ def _caution(n: int, n_units: int, n_periods: int, *, within: bool) -> str:
 
 
 def _corr_one(
-    pairs: pd.DataFrame, method: str, within: bool, z: float
+    pairs: pd.DataFrame, method: str, within: bool, z: float, effects: str = "unit"
 ) -> tuple[float, float, float, float, int]:
-    """Correlation, its Fisher-z interval and p-value; returns (r, low, high, p, df)."""
+    """Correlation, its Fisher-z interval and p-value; returns (r, low, high, p, df).
+
+    ``within`` with ``effects="unit"``: the repeated-measures correlation (unit means
+    removed, N - k - 1 df); ``effects="twoway"``: unit and quarter effects partialled out
+    of both series (the partial correlation of the two-way model: N - rank - 1 df, whose
+    t test is the dummy-variable regression's t test of the slope)."""
     x, y = pairs["x"].to_numpy(float), pairs["y"].to_numpy(float)
-    if method == "spearman":  # ranks of the pooled data; "within" then removes unit means
+    if method == "spearman":  # ranks of the pooled data; "within" then removes the effects
         x, y = sps.rankdata(x), sps.rankdata(y)
-    n, k = len(x), pairs["unit"].nunique()
+    n = len(x)
     if within:
-        d = _demean(pairs.assign(x=x, y=y), ["x", "y"])
+        d = _demean(pairs.assign(x=x, y=y), ["x", "y"], effects)
         x, y = d["x"].to_numpy(), d["y"].to_numpy()
-        df = n - k - 1  # repeated-measures correlation (Bakdash & Marusich 2017)
+        df = n - int(d.attrs["rank"]) - 1  # unit effects: Bakdash & Marusich (2017)
     else:
         df = n - 2
     xc, yc = x - x.mean(), y - y.mean()
@@ -669,8 +697,11 @@ def lag_correlations(
     lags: Sequence[int] = range(-4, 5),
     method: str = "pearson",
     within: bool = True,
+    effects: str = "twoway",
     level: float = 0.95,
     correction: str = "holm",
+    model_test: bool = True,
+    seed: int = 0,
 ) -> pd.DataFrame:
     """Cross-correlogram: metric at t against outcome at t + k for each k in ``lags``.
 
@@ -680,11 +711,34 @@ def lag_correlations(
     neighbouring lags share much of their signal, so read the shape, not one
     bar. See :func:`correlations` for the interval and p-value.
 
+    ``within`` removes what the fixed-effects models remove: by default
+    (``effects="twoway"``) unit *and* quarter effects, partialled out of both series
+    at each lag (the two-way within transformation, exact on unbalanced panels; the
+    correlation's t test is then the t test of the slope in :func:`fe_regression`
+    with ``effects="twoway"``, ``cov="nonrobust"``), so a trend that all units share
+    (NPS drifting down while the outcome drifts up) is not read as a lead or a lag.
+    ``effects="unit"`` removes unit means only (the repeated-measures correlation of
+    :func:`correlations`), which such a trend fools; ``effects`` labels the rows.
+
+    ``p`` and the Fisher-z interval treat the unit-quarters as independent; serially
+    correlated series within a unit make them optimistic (with AR(1) noise and
+    unit-specific drifts a no-link panel's best of nine lags passes Holm far more often
+    than 5%). ``model_test`` (default) adds ``p_fe``: the p-value of the slope at that lag
+    in :func:`fe_regression` with the same effects (``cov="auto"``: the wild cluster
+    bootstrap by unit below 20 units), and ``p_fe_adj``, Holm-adjusted (``correction``)
+    over the lags. When the enumerated Rademacher floor ``2 / 2^G`` cannot pass Holm's
+    first step, every lag uses Webb's six-point weights (``seed``), as in
+    :func:`lag_effect`. :func:`conclusion` states a lead or lag only when ``p_fe_adj``
+    of the peak is below ``1 - level``.
+
     Returns
     -------
     pandas.DataFrame
         ``lag, n, r, low, high, p, p_adj, best`` (``best`` marks the lag with the
-        largest ``|r|``), plus ``metric, outcome, method, scope``.
+        largest ``|r|``), plus ``metric, outcome, method, scope, effects``
+        (``"unit + quarter effects"``, ``"unit effects only"`` or ``"none"`` pooled),
+        and ``p_fe, p_fe_adj`` (NaN pooled, without ``model_test``, or where the model
+        cannot be estimated).
 
     Examples
     --------
@@ -698,15 +752,17 @@ def lag_correlations(
     """
     _check_panel(panel, [metric, outcome])
     level = check_level(level, "lag_correlations")
+    if effects not in _EFFECTS:
+        raise CxlabError(f"effects must be 'twoway' or 'unit', not {effects!r}.")
     z = float(sps.norm.ppf(0.5 + level / 2))
     rows = []
     for k in lags:
         pairs = _pairs(panel, metric, outcome, int(k))
         try:
-            _usable(pairs, metric, outcome, within=within, min_pairs=4)
+            _usable(pairs, metric, outcome, within=within, min_pairs=4, effects=effects)
         except CxlabError as exc:
             raise CxlabError(f"lag {k}: {exc}") from None
-        r, low, high, p, _df = _corr_one(pairs, method, within, z)
+        r, low, high, p, _df = _corr_one(pairs, method, within, z, effects)
         rows.append({"lag": int(k), "n": len(pairs), "r": r, "low": low, "high": high, "p": p})
     out = pd.DataFrame(rows)
     out["p_adj"] = cxstats.adjust_pvalues(out["p"].to_numpy(float), correction)
@@ -714,7 +770,58 @@ def lag_correlations(
     out.loc[out["r"].abs().idxmax(), "best"] = True
     out["metric"], out["outcome"] = metric, outcome
     out["method"], out["scope"] = method, "within" if within else "pooled"
+    out["effects"] = _EFFECTS[effects] if within else "none"
+    out["p_fe"], out["p_fe_adj"] = np.nan, np.nan
+    if within and model_test:
+        out["p_fe"] = _model_pvalues(
+            panel, metric, outcome, list(out["lag"]), effects, level, seed, correction
+        )
+        out["p_fe_adj"] = cxstats.adjust_pvalues(out["p_fe"].to_numpy(float), correction)
     return out
+
+
+def _model_pvalues(
+    panel: pd.DataFrame,
+    metric: str,
+    outcome: str,
+    lags: list[int],
+    effects: str,
+    level: float,
+    seed: int,
+    correction: str,
+) -> np.ndarray:
+    """p-values of the slope of :func:`fe_regression` (no EIV: it does not change the
+    test of b = 0) at each lag; Webb weights when Rademacher's floor is too coarse for
+    the Holm steps over these lags (see :func:`lag_effect`)."""
+
+    def fit(weights: str) -> tuple[np.ndarray, bool]:
+        p = np.full(len(lags), np.nan)
+        coarse = False
+        for i, k in enumerate(lags):
+            try:
+                f = fe_regression(
+                    panel,
+                    metric,
+                    outcome,
+                    lag=k,
+                    effects=effects,
+                    level=level,
+                    weights=weights,
+                    seed=seed,
+                )
+            except CxlabError:
+                continue
+            p[i] = float(f["p"].iloc[0])
+            g = int(f["n_units"].iloc[0])
+            coarse |= "Rademacher weights, all" in str(f["inference"].iloc[0]) and 2.0 / 2**g > (
+                1 - level
+            ) / max(1, len(lags))
+        return p, coarse
+
+    p, coarse = fit("auto")
+    if coarse and correction != "none" and len(lags) > 1:
+        p, _ = fit("webb")
+    return p
 
 
 # ----------------------------------------------------------------------------- regression
@@ -1542,9 +1649,12 @@ def choose_lag(
     metrics: str | Sequence[str] | None = None,
     *,
     max_lag: int = 4,
+    effects: str = "twoway",
 ) -> int:
     """The leading lag (1..max_lag) at which the CX metrics, on average, correlate most
-    with the outcome within units (mean of |r| over the metrics, so no metric is favoured).
+    with the outcome within units (mean of |r| over the metrics, so no metric is favoured),
+    with unit and quarter effects removed as the models remove them (``effects="twoway"``,
+    the default; ``"unit"``: unit means only, see :func:`lag_correlations`).
 
     Choosing a lag on the same data that then tests it overstates the evidence: read
     the effect at the chosen lag with :func:`lag_effect`, which adjusts for the lags
@@ -1555,7 +1665,15 @@ def choose_lag(
         raise CxlabError(f"choose_lag: max_lag must be >= 1, got {max_lag}.")
     score = np.zeros(max_lag)
     for m in metrics_:
-        lc = lag_correlations(panel, m, outcome, lags=range(1, max_lag + 1), correction="none")
+        lc = lag_correlations(
+            panel,
+            m,
+            outcome,
+            lags=range(1, max_lag + 1),
+            effects=effects,
+            correction="none",
+            model_test=False,
+        )
         score += lc["r"].abs().fillna(0).to_numpy()
     return int(np.argmax(score) + 1)
 
@@ -1582,7 +1700,13 @@ def conclusion(
     that the verdict's interval is adjusted for the lags tried (the text names the
     adjustment). When the unit-effects-only model (``fit_unit``) has an interval that
     excludes zero but the two-way model does not, the text says the apparent effect
-    is a trend shared by all units and does not call it an effect. The sentence that
+    is a trend shared by all units and does not call it an effect. The first sentence
+    reads the correlogram (``lags``) and states that NPS leads or lags the outcome only
+    when the correlogram is the two-way one (unit and quarter effects removed, the
+    :func:`lag_correlations` default) and its peak survives the Holm correction over the
+    lags shown; otherwise it says the data do not show a lead or lag (and, for a
+    unit-effects-only or pooled correlogram, that a shared trend can produce the peak).
+    The sentence that
     uses the model's lag says why that lag: the strongest NPS correlation, or
     ``lag_reason`` (default: the lag :func:`choose_lag` picks for all CX metrics
     together) when it differs from it. ``trend``'s message (:func:`trend_check`) is
@@ -1594,7 +1718,8 @@ def conclusion(
     ----------
     outcome : str
     lags : pandas.DataFrame
-        :func:`lag_correlations` of NPS and the outcome.
+        :func:`lag_correlations` of NPS and the outcome (two-way by default; its
+        ``scope`` and ``effects`` columns say what was removed).
     fit : pandas.DataFrame
         One row of :func:`lag_effect` (or :func:`fe_regression`, :func:`effects`): NPS
         at the chosen lag. The effect is called real when its interval excludes zero.
@@ -1611,15 +1736,16 @@ def conclusion(
     Examples
     --------
     >>> lags = pd.DataFrame({"lag": [1, 2], "r": [0.1, 0.5], "low": [-0.1, 0.3],
-    ...                      "high": [0.3, 0.7], "p_adj": [0.4, 0.001], "best": [False, True]})
+    ...                      "high": [0.3, 0.7], "p_adj": [0.4, 0.001], "best": [False, True],
+    ...                      "scope": "within", "effects": "unit + quarter effects"})
     >>> fit = pd.DataFrame({"lag": [2], "coef": [3.0], "low": [1.0], "high": [5.0], "n": [80],
     ...                     "n_units": [8], "caution": [""], "effects": ["unit + quarter effects"],
     ...                     "inference": ["wild cluster bootstrap (WCR)"]})
     >>> race = pd.DataFrame({"metric": ["nps"], "rmse": [1.0], "rmse_vs_none": [80.0],
     ...                      "n_quarters": [6]})
     >>> print(conclusion("revenue", lags, fit, race))  # doctest: +NORMALIZE_WHITESPACE
-    **Revenue.** The strongest within-unit correlation is at lag +2 (r = 0.50, 95% interval
-    0.30 to 0.70): NPS leads revenue by 2 quarters. With NPS 2 quarters earlier (the lag of
+    **Revenue.** The strongest correlation once unit and quarter averages are removed is at
+    lag +2 (r = 0.50, 95% interval 0.30 to 0.70): NPS leads revenue by 2 quarters. With NPS 2 quarters earlier (the lag of
     that strongest correlation), in the fixed-effects model with unit + quarter effects a
     unit whose NPS is one point above its own average has +3 revenue (95% interval +1 to +5,
     wild cluster bootstrap (WCR); 8 units, 80 unit-quarters); the interval excludes zero.
@@ -1636,7 +1762,11 @@ def conclusion(
             else f"NPS moves with {olab} in the same quarter"
         )
     )
-    sig_lag = bool(best["p_adj"] < 1 - level)
+    # the lead is stated only when the fixed-effects test of that lag (cluster bootstrap,
+    # Holm over the lags shown) supports it; the correlation's own p assumes independence
+    p_lead = best["p_fe_adj"] if "p_fe_adj" in best.index else best["p_adj"]
+    sig_lag = bool(np.isfinite(p_lead) and p_lead < 1 - level)
+    twoway = best.get("scope", "within") == "within" and best.get("effects") == _EFFECTS["twoway"]
     f = fit.iloc[0]
     if outcome in ("market_share", "market_share_change"):
         unit = "percentage points of market share"
@@ -1644,12 +1774,34 @@ def conclusion(
         unit = f"percentage points of {olab}"
     else:
         unit = olab
-    parts = [
-        f"**{OUTCOMES.get(outcome, outcome)}.** The strongest within-unit correlation is at lag "
-        f"{k:+d} (r = {best['r']:.2f}, {level:.0%} interval {best['low']:.2f} to "
-        f"{best['high']:.2f}): {when}"
-        + ("." if sig_lag else ", but after correcting for the lags tried it could be noise.")
-    ]
+    peak = (
+        f"is at lag {k:+d} (r = {best['r']:.2f}, {level:.0%} interval {best['low']:.2f} to "
+        f"{best['high']:.2f})"
+    )
+    head = f"**{OUTCOMES.get(outcome, outcome)}.**"
+    if not twoway:  # unit means only, or pooled: a trend all units share can make the peak
+        removed = (
+            "with unit averages removed (quarter averages kept)"
+            if best.get("scope", "within") == "within"
+            else "over all unit-quarters pooled"
+        )
+        lead = (
+            f"{head} The strongest correlation {removed} {peak}; a trend all units share can "
+            "produce such a peak, so it is not read as NPS leading or lagging the outcome."
+        )
+    elif sig_lag:
+        lead = (
+            f"{head} The strongest correlation once unit and quarter averages are removed "
+            f"{peak}: {when}."
+        )
+    else:
+        lead = (
+            f"{head} The strongest correlation once unit and quarter averages are removed "
+            f"{peak}, but the fixed-effects test of each lag, corrected for the {len(lags)} "
+            f"lags tried, does not confirm it: the data do not show NPS leading or lagging "
+            f"{olab}."
+        )
+    parts = [lead]
     fl = int(f["lag"])
     if fl == k:
         why = "the lag of that strongest correlation"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import warnings
 from pathlib import Path
 
@@ -779,6 +780,55 @@ def test_trend_check_warns_and_the_report_text_does_not_call_a_trend_an_effect()
         assert f"NPS alone peaks at lag {best:+d}" in text
 
 
+def test_correlogram_removes_unit_and_quarter_effects_by_default():
+    """Opposite trends, no link: the unit-only correlogram (labelled) peaks far from zero,
+    the default two-way one does not, and the lead sentence claims no lead from either."""
+    p = _opposite_trends(1)
+    two = oc.lag_correlations(p, "nps", "margin", lags=range(-4, 5))
+    one = oc.lag_correlations(p, "nps", "margin", lags=range(-4, 5), effects="unit")
+    assert (two.effects == "unit + quarter effects").all()
+    assert (one.effects == "unit effects only").all()
+    assert one.r.abs().max() > 0.5 and (one.p_adj < 1e-6).all()  # the trend fools it
+    assert two.r.abs().max() < 0.3 and (two.p_fe_adj > 0.05).all()
+    assert oc.lag_correlations(p, "nps", "margin", lags=[1], within=False).effects[0] == "none"
+    race = oc.horse_race(p, "margin", ["nps"], lag=2)
+    fit = oc.fe_regression(p, "nps", "margin", lag=2)
+    for lags in (two, one):
+        lead = oc.conclusion("margin", lags, fit, race).split(". With NPS")[0]
+        assert "NPS leads" not in lead and "NPS lags" not in lead and "moves with" not in lead
+    assert "unit averages removed (quarter averages kept)" in oc.conclusion(
+        "margin", one, fit, race
+    )
+    with pytest.raises(CxlabError, match="effects must be"):
+        oc.lag_correlations(p, "nps", "margin", effects="quarter")
+    # choose_lag reads the two-way correlogram unless told otherwise
+    best = two.loc[two.lag > 0].r.abs().idxmax()
+    assert oc.choose_lag(p, "margin", ["nps"]) == int(two.lag[best])
+
+
+def test_conclusion_text_renders_without_visible_escapes_and_stays_inert():
+    """The conclusion is Markdown: rendered as the report renders it (nbconvert's mistune)
+    its cautions read as written, with no backslash shown, and hostile text stays text."""
+    from html import unescape
+
+    from nbconvert.filters.markdown_mistune import markdown2html_mistune
+
+    hostile = 'slope (reliability 0.79) <img src=x onerror="alert(1)"> [x](javascript:alert(1))'
+    p = _synth_like(2)
+    lags = oc.lag_correlations(p, "nps", "new_customers", lags=range(1, 3))
+    race = oc.horse_race(p, "new_customers", ["nps"], lag=2)
+    fit = oc.fe_regression(p, "nps", "new_customers", lag=2, eiv=True)
+    assert "(reliability 0." in fit.caution.iloc[0]
+    broken = fit.assign(coef=np.nan, caution=hostile)
+    for f, shown in ((fit, fit.caution.iloc[0]), (fit.assign(caution=hostile), hostile)):
+        for row in (f, broken):
+            html = markdown2html_mistune(oc.conclusion("new_customers", lags, row, race))
+            text = unescape(re.sub(r"<[^>]+>", "", html))
+            assert "\\" not in text, text
+            assert (shown if row is f else hostile) in text
+            assert "<img" not in html and "javascript:" not in re.sub(r">[^<]*<", "><", html)
+
+
 def test_horse_race_intervals_and_p_values_share_the_holm_adjustment():
     rng = np.random.default_rng(8)
     units, quarters = 5, 14
@@ -889,6 +939,39 @@ def test_report_verdict_on_opposite_trends_seeds_1_to_40():
                 two.low.iloc[0] > 0 or two.high.iloc[0] < 0
             )
     assert called <= 2 and fooled >= 36, (called, fooled)
+
+
+@pytest.mark.slow
+def test_lead_sentence_on_opposite_trends_and_planted_lag_seeds_1_to_40():
+    """The conclusion's first sentence, from the correlogram the notebook draws (lags -4..4,
+    two-way by default): a lead or lag is stated only when the fixed-effects test of the
+    peak's lag (wild cluster bootstrap, Holm over the 9 lags) passes, so its error rate is
+    at most 5% per panel. Seeds 1..40 of `_opposite_trends` (no link): at most 4 of 40 may
+    claim one (P(>= 5 of 40 | 0.05) = 0.14 for an exactly sized test, 0.05 at the 4.0%
+    measured on seeds 1..200: 8/200); measured 4/40. The correlation's own Holm p (which
+    assumes independent unit-quarters) would claim 8/40 (40/200), and the unit-effects-only
+    correlogram (what the report read before), even with the same fixed-effects test,
+    must be fooled in at least 36 of 40 (measured 39/40): the test can fail. Seeds 1..40
+    of `_synth_like`: the planted lead (lag +2) is stated in at least 38 of 40 (measured
+    40/40)."""
+    claimed = fooled = planted = 0
+
+    def lead(p: pd.DataFrame, outcome: str, effects: str) -> str:
+        lags = oc.lag_correlations(p, "nps", outcome, lags=range(-4, 5), effects=effects)
+        race = oc.horse_race(p, outcome, ["nps"], lag=2)
+        fit = oc.fe_regression(p, "nps", outcome, lag=2)
+        return oc.conclusion(outcome, lags, fit, race).split(". With NPS")[0]
+
+    for seed in range(1, 41):
+        p = _opposite_trends(seed)
+        text = lead(p, "margin", "twoway")
+        claimed += any(w in text for w in ("NPS leads", "NPS lags", "NPS moves with"))
+        unit = oc.lag_correlations(p, "nps", "margin", lags=range(-4, 5), effects="unit")
+        fooled += bool((unit.loc[unit.best, "p_fe_adj"] < 0.05).iloc[0])
+        planted += "NPS leads new customers by 2 quarters" in lead(
+            _synth_like(seed), "new_customers", "twoway"
+        )
+    assert claimed <= 4 and fooled >= 36 and planted >= 38, (claimed, fooled, planted)
 
 
 @pytest.mark.slow
@@ -1051,6 +1134,14 @@ def test_notebook_renders_on_the_demo_warehouse(demo_warehouse, tmp_path):
         assert heading in html
     assert "Traceback" not in html and "import cxlab" not in html  # code hidden
     assert html.count("<img") >= 5
+    # text escaped for Markdown is rendered once: no backslash escape is left visible
+    from html import unescape
+
+    main = re.sub(r"<(script|style)\b.*?</\1>", "", html, flags=re.S)
+    visible = unescape(re.sub(r"<[^>]+>", "", main))
+    assert "(reliability 0." in visible and not re.search(r"\\[()\[\].,%*_#-]", visible)
+    # the demo's margin trends up while NPS trends down: no lead is read into that
+    assert "NPS leads profit margin" not in visible and "the data do not show NPS" in visible
     con = warehouse.connect(db)
     res = oc.say_do(con.table("responses"), con.table("customers"), con.table("transactions"))
     con.disconnect()

@@ -517,13 +517,49 @@ def test_correlations_equal_rmcorr_and_cor_test(panel, metric, outcome, lag):
 
 
 def test_lag_correlations_equal_rmcorr(panel):
-    """The correlogram's within-unit rows at lags -1, 0 and 1 are rmcorr's."""
-    res = oc.lag_correlations(panel, "nps", "new_customers", lags=[-1, 0, 1])
+    """The unit-effects-only correlogram's rows at lags -1, 0 and 1 are rmcorr's."""
+    res = oc.lag_correlations(panel, "nps", "new_customers", lags=[-1, 0, 1], effects="unit")
     ref = _sel(_csv("r_corr.csv"), scope="within", method="pearson")
     for _, row in res.iterrows():
         sel = _sel(ref, case=f"nps_new_customers_{row.lag}")
         for col in ("r", "low", "high", "p"):
             np.testing.assert_allclose(row[col], _lookup(sel, quantity=col), rtol=1e-8)
+
+
+TWOWAY_CORR = [("nps", "new_customers", k) for k in range(-2, 4)]
+TWOWAY_CORR += [("nps", "revenue", k) for k in range(3)]
+TWOWAY_CORR += [("csat_mean", "revenue", 1), ("ces_mean", "new_customers", 0)]
+
+
+@pytest.mark.parametrize("effects", ["twoway", "unit"])
+@pytest.mark.parametrize("metric,outcome,lag", TWOWAY_CORR)
+def test_lag_correlations_equal_plm_within(panel, metric, outcome, lag, effects):
+    """The correlogram (``lag_correlations``, two-way by default) equals R's correlation of
+    ``plm::Within(effect = "twoways")`` series on the unbalanced panel (cross-checked in R
+    against lm residuals on unit and quarter factors), its p the dummy-variable lm's t test
+    of the slope, df = that lm's residual df, Fisher-z interval with SE 1/sqrt(df - 1)
+    (``make_reference_corr_twoway.R``); ``effects="unit"`` equals ``effect="individual"``
+    (rmcorr's numbers). The two differ on this panel, so neither can pass for the other."""
+    ref = _sel(_csv("r_corr_twoway.csv"), case=f"{metric}_{outcome}_{lag}", effects=effects)
+    res = oc.lag_correlations(panel, metric, outcome, lags=[lag], effects=effects).iloc[0]
+    for col in ("r", "low", "high"):
+        np.testing.assert_allclose(res[col], _lookup(ref, quantity=col), rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(res["p"], _lookup(ref, quantity="p"), rtol=1e-8)
+    assert res["n"] == _lookup(ref, quantity="n")
+    assert (
+        res["effects"] == {"twoway": "unit + quarter effects", "unit": "unit effects only"}[effects]
+    )
+    other = _sel(
+        _csv("r_corr_twoway.csv"),
+        case=f"{metric}_{outcome}_{lag}",
+        effects="unit" if effects == "twoway" else "twoway",
+    )
+    assert abs(res["r"] - _lookup(other, quantity="r")) > 1e-3
+    # the t test of the two-way correlation is the two-way model's t test of the slope
+    if effects == "twoway":
+        fit = oc.fe_regression(panel, metric, outcome, lag=lag, cov="nonrobust").iloc[0]
+        assert fit.df == _lookup(ref, quantity="df")
+        np.testing.assert_allclose(fit.p, res["p"], rtol=1e-8)
 
 
 @pytest.mark.parametrize(
