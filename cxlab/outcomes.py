@@ -38,7 +38,7 @@ is never bridged by shifting rows.
 from __future__ import annotations
 
 import warnings
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import ibis
@@ -63,6 +63,7 @@ __all__ = [
     "build_panel",
     "choose_lag",
     "conclusion",
+    "lead",
     "effects",
     "correlations",
     "fe_regression",
@@ -1680,6 +1681,65 @@ def choose_lag(
 
 def _excludes_zero(row: pd.Series) -> bool:
     return bool(np.isfinite(row.get("coef", np.nan)) and (row["low"] > 0 or row["high"] < 0))
+
+
+def lead(
+    fits: Mapping[str, pd.DataFrame], n_units: int, n_quarters: int, *, level: float = 0.95
+) -> str:
+    """The outcomes report's opening: at most three plain sentences (Markdown).
+
+    Which outcomes NPS moves and when (the verdicts of :func:`lag_effect`: unit
+    and quarter fixed effects, Holm-adjusted over the lags tried, so an
+    interval excluding zero is the verdict), which it does not, and how far
+    a panel of this size can be trusted.
+
+    Parameters
+    ----------
+    fits : mapping
+        Outcome column -> the one-row result of :func:`lag_effect`.
+    n_units, n_quarters : int
+        Size of the panel.
+    level : float
+        Confidence level of the intervals (for the wording only).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> fits = {
+    ...     "new_customers": pd.DataFrame({"lag": [2], "coef": [23.2], "low": [12.0], "high": [33.6]}),
+    ...     "margin": pd.DataFrame({"lag": [3], "coef": [-0.01], "low": [-0.06], "high": [0.03]}),
+    ... }
+    >>> print(lead(fits, 8, 12))
+    Where a unit's NPS rises: new customers up 2 quarters later (fixed effects for unit and quarter, 95% intervals Holm-adjusted over the lags tried). The data do not show NPS moving profit margin \\%. These are associations within 8 units over 12 quarters, not proof that raising NPS will move them.
+    """
+    moved, flat = [], []
+    for outcome, fit in fits.items():
+        label = md_escape(OUTCOMES.get(outcome, outcome))
+        label = label[:1].lower() + label[1:]
+        row = fit.iloc[0] if len(fit) else None
+        if row is not None and (row["low"] > 0 or row["high"] < 0):
+            verb = "up" if row["coef"] > 0 else "down"
+            k = int(row["lag"])
+            moved.append(f"{label} {verb} {k} quarter{'s' if k != 1 else ''} later")
+        else:
+            flat.append(label)
+
+    def joined(items: list[str]) -> str:
+        return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+    sentences = []
+    if moved:
+        sentences.append(
+            f"Where a unit's NPS rises: {joined(moved)} (fixed effects for unit and quarter, "
+            f"{level:.0%} intervals Holm-adjusted over the lags tried)."
+        )
+    if flat:
+        sentences.append(f"The data do not show NPS moving {joined(flat)}.")
+    sentences.append(
+        f"These are associations within {n_units} units over {n_quarters} quarters, not proof "
+        "that raising NPS will move them."
+    )
+    return " ".join(sentences)
 
 
 def conclusion(

@@ -1147,3 +1147,26 @@ def test_notebook_renders_on_the_demo_warehouse(demo_warehouse, tmp_path):
     con.disconnect()
     det = res.set_index("category").loc["detractor"]
     assert f"{det.churn_rate:.1f}% of detractors churned" in html
+
+
+def test_lead_states_only_the_verdicts_of_lag_effect_in_three_sentences():
+    """The opening names an outcome as moved exactly when its lag_effect interval excludes 0."""
+    fits = {
+        "new_customers": pd.DataFrame({"lag": [2], "coef": [23.2], "low": [12.0], "high": [33.6]}),
+        "market_share_change": pd.DataFrame(
+            {"lag": [1], "coef": [-0.04], "low": [-0.06], "high": [-0.01]}
+        ),
+        "margin": pd.DataFrame({"lag": [3], "coef": [-0.01], "low": [-0.06], "high": [0.03]}),
+        "revenue_growth": pd.DataFrame(
+            {"lag": [4], "coef": [np.nan], "low": [np.nan], "high": [np.nan]}
+        ),
+    }
+    text = oc.lead(fits, 8, 12)
+    assert text.count(". ") + 1 == 3
+    assert "rises: new customers up 2 quarters later" in text
+    assert "market share change \\(points\\) down 1 quarter later" in text
+    assert "do not show NPS moving profit margin \\% and revenue growth \\%" in text
+    assert "within 8 units over 12 quarters" in text
+    # nothing moved: no claim at all
+    none = oc.lead({"margin": fits["margin"]}, 8, 12)
+    assert "rises" not in none and none.count(". ") + 1 == 2
