@@ -62,7 +62,9 @@ The package, one topic per module (every name below is importable from
 ``model``        :class:`KeyDrivers` and :func:`drivers`
 ``ranking``      :func:`adjacent_pairs`, :func:`base_text`, :func:`ranking_text`
 ``performance``  :func:`importance_performance`
-``narrative``    :func:`lead` (three sentences first) and :func:`conclusion`
+``compare``      :func:`compare_methods`: the same drivers under several methods
+``narrative``    the report's text: :func:`title`, :func:`intro`, :func:`lead` (three
+                 sentences first), :func:`importance_table` and :func:`conclusion`
 ``plots``        :func:`plot_importance`, :func:`plot_importance_performance`
 
 References
@@ -88,6 +90,7 @@ Statistics* 34(3), 319-347.
 """
 
 from cxlab.key_drivers._common import FAMILIES, MAX_EXACT, MAX_EXACT_LOGISTIC, METHODS
+from cxlab.key_drivers.compare import DETRACTOR_COLUMN, compare_methods
 from cxlab.key_drivers.engine import Moments, driver_frame, moments
 from cxlab.key_drivers.importance import (
     dominance_from_r2,
@@ -96,25 +99,37 @@ from cxlab.key_drivers.importance import (
     subset_r2,
 )
 from cxlab.key_drivers.model import KeyDrivers, drivers
-from cxlab.key_drivers.narrative import conclusion, lead
+from cxlab.key_drivers.narrative import (
+    METHOD_NAMES,
+    conclusion,
+    importance_table,
+    intro,
+    lead,
+    title,
+)
 from cxlab.key_drivers.performance import importance_performance
 from cxlab.key_drivers.plots import plot_importance, plot_importance_performance
 from cxlab.key_drivers.ranking import adjacent_pairs, base_text, ranking_text
 
 __all__ = [
+    "DETRACTOR_COLUMN",
     "FAMILIES",
     "MAX_EXACT",
     "MAX_EXACT_LOGISTIC",
     "METHODS",
+    "METHOD_NAMES",
     "KeyDrivers",
     "Moments",
     "adjacent_pairs",
     "base_text",
+    "compare_methods",
     "conclusion",
     "dominance_from_r2",
     "driver_frame",
     "drivers",
     "importance_performance",
+    "importance_table",
+    "intro",
     "lead",
     "moments",
     "plot_importance",
@@ -123,4 +138,5 @@ __all__ = [
     "relative_weights",
     "shapley_from_r2",
     "subset_r2",
+    "title",
 ]

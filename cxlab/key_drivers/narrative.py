@@ -1,7 +1,12 @@
-"""What a key-driver report says: the opening sentences and the conclusion (Markdown)."""
+"""What a key-driver report says: title, introduction, opening sentences, tables, conclusion.
+
+Every function returns Markdown (or a formatted table) with every name from the
+data escaped, so a notebook only calls them (see ``notebooks/drivers.ipynb``).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import pandas as pd
@@ -12,8 +17,17 @@ from cxlab.key_drivers.ranking import base_text, ranking_text
 
 if TYPE_CHECKING:
     from cxlab.key_drivers.model import KeyDrivers
+    from cxlab.tables import FormattedTable
 
-__all__ = ["conclusion", "lead"]
+__all__ = ["METHOD_NAMES", "conclusion", "importance_table", "intro", "lead", "title"]
+
+#: How a report names each method (:data:`~cxlab.key_drivers.METHODS`).
+METHOD_NAMES = {
+    "shapley": "Shapley value (LMG) decomposition of R²",
+    "relative-weights": "Johnson's relative weights",
+    "dominance": "general dominance",
+    "correlation": "squared correlation",
+}
 
 #: Below this many complete responses, importances of a battery are called unstable.
 SMALL_BASE = 300
@@ -113,3 +127,107 @@ def conclusion(fit: KeyDrivers, performance: pd.DataFrame | None = None) -> str:
         )
     lines += [text for text in (_small_base(fit), _ASSOCIATION) if text]
     return "\n\n".join(lines)
+
+
+def title(unit: str, quarters: Sequence[str]) -> str:
+    """The report's heading (Markdown): whose drivers, over which quarters.
+
+    Parameters
+    ----------
+    unit : str
+        A business unit, or ``"ALL"`` for the company.
+    quarters : sequence of str
+        The quarters pooled, oldest first (e.g. from
+        :func:`cxlab.periods.quarters_up_to`).
+
+    Examples
+    --------
+    >>> print(title("ALL", ["2025Q4", "2026Q1", "2026Q2", "2026Q3"]))
+    # What drives likelihood to recommend: All units\\, 2025Q4\\-2026Q3
+    >>> print(title("<b>Nord</b>", ["2026Q3"]))
+    # What drives likelihood to recommend: &lt;b&gt;Nord&lt;\\/b&gt;\\, 2026Q3\\-2026Q3
+    """
+    scope = f"{'All units' if unit == 'ALL' else unit}, {quarters[0]}-{quarters[-1]}"
+    return f"# What drives likelihood to recommend: {e(scope)}"
+
+
+def intro(fit: KeyDrivers) -> str:
+    """The report's first paragraph (Markdown): question, base, method, fit, weights, intervals.
+
+    Parameters
+    ----------
+    fit : KeyDrivers
+        Fitted on LTR (its ``method``, ``weight``, ``n_boot`` and ``level`` are
+        described).
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from cxlab.key_drivers import KeyDrivers
+    >>> rng = np.random.default_rng(1)
+    >>> df = pd.DataFrame(rng.integers(0, 11, size=(400, 2)).astype(float), columns=["a", "b"])
+    >>> df["ltr"] = (0.6 * df.a + rng.normal(0, 2, 400)).round()
+    >>> print(intro(KeyDrivers(method="shapley").fit(df, "ltr", ["a", "b"])))
+    Which experience attributes move customers' likelihood to recommend (LTR, 0-10)? Based on the survey responses that rated every attribute of the relationship battery: n = 400 responses; 0 answers with a 'don't know' were left out. Importance is each attribute's share of the explained variation in LTR (Shapley value (LMG) decomposition of R²); together the attributes explain R² = 44% of it. Estimates are unweighted: every response counts once. No intervals (bootstrap = 0).
+    """
+    from cxlab import report
+
+    res = fit.importance_
+    method = METHOD_NAMES.get(fit.method, e(fit.method))
+    intervals = (
+        f"Intervals are {fit.level:.0%} bootstrap intervals ({fit.n_boot} replicates)."
+        if fit.n_boot
+        else "No intervals (bootstrap = 0)."
+    )
+    return (
+        "Which experience attributes move customers' likelihood to recommend (LTR, 0-10)? "
+        "Based on the survey responses that rated every attribute of the relationship "
+        f"battery: {base_text(res)}; {fit.n_dropped_:,} answers with a 'don't know' were left "
+        "out. Importance is each attribute's share of the explained variation in LTR "
+        f"({method}); together the attributes explain R² = {fit.r2_:.0%} of it. "
+        + report.weight_note(fit.weight, res.iloc[0])
+        + " "
+        + intervals
+    )
+
+
+def importance_table(fit: KeyDrivers) -> FormattedTable:
+    """The ranked drivers as a report table: rank, share in % with its interval, sign, r, rating.
+
+    One base for every row (it goes in the chart's title), so no base marks.
+    Importances carry 3 significant digits; names are escaped by
+    :func:`cxlab.tables.format_table`.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from cxlab.key_drivers import KeyDrivers
+    >>> df = pd.DataFrame({"a": [1.0, 2, 3, 4, 5, 6], "b": [2.0, 1, 4, 3, 6, 6]})
+    >>> df["ltr"] = [1.0, 3, 3, 5, 6, 8]
+    >>> importance_table(KeyDrivers().fit(df, "ltr", ["a", "b"])).frame.columns.tolist()
+    ['rank', 'attribute', 'importance %', 'direction', 'correlation with LTR', 'mean rating (0-10)']
+    """
+    from cxlab.tables import format_table
+
+    res = fit.importance_
+    frame = res.assign(
+        pct=100 * res["share"],
+        pct_low=100 * res["share_low"],
+        pct_high=100 * res["share_high"],
+        mean_rating=res["mean"],
+        direction=res["sign"].map({1: "+", -1: "-"}),
+    )
+    label = "importance %" + (f" ({fit.level:.0%} interval)" if fit.n_boot else "")
+    return format_table(
+        frame,
+        {
+            "rank": "rank",
+            "driver": "attribute",
+            ("pct", "pct_low", "pct_high"): label,
+            "direction": "direction",
+            "r": "correlation with LTR",
+            "mean_rating": "mean rating (0-10)",
+        },
+        kinds={"pct": "effect"},  # importances: 3 significant digits
+        flag=None,  # one base for every row: in the chart's title
+    )
