@@ -28,7 +28,8 @@ The package, one topic per module (every name below is importable from
                  :func:`transition_matrix`, :func:`interactions_view`
 ``funnel``       :func:`stage_dropoff`, :func:`time_between_stages`
 ``markov``       the absorbing chain: :func:`absorption_probabilities`,
-                 :func:`conversion_probability`, :func:`removal_effects`
+                 :func:`conversion_probability`, :func:`removal_effects`,
+                 :func:`state_order` (its states in reading order)
 ``touchpoints``  adjusted touch-point effects: :func:`journey_patterns`,
                  :func:`touchpoint_effects`, :func:`touchpoint_verdict_text`
 ``inventory``    :func:`inventory`, :func:`touchpoint_vs_overall`
@@ -38,7 +39,12 @@ The package, one topic per module (every name below is importable from
                  :func:`load_case` (YAML, validated)
 ``cases``        case studies scored: :func:`case_study` (a :class:`CaseStudyResult`),
                  :func:`aggregate_masking`
-``narrative``    :func:`lead`: the report's opening sentences
+``narrative``    the case study in words: :func:`title`, :func:`intro`, :func:`lead`
+                 (the opening sentences), :func:`weak_text`, :func:`masking_text`
+``findings``     the warehouse sections in words: :func:`inventory_text`,
+                 :func:`vs_overall_text`, :func:`paths_text`, :func:`dropoff_text`,
+                 :func:`channel_gaps_text`, :func:`consistency_text`,
+                 :func:`switching_text`
 ``plots``        :func:`plot_journey`, :func:`plot_transitions`,
                  :func:`plot_removal_effects`, :func:`plot_dropoff`
 ``_common``      what several modules share: :class:`JourneyColumns` (the event
@@ -61,10 +67,24 @@ from cxlab.journey.events import (
     transition_matrix,
     transitions,
 )
+from cxlab.journey.findings import (
+    channel_gaps_text,
+    consistency_text,
+    dropoff_text,
+    inventory_text,
+    paths_text,
+    switching_text,
+    vs_overall_text,
+)
 from cxlab.journey.funnel import stage_dropoff, time_between_stages
 from cxlab.journey.inventory import inventory, touchpoint_vs_overall
-from cxlab.journey.markov import absorption_probabilities, conversion_probability, removal_effects
-from cxlab.journey.narrative import lead
+from cxlab.journey.markov import (
+    absorption_probabilities,
+    conversion_probability,
+    removal_effects,
+    state_order,
+)
+from cxlab.journey.narrative import intro, lead, masking_text, title, weak_text
 from cxlab.journey.plots import plot_dropoff, plot_journey, plot_removal_effects, plot_transitions
 from cxlab.journey.touchpoints import (
     journey_patterns,
@@ -84,27 +104,39 @@ __all__ = [
     "case_study",
     "channel_consistency",
     "channel_gaps",
+    "channel_gaps_text",
     "channel_switching",
+    "consistency_text",
     "conversion_probability",
+    "dropoff_text",
     "interactions_view",
+    "intro",
     "inventory",
+    "inventory_text",
     "journey_patterns",
     "journey_summary",
     "journeys",
     "lead",
     "list_cases",
     "load_case",
+    "masking_text",
     "path_counts",
+    "paths_text",
     "plot_dropoff",
     "plot_journey",
     "plot_removal_effects",
     "plot_transitions",
     "removal_effects",
     "stage_dropoff",
+    "state_order",
+    "switching_text",
     "time_between_stages",
+    "title",
     "touchpoint_effects",
     "touchpoint_verdict_text",
     "touchpoint_vs_overall",
     "transition_matrix",
     "transitions",
+    "vs_overall_text",
+    "weak_text",
 ]

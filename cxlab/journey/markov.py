@@ -30,7 +30,12 @@ from cxlab.journey._common import (
 from cxlab.journey.events import path_counts
 from cxlab.journey.touchpoints import touchpoint_effects
 
-__all__ = ["absorption_probabilities", "conversion_probability", "removal_effects"]
+__all__ = [
+    "absorption_probabilities",
+    "conversion_probability",
+    "removal_effects",
+    "state_order",
+]
 
 
 def _path_transition_counts(paths: pd.DataFrame) -> tuple[list[str], np.ndarray, np.ndarray]:
@@ -139,6 +144,45 @@ def conversion_probability(matrix: pd.DataFrame) -> float:
     """
     b = absorption_probabilities(matrix, [CONVERSION, DROP_OFF])
     return float(b[list(matrix.index).index(START), 0])
+
+
+def state_order(matrix: pd.DataFrame, touchpoints: Sequence[str] = ()) -> list[str]:
+    """The states of a :func:`transition_matrix` in reading order, for a chart or table.
+
+    ``(start)`` first, then the touch points in the order given (e.g. the
+    inventory's, by stage), then the chain's other touch points as they come,
+    and the two absorbing states ``(conversion)`` and ``(drop-off)`` last.
+    Touch points given but absent from the matrix are left out, so
+    ``matrix.loc[order, order]`` always works.
+
+    Parameters
+    ----------
+    matrix : pandas.DataFrame
+        A :func:`cxlab.journey.transition_matrix` (states as index and columns).
+    touchpoints : sequence of str
+        The preferred order of the touch points.
+
+    Returns
+    -------
+    list of str
+        Every state of ``matrix``, once.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from cxlab.journey import transition_matrix
+    >>> tr = pd.DataFrame({"from": ["(start)", "(start)", "Web", "Store", "Ad"],
+    ...     "to": ["Web", "Ad", "(conversion)", "(drop-off)", "Store"], "n": [3, 1, 3, 1, 1]})
+    >>> state_order(transition_matrix(tr), ["Ad", "Shop", "Store"])
+    ['(start)', 'Ad', 'Store', 'Web', '(conversion)', '(drop-off)']
+    """
+    states = list(matrix.index)
+    absorbing = (CONVERSION, DROP_OFF)
+    order = [START] if START in states else []
+    for t in [*touchpoints, *states]:
+        if t in states and t not in order and t not in absorbing:
+            order.append(t)
+    return order + [s for s in absorbing if s in states]
 
 
 def _removed(counts: np.ndarray, k: int, null: int) -> np.ndarray:
