@@ -262,3 +262,37 @@ def test_switching_text_reads_the_tests_at_the_report_level(p_conv, p_nps, endin
     assert journey.switching_text(_switching(0.3, 0.4, switched=0)) == (
         "No journey switched channel, so there is nothing to compare."
     )
+
+
+def _inventory() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "touchpoint": [HOSTILE[0], "Web", "Returns"],
+            "stage": ["attraction", "interaction", "cultivation"],
+            "channels": ["store, phone", "web", None],
+            "intentional": [True, True, False],
+            "owner": [HOSTILE[3], "E-commerce", None],
+            "n": [540, 1210, 0],
+            "n_eff": [410.2, 1003.9, np.nan],
+            "nps": [-12.0, 31.0, np.nan],
+            "nps_low": [-18.0, 28.0, np.nan],
+            "nps_high": [-6.0, 34.0, np.nan],
+            "conv_rate": [22.0, 61.0, 40.0],
+            "conv_flag": ["reportable", "reportable", "unreliable"],
+            "journeys": [380.0, 2100.0, 12.0],
+            "weak": [True, False, False],
+            "level": 0.95,
+        }
+    )
+
+
+def test_inventory_table_hides_small_conversion_bases_and_escapes_names():
+    table = journey.inventory_table(_inventory(), weighted=True)
+    frame = table.frame
+    assert "Effective n" in frame.columns
+    assert frame["Conversion %"].tolist()[:2] == ["22.0", "61.0"]
+    assert frame["Conversion %"].iloc[2] == "n/a"  # 12 journeys: not shown
+    assert any("fewer than 30 journeys" in note for note in table.notes)
+    html = table.to_html()
+    assert "<img" not in html and "&lt;img src=x onerror=alert(1)&gt;" in html
+    assert "Effective n" not in journey.inventory_table(_inventory()).frame.columns

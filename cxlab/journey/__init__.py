@@ -41,7 +41,8 @@ The package, one topic per module (every name below is importable from
                  :func:`aggregate_masking`
 ``narrative``    the case study in words: :func:`title`, :func:`intro`, :func:`lead`
                  (the opening sentences), :func:`weak_text`, :func:`masking_text`
-``findings``     the warehouse sections in words: :func:`inventory_text`,
+``findings``     the warehouse sections in words: :func:`inventory_table`,
+                 :func:`inventory_text`,
                  :func:`vs_overall_text`, :func:`paths_text`, :func:`dropoff_text`,
                  :func:`channel_gaps_text`, :func:`consistency_text`,
                  :func:`switching_text`
@@ -71,6 +72,7 @@ from cxlab.journey.findings import (
     channel_gaps_text,
     consistency_text,
     dropoff_text,
+    inventory_table,
     inventory_text,
     paths_text,
     switching_text,
@@ -112,6 +114,7 @@ __all__ = [
     "interactions_view",
     "intro",
     "inventory",
+    "inventory_table",
     "inventory_text",
     "journey_patterns",
     "journey_summary",

@@ -1,6 +1,6 @@
 """What the warehouse sections of a journey report say: one function per finding (Markdown).
 
-Each takes the tidy result of the analysis it describes (the inventory,
+:func:`inventory_table` gives the inventory as the report shows it. The others take the tidy result of the analysis it describes (the inventory,
 touch point against overall, paths, drop-off, channel gaps, consistency and
 switching) and returns the sentences a report shows under its table or chart,
 with every name from the data escaped. The interval level is the ``level``
@@ -9,6 +9,8 @@ column of the result unless ``level=`` is given.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pandas as pd
 
@@ -16,15 +18,84 @@ from cxlab._html import md_escape as e
 from cxlab.journey.markov import conversion_probability
 from cxlab.journey.narrative import interval_text, level_of
 
+if TYPE_CHECKING:
+    from cxlab.tables import FormattedTable
+
 __all__ = [
+    "channel_gaps_text",
     "consistency_text",
     "dropoff_text",
     "inventory_text",
     "paths_text",
     "switching_text",
+    "inventory_table",
     "vs_overall_text",
-    "channel_gaps_text",
 ]
+
+#: Below this many journeys a touch point's conversion rate is not shown.
+MIN_JOURNEYS = 30
+
+
+def inventory_table(
+    inventory: pd.DataFrame, *, weighted: bool = False, level: float | None = None
+) -> FormattedTable:
+    """The touch-point inventory as a report table: who owns it, its NPS, its conversion.
+
+    A conversion rate resting on fewer than 30 journeys (``conv_flag`` of
+    ``"unreliable"``) is not shown; the note under the table says why a cell is
+    empty. Names are escaped by :func:`cxlab.tables.format_table`.
+
+    Parameters
+    ----------
+    inventory : pandas.DataFrame
+        :func:`cxlab.journey.inventory`.
+    weighted : bool
+        The NPS is weighted: show the Kish effective n beside ``n``.
+    level : float, optional
+        Interval level (default: the table's ``level`` column).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> inv = pd.DataFrame({"touchpoint": ["Web"], "stage": ["interaction"],
+    ...     "channels": ["web"], "intentional": [True], "owner": ["E-commerce"], "n": [812],
+    ...     "nps": [31.0], "nps_low": [27.9], "nps_high": [34.1], "conv_rate": [12.0],
+    ...     "conv_flag": ["unreliable"], "journeys": [25], "weak": [False]})
+    >>> t = inventory_table(inv)
+    >>> t.frame[["Touch point", "NPS (95% interval)", "Conversion %"]].values.tolist()
+    [['Web', '31.0 (27.9 to 34.1)', 'n/a']]
+    """
+    from cxlab.tables import format_table
+
+    lvl = level_of(inventory, level)
+    table = inventory.assign(
+        journeys=inventory["journeys"].fillna(0).astype(int),
+        conv_rate=inventory["conv_rate"].where(inventory["conv_flag"] != "unreliable"),
+    )
+    return format_table(
+        table,
+        {
+            "touchpoint": "Touch point",
+            "stage": "Stage",
+            "channels": "Channels",
+            "intentional": "Intentional",
+            "owner": "Owner",
+            "n": "Responses (n)",
+            **({"n_eff": "Effective n"} if weighted else {}),
+            ("nps", "nps_low", "nps_high"): f"NPS ({lvl:.0%} interval)",
+            "conv_rate": "Conversion %",
+            "journeys": "Journeys",
+            "weak": "Weak",
+        },
+        missing={
+            "conv_rate": "no path to purchase passes through the touch point (after-sales "
+            f"contacts count towards the purchase they follow), or fewer than {MIN_JOURNEYS} "
+            "journeys do",
+            "nps": "no survey response at the touch point",
+            "owner": "the inventory names no owner",
+            "channels": "the inventory names no channel",
+        },
+    )
 
 
 def inventory_text(inventory: pd.DataFrame, *, level: float | None = None) -> str:
