@@ -171,3 +171,6 @@ def test_compare_methods_one_driver_and_bad_input():
         compare_methods(df, "ltr", ["Price"], methods=["lasso"])
     with pytest.raises(CxlabError, match="'Staff' not found"):
         compare_methods(df, "ltr", ["Price", "Staff"])
+    other = KeyDrivers().fit(_battery(["Staff", "Web"]), "ltr", ["Staff", "Web"])
+    with pytest.raises(CxlabError, match="fitted on other drivers"):
+        compare_methods(df, "ltr", ["Price"], fit=other)

@@ -96,6 +96,11 @@ def compare_methods(
             if unknown
             else "methods must name at least one method."
         )
+    if fit is not None and sorted(fit.drivers_) != sorted(drivers):
+        raise CxlabError(
+            "compare_methods: fit was fitted on other drivers "
+            f"({', '.join(map(repr, fit.drivers_))}); pass the same drivers."
+        )
     table = as_table(data)
     check_columns(table, [score, *drivers, weight])
     columns: dict[str, pd.Series] = {}
