@@ -7,7 +7,7 @@ Holm-adjusted across the groups of a breakdown (statsmodels ``multipletests``).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import ibis.expr.types as ir
@@ -19,7 +19,17 @@ from cxlab.errors import CxlabError
 from cxlab.metrics import as_table, nps
 from cxlab.report._common import effective_counts, label_missing
 
-__all__ = ["asked", "breakdown", "compare_periods", "period_change", "versus_rest"]
+__all__ = [
+    "DIMENSIONS",
+    "asked",
+    "breakdown",
+    "change_from_previous",
+    "compare_periods",
+    "dimensions",
+    "labelled_breakdowns",
+    "period_change",
+    "versus_rest",
+]
 
 
 def compare_periods(
@@ -192,3 +202,71 @@ def breakdown(
         if table is not None:
             out[d] = versus_rest(table)
     return out
+
+
+#: The report's breakdowns of one unit: header -> column of :func:`cxlab.report.responses_view`.
+DIMENSIONS = {"Channel": "channel", "Segment": "segment", "Touch point": "touchpoint"}
+
+
+def dimensions(unit: str = "ALL") -> dict[str, str]:
+    """The breakdowns a report shows: :data:`DIMENSIONS`, led by the business unit for ``"ALL"``.
+
+    Examples
+    --------
+    >>> list(dimensions("Nordics")), list(dimensions("ALL"))[0]
+    (['Channel', 'Segment', 'Touch point'], 'Business unit')
+    """
+    return {"Business unit": "unit", **DIMENSIONS} if unit == "ALL" else dict(DIMENSIONS)
+
+
+def labelled_breakdowns(
+    data: pd.DataFrame | ir.Table, score: str, by: Mapping[str, str], **kwargs: Any
+) -> tuple[dict[str, pd.DataFrame], list[str]]:
+    """:func:`breakdown` keyed by header, and the headers of dimensions nobody recorded.
+
+    Parameters
+    ----------
+    data : DataFrame or Ibis table
+        The responses.
+    score : str
+        The LTR column.
+    by : mapping
+        Header -> group column, e.g. :func:`dimensions`; the result keeps its order.
+    **kwargs
+        To :func:`cxlab.nps` (``level``, ``weight``, ...).
+
+    Returns
+    -------
+    (dict, list)
+        Header -> :func:`versus_rest` table, and the headers left out because
+        the column has no value (say so with :func:`cxlab.report.not_recorded_note`).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> df = pd.DataFrame({"ltr": [10, 3] * 20, "ch": ["web", "app"] * 20,
+    ...                    "seg": pd.Series([None] * 40, dtype="string")})
+    >>> tables, missing = labelled_breakdowns(df, "ltr", {"Channel": "ch", "Segment": "seg"})
+    >>> list(tables), missing
+    (['Channel'], ['Segment'])
+    """
+    found = breakdown(data, score, list(by.values()), **kwargs)
+    missing = [label for label, col in by.items() if col not in found]
+    return {label: found[col] for label, col in by.items() if col in found}, missing
+
+
+def change_from_previous(
+    data: pd.DataFrame, *, current: str, previous: str, period: str = "quarter"
+) -> pd.Series | None:
+    """:func:`period_change` when the previous period has a scored response, else ``None``.
+
+    Examples
+    --------
+    >>> import pandas as pd, cxlab
+    >>> df = pd.DataFrame({"ltr": [10, 3, 9, 8] * 10, "q": ["B"] * 40})
+    >>> change_from_previous(cxlab.nps(df, "ltr", by="q"), current="B", previous="A", period="q")
+    """
+    before = data[(data[period] == previous) & (data["n"] > 0)]
+    if not len(before):
+        return None
+    return period_change(data, period=period, current=current, previous=previous)

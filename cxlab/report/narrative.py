@@ -12,9 +12,17 @@ import pandas as pd
 from cxlab import stats
 from cxlab._html import md_escape
 from cxlab.report._common import base_mark, group_column, low_base_note
-from cxlab.report.text import describe, fmt_nps, fmt_p
+from cxlab.report.text import base_caption, describe, fmt_nps, fmt_p, weight_note
 
-__all__ = ["lead", "summarize"]
+__all__ = [
+    "change_sentence",
+    "lead",
+    "method_note",
+    "scope_label",
+    "scorecard_heading",
+    "summarize",
+    "title",
+]
 
 
 def lead(
@@ -282,3 +290,95 @@ def _csat_ces_lines(csat_row: pd.Series | None, ces_row: pd.Series | None) -> li
             f"mean {ces_row['mean']:.2f}."
         )
     return lines
+
+
+def scope_label(unit: str, quarter: str) -> str:
+    """What a report covers, as plain text (escape it for Markdown).
+
+    Examples
+    --------
+    >>> scope_label("ALL", "2026Q3"), scope_label("Nordics", "2026Q3")
+    ('All units, 2026Q3', 'Nordics, 2026Q3')
+    """
+    return f"{'All units' if unit == 'ALL' else unit}, {quarter}"
+
+
+def title(scope: str) -> str:
+    """The report's title (a Markdown heading, the scope escaped).
+
+    Examples
+    --------
+    >>> title("Nordics, 2026Q3")
+    '# Customer experience report: Nordics\\\\, 2026Q3'
+    """
+    return f"# Customer experience report: {md_escape(scope)}"
+
+
+def method_note(
+    *,
+    level: float,
+    weight: str | None,
+    headline: pd.Series | None = None,
+    bands: tuple[float, float] = stats.BASE_BANDS,
+) -> str:
+    """How to read the numbers: the interval level, the weights, the base-size marks.
+
+    Sentences from :func:`cxlab.report.weight_note` and
+    :func:`cxlab.report.base_caption` (Markdown, names escaped).
+
+    Examples
+    --------
+    >>> print(method_note(level=0.9, weight=None))  # doctest: +ELLIPSIS
+    Every interval is a 90% interval (NPS: adjusted Wald). Estimates are unweighted: ...
+    """
+    return (
+        f"Every interval is a {level:.0%} interval (NPS: adjusted Wald). "
+        + weight_note(weight, headline)
+        + " "
+        + base_caption(bands)
+    )
+
+
+def change_sentence(change: pd.Series | None, *, previous: str, level: float) -> str:
+    """The change from the previous period in one sentence, or why there is none.
+
+    Parameters
+    ----------
+    change : pandas.Series or None
+        Output of :func:`cxlab.report.period_change` (``None``: no previous responses).
+    previous : str
+        The previous period's label.
+    level : float
+        The confidence level of the change's interval.
+
+    Examples
+    --------
+    >>> chg = pd.Series({"diff": -3.25, "low": -7.2, "high": 0.7, "z": -1.6, "p": 0.109,
+    ...                  "significant": False})
+    >>> change_sentence(chg, previous="2026Q2", level=0.95)
+    'Change: **-3.2 points** (95% interval -7.2 to +0.7; z = -1.60, p = 0.109): not statistically significant.'
+    >>> print(change_sentence(None, previous="<i>Q2</i>", level=0.95))
+    No responses in &lt;i&gt;Q2&lt;\\/i&gt;: no change can be computed.
+    """
+    if change is None:
+        return f"No responses in {md_escape(previous)}: no change can be computed."
+    return (
+        f"Change: **{change['diff']:+.1f} points** ({level:.0%} interval {change['low']:+.1f} to "
+        f"{change['high']:+.1f}; z = {change['z']:.2f}, {fmt_p(change['p'])}): "
+        + (
+            "statistically significant."
+            if change["significant"]
+            else "not statistically significant."
+        )
+    )
+
+
+def scorecard_heading(label: str) -> str:
+    """The bold line above a scorecard table, e.g. ``**By touch point**`` (escaped).
+
+    Examples
+    --------
+    >>> scorecard_heading("Touch point")
+    '**By touch point**'
+    """
+    return f"**By {md_escape(label.lower())}**"

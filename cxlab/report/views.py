@@ -14,9 +14,9 @@ import ibis.expr.types as ir
 import pandas as pd
 
 from cxlab.errors import CxlabError
-from cxlab.metrics import as_table
+from cxlab.metrics import as_table, nps
 
-__all__ = ["latest_quarter", "resolve_weight", "responses_view", "snapshot"]
+__all__ = ["headline", "latest_quarter", "resolve_weight", "responses_view", "snapshot"]
 
 
 def responses_view(con: Any, *, unit: str = "ALL", profile: bool = True) -> ir.Table:
@@ -121,3 +121,32 @@ def resolve_weight(data: pd.DataFrame | ir.Table, weight: str | None = "auto") -
     if not has_values and str(weight).lower() != "auto":
         raise CxlabError(f"weight column {column!r} has no values; use 'auto' or 'none'.")
     return column if has_values else None
+
+
+def headline(
+    data: pd.DataFrame | ir.Table,
+    score: str = "ltr",
+    *,
+    scope: str,
+    level: float = 0.95,
+    weight: str | None = None,
+) -> pd.Series:
+    """The report's headline: one :func:`cxlab.nps` row for the whole scope.
+
+    Raises :class:`cxlab.CxlabError` naming the scope when it has no scored
+    response (a report with no data says so rather than showing n/a).
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"ltr": [10, 9, 3]})
+    >>> float(headline(df, scope="Nordics, 2026Q3")["nps"])
+    33.33...
+    >>> headline(df.assign(ltr=None).astype({"ltr": float}), scope="Nordics, 2026Q3")
+    Traceback (most recent call last):
+    ...
+    cxlab.errors.CxlabError: No survey responses for Nordics, 2026Q3.
+    """
+    row = nps(data, score, level=level, weight=weight).iloc[0]
+    if row["n"] == 0:
+        raise CxlabError(f"No survey responses for {scope}.")
+    return row
