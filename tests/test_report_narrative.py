@@ -171,3 +171,38 @@ def test_labelled_breakdowns_keep_the_report_order_and_name_missing_dimensions()
     text = report.method_note(level=0.95, weight=None)
     assert text.startswith("Every interval is a 95% interval (NPS: adjusted Wald). Estimates are")
     assert text.endswith(report.base_caption())
+
+
+def test_former_keyword_names_still_work_with_a_deprecation_warning():
+    df = _frame({"a": (40, 60, 100), "weak": (120, 50, 30)})
+    df["csat"], df["ces"] = 4.0, 6.0
+    res = cxlab.nps(df, "ltr", by="g")
+    calls = [
+        (report.versus_rest, (), {"data": res}, "result"),
+        (report.asked, (), {"data": res}, "result"),
+        (report.interval_note, (), {"data": res}, "table"),
+        (report.breakdown, (df, "ltr"), {"by": ["g"]}, "dims"),
+        (report.scorecard, (df, "g"), {"score": "ltr"}, "ltr"),
+    ]
+    for func, args, kwargs, old in calls:
+        ((new, value),) = kwargs.items()
+        with pytest.warns(DeprecationWarning, match=rf"{old}=\.\.\.\) is now .*\({new}=\.\.\.\)"):
+            before = func(*args, **{old: value})
+        now = func(*args, **kwargs)
+        if isinstance(now, dict):
+            before, now = before["g"], now["g"]
+        if isinstance(now, pd.DataFrame):
+            pd.testing.assert_frame_equal(before, now)
+        else:
+            assert before == now
+        with pytest.raises(CxlabError, match=f"give {new}= or its former name {old}=, not both"):
+            func(*args, **kwargs, **{old: value})
+    pair = cxlab.nps(_frame({"B": (1, 2, 7), "A": (5, 2, 3)}, "q"), "ltr", by="q")
+    kw = {"period": "q", "current": "B", "previous": "A"}
+    change = report.period_change(pair, **kw)
+    assert change["diff"] == pytest.approx(80.0)  # NPS +60 against -20
+    with pytest.warns(DeprecationWarning, match="result="):
+        pd.testing.assert_series_equal(report.period_change(result=pair, **kw), change)
+    html = report.table_html(res, {"g": "Group", "n": "Responses"})
+    with pytest.warns(DeprecationWarning, match="frame="):
+        assert report.table_html(frame=res, columns={"g": "Group", "n": "Responses"}) == html

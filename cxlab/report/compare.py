@@ -17,7 +17,7 @@ import pandas as pd
 from cxlab import stats
 from cxlab.errors import CxlabError
 from cxlab.metrics import as_table, nps
-from cxlab.report._common import effective_counts, label_missing
+from cxlab.report._common import effective_counts, label_missing, renamed_keywords
 
 __all__ = [
     "DIMENSIONS",
@@ -70,8 +70,9 @@ def compare_periods(
     return period_change(res, period=period, current=current, previous=previous, score=score)
 
 
+@renamed_keywords(result="data")
 def period_change(
-    result: pd.DataFrame,
+    data: pd.DataFrame,
     *,
     period: str,
     current: str,
@@ -83,7 +84,7 @@ def period_change(
     For a caller that already holds :func:`cxlab.nps` by ``period`` (the
     report's promoter mix of this and last quarter, the pack's 12-quarter
     trend): the same test without asking the engine again. The level is the
-    result's; other periods in ``result`` are ignored.
+    result's; other periods in ``data`` (formerly ``result=``) are ignored.
 
     Examples
     --------
@@ -94,7 +95,7 @@ def period_change(
     >>> float(r["diff"]), bool(r["significant"])
     (40.0, True)
     """
-    rows = {r[period]: r for _, r in result.iterrows() if r[period] in (current, previous)}
+    rows = {r[period]: r for _, r in data.iterrows() if r[period] in (current, previous)}
     for q in (current, previous):
         if q not in rows or rows[q]["n"] == 0:
             raise CxlabError(f"no {score!r} responses with {period} = {q!r}.")
@@ -116,7 +117,8 @@ def period_change(
     return out
 
 
-def versus_rest(result: pd.DataFrame, *, level: float | None = None) -> pd.DataFrame:
+@renamed_keywords(result="data")
+def versus_rest(data: pd.DataFrame, *, level: float | None = None) -> pd.DataFrame:
     """Test each group's NPS against all other groups combined, Holm-adjusted.
 
     A group is compared with the rest of the sample (not with the total, which
@@ -126,21 +128,21 @@ def versus_rest(result: pd.DataFrame, *, level: float | None = None) -> pd.DataF
 
     Parameters
     ----------
-    result : pandas.DataFrame
-        Output of :func:`cxlab.nps` with a ``by`` breakdown.
+    data : pandas.DataFrame
+        Output of :func:`cxlab.nps` with a ``by`` breakdown (formerly ``result=``).
     level : float, optional
         Defaults to the result's ``level``.
 
     Returns
     -------
     pandas.DataFrame
-        ``result`` plus ``nps_rest, diff_rest, p_rest, p_adj, verdict`` where
+        ``data`` plus ``nps_rest, diff_rest, p_rest, p_adj, verdict`` where
         verdict is ``"below"``, ``"above"`` or ``""``.
     """
-    if result.empty:
-        return result.assign(nps_rest=[], diff_rest=[], p_rest=[], p_adj=[], verdict=[])
-    level = float(result["level"].iloc[0]) if level is None else level
-    eff = result.apply(effective_counts, axis=1)
+    if data.empty:
+        return data.assign(nps_rest=[], diff_rest=[], p_rest=[], p_adj=[], verdict=[])
+    level = float(data["level"].iloc[0]) if level is None else level
+    eff = data.apply(effective_counts, axis=1)
     totals = eff[["detractors", "passives", "promoters", "n"]].sum()
     rest_nps, diffs, ps = [], [], []
     for _, row in eff.iterrows():
@@ -160,7 +162,7 @@ def versus_rest(result: pd.DataFrame, *, level: float | None = None) -> pd.DataF
         d = stats.nps_diff(row, rest, level=level)
         diffs.append(d["diff"])
         ps.append(d["p"])
-    out = result.copy()
+    out = data.copy()
     out["nps_rest"] = rest_nps
     out["diff_rest"] = diffs
     out["p_rest"] = ps
@@ -172,7 +174,8 @@ def versus_rest(result: pd.DataFrame, *, level: float | None = None) -> pd.DataF
     return out
 
 
-def asked(result: pd.DataFrame) -> bool:
+@renamed_keywords(result="data")
+def asked(data: pd.DataFrame) -> bool:
     """Whether a metric result has any scored response (the question was asked).
 
     Examples
@@ -180,16 +183,19 @@ def asked(result: pd.DataFrame) -> bool:
     >>> asked(pd.DataFrame({"n": [0, 0]})), asked(pd.DataFrame({"n": [0, 4]}))
     (False, True)
     """
-    return bool(len(result)) and bool((pd.to_numeric(result["n"], errors="coerce") > 0).any())
+    return bool(len(data)) and bool((pd.to_numeric(data["n"], errors="coerce") > 0).any())
 
 
+@renamed_keywords(dims="by")
 def breakdown(
     data: pd.DataFrame | ir.Table,
     score: str,
-    dims: Sequence[str],
+    by: Sequence[str],
     **kwargs: Any,
 ) -> dict[str, pd.DataFrame]:
-    """NPS by each of ``dims`` separately, each tested against the rest of the sample.
+    """NPS by each of the columns ``by`` separately, each tested against the rest of the sample.
+
+    ``by`` was called ``dims`` (still accepted, with a :class:`DeprecationWarning`).
 
     Responses whose group is missing form a group labelled ``"not recorded"``
     (:data:`NOT_RECORDED`); a dimension recorded for no response at all is left
@@ -197,7 +203,7 @@ def breakdown(
     as one misleading group.
     """
     out = {}
-    for d in dims:
+    for d in by:
         table = label_missing(nps(data, score, by=d, **kwargs), d)
         if table is not None:
             out[d] = versus_rest(table)

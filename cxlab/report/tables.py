@@ -13,22 +13,26 @@ import ibis.expr.types as ir
 import pandas as pd
 
 from cxlab import metrics, tables
-from cxlab.report._common import label_missing
+from cxlab.report._common import label_missing, renamed_keywords
 
 __all__ = ["breakdown_table", "headline_table", "scorecard", "scorecard_table", "table_html"]
 
 
+@renamed_keywords(ltr="score")
 def scorecard(
     data: pd.DataFrame | ir.Table,
     by: str | Sequence[str],
     *,
     level: float = 0.95,
-    ltr: str = "ltr",
+    score: str = "ltr",
     csat: str = "csat",
     ces: str = "ces",
     weight: str | None = None,
 ) -> pd.DataFrame:
     """NPS, CSAT top-2-box and CES % easy side by side, one row per group (``weight``: a column).
+
+    ``score`` is the LTR column of the NPS (formerly ``ltr=``, still accepted
+    with a :class:`DeprecationWarning`); ``csat`` and ``ces`` name the other two.
 
     Returns
     -------
@@ -38,7 +42,7 @@ def scorecard(
     """
 
     keys = [by] if isinstance(by, str) else list(by)
-    out = metrics.nps(data, ltr, by=keys, level=level, weight=weight)[
+    out = metrics.nps(data, score, by=keys, level=level, weight=weight)[
         [*keys, "n", "nps", "low", "high", "flag"]
     ]
     out = out.rename(columns={"low": "nps_low", "high": "nps_high"})
@@ -58,8 +62,9 @@ def scorecard(
     return out[[c for c in out.columns if c != "flag"] + ["flag"]]
 
 
+@renamed_keywords(frame="data")
 def table_html(
-    frame: pd.DataFrame,
+    data: pd.DataFrame,
     columns: Mapping[tables.Column, str],
     *,
     digits: int | None = None,
@@ -71,9 +76,10 @@ def table_html(
     cell) -> header; see :func:`cxlab.tables.format_table`, which this wraps
     (keyword arguments go to it). ``digits`` is ignored: decimals follow what a
     number is (counts, percentages, effects, p-values), not the table.
+    ``data`` was called ``frame`` (still accepted, with a :class:`DeprecationWarning`).
     """
     del digits
-    return tables.format_table(frame, columns, **kwargs).to_html()
+    return tables.format_table(data, columns, **kwargs).to_html()
 
 
 def headline_table(

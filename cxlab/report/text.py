@@ -14,6 +14,7 @@ import pandas as pd
 
 from cxlab import stats
 from cxlab._html import md_escape
+from cxlab.report._common import renamed_keywords
 
 __all__ = [
     "base_caption",
@@ -155,8 +156,9 @@ def base_caption(bands: tuple[float, float] = stats.BASE_BANDS) -> str:
     )
 
 
+@renamed_keywords(table="data")
 def interval_note(
-    table: pd.DataFrame,
+    data: pd.DataFrame,
     by: str | Sequence[str] | None = None,
     *,
     estimate: str = "nps",
@@ -174,9 +176,9 @@ def interval_note(
 
     Parameters
     ----------
-    table : pandas.DataFrame
+    data : pandas.DataFrame
         A result of :func:`cxlab.nps` (or any frame with the estimate, bounds and
-        ``n``).
+        ``n``); formerly ``table=``.
     by : str or list of str, optional
         Group column(s) naming the rows; default the columns before ``n``.
     estimate, low, high : str
@@ -192,17 +194,13 @@ def interval_note(
     observed value (the adjusted-Wald interval adds 3 pseudo-responses), so it says more
     than the point estimate: a handful of answers cannot pin the NPS down.
     """
-    if table.empty:
+    if data.empty:
         return ""
-    names = _group_names(table, by)
-    est = pd.to_numeric(table[estimate], errors="coerce")
-    lo = pd.to_numeric(table[low], errors="coerce")
-    hi = pd.to_numeric(table[high], errors="coerce")
-    n = (
-        pd.to_numeric(table["n"], errors="coerce")
-        if "n" in table
-        else pd.Series(np.nan, table.index)
-    )
+    names = _group_names(data, by)
+    est = pd.to_numeric(data[estimate], errors="coerce")
+    lo = pd.to_numeric(data[low], errors="coerce")
+    hi = pd.to_numeric(data[high], errors="coerce")
+    n = pd.to_numeric(data["n"], errors="coerce") if "n" in data else pd.Series(np.nan, data.index)
     outside = est.notna() & lo.notna() & hi.notna() & ((est < lo) | (est > hi))
     empty = n.fillna(0) <= 0
     parts = []
@@ -213,9 +211,9 @@ def interval_note(
             if estimate == "nps"
             else f"{md_escape(names[i])} (n = {n[i]:,.0f}; {est[i]:.1f}, interval "
             f"{lo[i]:.1f} to {hi[i]:.1f})"
-            for i in table.index[outside]
+            for i in data.index[outside]
         )
-        methods = set(table["method"].astype(str)) if "method" in table else set()
+        methods = set(data["method"].astype(str)) if "method" in data else set()
         why = (
             "the adjusted-Wald interval adds 3 pseudo-responses"
             if methods <= {"adjusted-wald"} and methods
@@ -231,7 +229,7 @@ def interval_note(
     if empty.any():
         parts.append(
             "No responses for "
-            + ", ".join(md_escape(names[i]) for i in table.index[empty])
+            + ", ".join(md_escape(names[i]) for i in data.index[empty])
             + ": no estimate is shown for them."
         )
     return " ".join(parts)
