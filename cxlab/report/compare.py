@@ -15,8 +15,9 @@ import numpy as np
 import pandas as pd
 
 from cxlab import stats
+from cxlab._checks import as_table
 from cxlab.errors import CxlabError
-from cxlab.metrics import as_table, nps
+from cxlab.metrics import nps
 from cxlab.report._common import effective_counts, label_missing, renamed_keywords
 
 __all__ = [

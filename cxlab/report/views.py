@@ -13,8 +13,9 @@ import ibis
 import ibis.expr.types as ir
 import pandas as pd
 
+from cxlab._checks import as_table
 from cxlab.errors import CxlabError
-from cxlab.metrics import as_table, nps
+from cxlab.metrics import nps
 
 __all__ = ["headline", "latest_quarter", "resolve_weight", "responses_view", "snapshot"]
 
