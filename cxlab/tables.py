@@ -360,29 +360,13 @@ def format_table(
     missing = dict(missing or {})
     blank = dict(blank or {})
     spec = dict(columns) if columns is not None else _auto_columns(frame, flag)
-    for key in spec:
-        for c in key if isinstance(key, tuple) else (key,):
-            if c not in frame.columns:
-                raise KeyError(f"format_table: column {c!r} is not in the table")
-    for kind in kinds.values():
-        if kind not in KINDS:
-            raise ValueError(f"format_table: kind {kind!r} is not one of {', '.join(KINDS)}")
+    _check_spec(frame, spec, kinds)
     out: dict[str, list[str]] = {}
     align: list[str] = []
     na_in: list[tuple[str, str]] = []
     for key, header in spec.items():
         first = key[0] if isinstance(key, tuple) else key
-        kind = kinds.get(first) or infer_kind(first, frame[first], header)
-        if isinstance(key, tuple):
-            est, lo, hi = key
-            cells = [
-                fmt_interval(a, b, c, kind)
-                for a, b, c in zip(frame[est], frame[lo], frame[hi], strict=True)
-            ]
-        else:
-            cells = [fmt_number(v, kind) for v in frame[key]]
-        if first in blank:
-            cells = [blank[first] if c == NA else c for c in cells]
+        cells, kind = _column_cells(frame, key, header, kinds, blank)
         header = str(header)
         while header in out:  # two columns with one header (e.g. two "Low")
             header += " "
@@ -391,10 +375,7 @@ def format_table(
         if NA in cells:
             na_in.append((header.strip() or str(first), missing.get(first, "")))
     table = pd.DataFrame(out, index=range(len(frame)))
-    reasons: dict[str, list[str]] = {}  # one note per reason, naming its columns
-    for h, why in na_in:
-        reasons.setdefault(why or "not computable from the data of that row", []).append(h)
-    note_list = [f"{NA} in {', '.join(hs)}: {why}." for why, hs in reasons.items()]
+    note_list = _missing_notes(na_in)
     if flag is not None and flag in frame.columns and len(table.columns):
         marks = [stats.BASE_MARKS.get(str(f), "") for f in frame[flag]]
         label = table.columns[0]
@@ -403,3 +384,45 @@ def format_table(
         if caption:
             note_list.append(caption)
     return FormattedTable(table, (*note_list, *notes), tuple(align))
+
+
+def _check_spec(frame: pd.DataFrame, spec: Mapping[Column, str], kinds: Mapping[str, str]) -> None:
+    """Step 1 of :func:`format_table`: every column exists and every kind is known."""
+    for key in spec:
+        for c in key if isinstance(key, tuple) else (key,):
+            if c not in frame.columns:
+                raise KeyError(f"format_table: column {c!r} is not in the table")
+    for kind in kinds.values():
+        if kind not in KINDS:
+            raise ValueError(f"format_table: kind {kind!r} is not one of {', '.join(KINDS)}")
+
+
+def _column_cells(
+    frame: pd.DataFrame,
+    key: Column,
+    header: str,
+    kinds: Mapping[str, str],
+    blank: Mapping[str, str],
+) -> tuple[list[str], str]:
+    """Step 2 of :func:`format_table`: one shown column's cell texts and its kind."""
+    first = key[0] if isinstance(key, tuple) else key
+    kind = kinds.get(first) or infer_kind(first, frame[first], header)
+    if isinstance(key, tuple):
+        est, lo, hi = key
+        cells = [
+            fmt_interval(a, b, c, kind)
+            for a, b, c in zip(frame[est], frame[lo], frame[hi], strict=True)
+        ]
+    else:
+        cells = [fmt_number(v, kind) for v in frame[key]]
+    if first in blank:
+        cells = [blank[first] if c == NA else c for c in cells]
+    return cells, kind
+
+
+def _missing_notes(na_in: list[tuple[str, str]]) -> list[str]:
+    """Step 3 of :func:`format_table`: one note per reason for ``n/a``, naming its columns."""
+    reasons: dict[str, list[str]] = {}
+    for h, why in na_in:
+        reasons.setdefault(why or "not computable from the data of that row", []).append(h)
+    return [f"{NA} in {', '.join(hs)}: {why}." for why, hs in reasons.items()]

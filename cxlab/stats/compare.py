@@ -67,56 +67,11 @@ def nps_diff(
     where = "nps_diff"
     level = check_level(level, where)
     frame = isinstance(a, pd.DataFrame) or isinstance(b, pd.DataFrame)
-
-    def get(x: Any, key: str) -> np.ndarray:
-        try:
-            v = x[key]
-        except (KeyError, IndexError):
-            raise CxlabError(f"{where}: input lacks the field '{key}'.") from None
-        arr = np.atleast_1d(as_float(v, key, where)).ravel()
-        check_counts(arr, key, where)
-        return arr
-
-    def method_of(x: Any) -> str:
-        try:
-            v = x["method"]
-        except (KeyError, IndexError):
-            return "adjusted-wald"
-        if isinstance(v, pd.Series):
-            v = v.iloc[0] if len(v) else "adjusted-wald"
-        return str(v)
-
-    meth = method if method is not None else method_of(a)
+    meth = method if method is not None else _method_of(a)
     if meth not in NPS_METHODS:
         raise CxlabError(f"{where}: unknown method {meth!r}; choose one of {list(NPS_METHODS)}.")
-
-    def counts(x: Any, name: str) -> tuple[np.ndarray, ...]:
-        d, pa, p = get(x, "detractors"), get(x, "passives"), get(x, "promoters")
-        n = d + pa + p
-        obs = np.full(n.shape, np.nan)
-        pos = n > 0
-        obs[pos] = (p[pos] - d[pos]) / n[pos]
-        try:
-            v = x["n_eff"]
-        except (KeyError, IndexError):
-            ne = n
-        else:
-            ne = np.atleast_1d(as_float(v, "n_eff", where)).ravel()
-            check_counts(ne, f"n_eff' of '{name}", where)
-            ne = np.broadcast_to(ne, n.shape)
-            # weighted totals: n_eff may exceed the total, but 0 goes with 0 only
-            check_n_eff(n, ne, np.full(n.shape, np.inf), False, f"{where} ({name})")
-        empty = ~(n > 0)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            if not np.array_equal(ne, n):
-                d, p = d / n * ne, p / n * ne
-                pa, n = np.clip(ne - d - p, 0, None), ne
-        if meth == "adjusted-wald":
-            d, pa, p, n = adjusted_counts(d, pa, p)
-        return d, pa, p, n, obs, empty
-
-    d1, _, p1, n1, o1, e1 = counts(a, "a")
-    d2, _, p2, n2, o2, e2 = counts(b, "b")
+    d1, _, p1, n1, o1, e1 = _diff_counts(a, "a", meth, where)
+    d2, _, p2, n2, o2, e2 = _diff_counts(b, "b", meth, where)
     with np.errstate(invalid="ignore", divide="ignore"):
         s1, t1 = p1 / n1, d1 / n1
         s2, t2 = p2 / n2, d2 / n2
@@ -155,3 +110,58 @@ def nps_diff(
         name="nps_diff",
         dtype=object,
     )
+
+
+def _field(x: Any, key: str, where: str) -> np.ndarray:
+    """A count field of an :func:`nps_diff` input as a flat array, checked."""
+    try:
+        v = x[key]
+    except (KeyError, IndexError):
+        raise CxlabError(f"{where}: input lacks the field '{key}'.") from None
+    arr = np.atleast_1d(as_float(v, key, where)).ravel()
+    check_counts(arr, key, where)
+    return arr
+
+
+def _method_of(x: Any) -> str:
+    """The interval method an :func:`nps_diff` input was computed with (default adjusted Wald)."""
+    try:
+        v = x["method"]
+    except (KeyError, IndexError):
+        return "adjusted-wald"
+    if isinstance(v, pd.Series):
+        v = v.iloc[0] if len(v) else "adjusted-wald"
+    return str(v)
+
+
+def _diff_counts(x: Any, name: str, meth: str, where: str) -> tuple[np.ndarray, ...]:
+    """One side of :func:`nps_diff`: the counts the test uses, the observed NPS, emptiness.
+
+    Counts are rescaled to ``n_eff`` (weighted results) and adjusted
+    (+0.75 / +1.5 / +0.75) for ``adjusted-wald``; the observed share difference
+    is taken before either.
+    """
+    d, pa = _field(x, "detractors", where), _field(x, "passives", where)
+    p = _field(x, "promoters", where)
+    n = d + pa + p
+    obs = np.full(n.shape, np.nan)
+    pos = n > 0
+    obs[pos] = (p[pos] - d[pos]) / n[pos]
+    try:
+        v = x["n_eff"]
+    except (KeyError, IndexError):
+        ne = n
+    else:
+        ne = np.atleast_1d(as_float(v, "n_eff", where)).ravel()
+        check_counts(ne, f"n_eff' of '{name}", where)
+        ne = np.broadcast_to(ne, n.shape)
+        # weighted totals: n_eff may exceed the total, but 0 goes with 0 only
+        check_n_eff(n, ne, np.full(n.shape, np.inf), False, f"{where} ({name})")
+    empty = ~(n > 0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        if not np.array_equal(ne, n):
+            d, p = d / n * ne, p / n * ne
+            pa, n = np.clip(ne - d - p, 0, None), ne
+    if meth == "adjusted-wald":
+        d, pa, p, n = adjusted_counts(d, pa, p)
+    return d, pa, p, n, obs, empty

@@ -162,46 +162,10 @@ def nps_counts(
     1  25.0 -11.7  55.2
     """
     where = "nps_counts"
-    if method not in NPS_METHODS:
-        raise CxlabError(f"{where}: unknown method {method!r}; choose one of {list(NPS_METHODS)}.")
-    if interval not in INTERVALS:
-        raise CxlabError(
-            f"{where}: unknown interval {interval!r}; choose one of {list(INTERVALS)}."
-        )
-    level = check_level(level, where)
-    n_boot = check_n_boot(n_boot, where)
-    conc = check_prior(prior, method, where)
+    level, n_boot, conc = _check_options(method, interval, level, n_boot, prior, where)
     index = first_index(detractors, passives, promoters, n_eff)
-    raw = [
-        as_float(x, nm, where)
-        for x, nm in zip(
-            (detractors, passives, promoters), ("detractors", "passives", "promoters"), strict=True
-        )
-    ]
-    scalar = all(a.ndim == 0 for a in raw) and (n_eff is None or np.ndim(n_eff) == 0)
-    for a, nm in zip(raw, ("detractors", "passives", "promoters"), strict=True):
-        check_counts(a, nm, where)
-    extra = []
-    if n_eff is not None:
-        ne_raw = as_float(n_eff, "n_eff", where)
-        check_counts(ne_raw, "n_eff", where)
-        extra.append(ne_raw)
-    if n_rows is not None:
-        nr_raw = as_float(n_rows, "n_rows", where)
-        check_counts(nr_raw, "n_rows", where)
-        extra.append(nr_raw)
-    try:
-        shaped = np.broadcast_arrays(*raw, *extra)
-    except ValueError:
-        shapes = [np.shape(a) for a in (*raw, *extra)]
-        raise CxlabError(f"{where}: inputs of different lengths {shapes}.") from None
-    arrs = [np.atleast_1d(a).astype(float).ravel() for a in shaped]
-    d, pa, p = arrs[:3]
+    d, pa, p, ne, scalar = _count_arrays(detractors, passives, promoters, n_eff, n_rows, where)
     n = d + pa + p
-    ne = arrs[3] if n_eff is not None else n.copy()
-    if n_eff is not None:
-        rows = arrs[-1] if n_rows is not None else n
-        check_n_eff(n, ne, rows, n_rows is not None, where)
 
     ok = (n > 0) & (ne > 0)
     nps = np.full(n.shape, np.nan)
@@ -217,26 +181,9 @@ def nps_counts(
             en = ne[ok]
             ed, ep = d[ok] / n[ok] * en, p[ok] / n[ok] * en
             epa = np.clip(en - ed - ep, 0.0, None)
-        z = z_value(level)
-        if method == "wald":
-            _, s, lo, hi = wald_core(ed, ep, en, z)
-        elif method == "adjusted-wald":
-            ad, _, ap, an = adjusted_counts(ed, epa, ep)
-            _, s, lo, hi = wald_core(ad, ap, an, z)
-        elif method == "score":
-            s = wald_core(ed, ep, en, z)[1]
-            lo, hi = np.empty(len(en)), np.empty(len(en))
-            cache: dict[tuple[float, float, float], tuple[float, float]] = {}
-            for i, key in enumerate(zip(ed.tolist(), ep.tolist(), en.tolist(), strict=True)):
-                if key not in cache:
-                    cache[key] = score_bounds(key[0], key[1], key[2], z)
-                lo[i], hi[i] = cache[key]
-        else:
-            rng = np.random.default_rng(seed)
-            if method == "bootstrap":
-                s, lo, hi = bootstrap_multinomial(ed, epa, ep, en, level, n_boot, rng, interval)
-            else:
-                s, lo, hi = bayes_dirichlet(ed, epa, ep, level, n_boot, rng, interval, conc)
+        s, lo, hi = _interval_core(
+            method, (ed, epa, ep, en), level, seed=seed, n_boot=n_boot, interval=interval, conc=conc
+        )
         se[ok], low[ok], high[ok] = 100.0 * s, 100.0 * lo, 100.0 * hi
     ne_out = ne.copy()
     cols: dict[str, Any] = {
@@ -263,6 +210,100 @@ def nps_counts(
     if index is not None and len(index) == len(out):
         out.index = index
     return out
+
+
+def _check_options(
+    method: str, interval: str, level: float, n_boot: int, prior: str | float | None, where: str
+) -> tuple[float, int, float]:
+    """Step 1 of :func:`nps_counts`: the method, interval, level, replicates and prior checked."""
+    if method not in NPS_METHODS:
+        raise CxlabError(f"{where}: unknown method {method!r}; choose one of {list(NPS_METHODS)}.")
+    if interval not in INTERVALS:
+        raise CxlabError(
+            f"{where}: unknown interval {interval!r}; choose one of {list(INTERVALS)}."
+        )
+    level = check_level(level, where)
+    n_boot = check_n_boot(n_boot, where)
+    conc = check_prior(prior, method, where)
+    return level, n_boot, conc
+
+
+def _count_arrays(
+    detractors: Any, passives: Any, promoters: Any, n_eff: Any, n_rows: Any, where: str
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, bool]:
+    """Step 2 of :func:`nps_counts`: the counts (and ``n_eff``) checked and broadcast.
+
+    Returns detractors, passives, promoters and the effective n as flat float
+    arrays (``n_eff`` defaults to the total), and whether every input was a scalar.
+    """
+    names = ("detractors", "passives", "promoters")
+    raw = [
+        as_float(x, nm, where)
+        for x, nm in zip((detractors, passives, promoters), names, strict=True)
+    ]
+    scalar = all(a.ndim == 0 for a in raw) and (n_eff is None or np.ndim(n_eff) == 0)
+    for a, nm in zip(raw, names, strict=True):
+        check_counts(a, nm, where)
+    extra = []
+    if n_eff is not None:
+        ne_raw = as_float(n_eff, "n_eff", where)
+        check_counts(ne_raw, "n_eff", where)
+        extra.append(ne_raw)
+    if n_rows is not None:
+        nr_raw = as_float(n_rows, "n_rows", where)
+        check_counts(nr_raw, "n_rows", where)
+        extra.append(nr_raw)
+    try:
+        shaped = np.broadcast_arrays(*raw, *extra)
+    except ValueError:
+        shapes = [np.shape(a) for a in (*raw, *extra)]
+        raise CxlabError(f"{where}: inputs of different lengths {shapes}.") from None
+    arrs = [np.atleast_1d(a).astype(float).ravel() for a in shaped]
+    d, pa, p = arrs[:3]
+    n = d + pa + p
+    ne = arrs[3] if n_eff is not None else n.copy()
+    if n_eff is not None:
+        rows = arrs[-1] if n_rows is not None else n
+        check_n_eff(n, ne, rows, n_rows is not None, where)
+    return d, pa, p, ne, scalar
+
+
+def _interval_core(
+    method: str,
+    counts: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+    level: float,
+    *,
+    seed: int | np.random.Generator | None,
+    n_boot: int,
+    interval: str,
+    conc: float,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Step 3 of :func:`nps_counts`: SE and bounds (on the 0-1 scale) of groups with responses.
+
+    ``counts`` are the (effective) detractors, passives, promoters and n.
+    """
+    ed, epa, ep, en = counts
+    z = z_value(level)
+    if method == "wald":
+        _, s, lo, hi = wald_core(ed, ep, en, z)
+    elif method == "adjusted-wald":
+        ad, _, ap, an = adjusted_counts(ed, epa, ep)
+        _, s, lo, hi = wald_core(ad, ap, an, z)
+    elif method == "score":
+        s = wald_core(ed, ep, en, z)[1]
+        lo, hi = np.empty(len(en)), np.empty(len(en))
+        cache: dict[tuple[float, float, float], tuple[float, float]] = {}
+        for i, key in enumerate(zip(ed.tolist(), ep.tolist(), en.tolist(), strict=True)):
+            if key not in cache:
+                cache[key] = score_bounds(key[0], key[1], key[2], z)
+            lo[i], hi[i] = cache[key]
+    else:
+        rng = np.random.default_rng(seed)
+        if method == "bootstrap":
+            s, lo, hi = bootstrap_multinomial(ed, epa, ep, en, level, n_boot, rng, interval)
+        else:
+            s, lo, hi = bayes_dirichlet(ed, epa, ep, level, n_boot, rng, interval, conc)
+    return s, lo, hi
 
 
 def nps_bootstrap_cells(
