@@ -37,7 +37,14 @@ from cxlab.retention.counts import as_by, event_table
 if TYPE_CHECKING:
     import ibis.expr.types as ir
 
-__all__ = ["CONF_TYPES", "km_curve", "median_survival", "survival"]
+__all__ = [
+    "CONF_TYPES",
+    "curves_from_counts",
+    "km_curve",
+    "median_survival",
+    "medians_from_curves",
+    "survival",
+]
 
 #: Interval types of R's ``survfit(conf.type=)``; "log" is R's default.
 CONF_TYPES = ("log", "log-log", "plain")
@@ -164,16 +171,30 @@ def survival(
     where = "survival"
     level = check_level(level, where)
     _check_conf_type(conf_type, where)
+    g = event_table(data, duration, event, by=by, weight=weight, where=where)
+    return curves_from_counts(g, by, level=level, conf_type=conf_type)
+
+
+def curves_from_counts(
+    table: pd.DataFrame,
+    by: str | Sequence[str] | None = None,
+    *,
+    level: float = 0.95,
+    conf_type: str = "log",
+) -> pd.DataFrame:
+    """Kaplan-Meier curves from an :func:`~cxlab.retention.counts.event_table`.
+
+    Returns the columns of :func:`survival`.
+    """
+    level = check_level(level, "survival")
+    _check_conf_type(conf_type, "survival")
     groups = as_by(by)
-    g = event_table(data, duration, event, by=groups, weight=weight, where=where)
     parts = []
-    for _, part in g.groupby(groups, sort=False, dropna=False) if groups else [((), g)]:
-        part = part.copy()
+    for _, part in table.groupby(groups, sort=False, dropna=False) if groups else [((), table)]:
         s, se, lo, hi = km_curve(
             part["at_risk"].to_numpy(), part["events"].to_numpy(), level=level, conf_type=conf_type
         )
-        part["survival"], part["se"], part["low"], part["high"] = s, se, lo, hi
-        parts.append(part)
+        parts.append(part.assign(survival=s, se=se, low=lo, high=hi))
     out = pd.concat(parts, ignore_index=True)
     cols = [*groups, "time", "at_risk", "events", "censored", "survival", "se", "low", "high"]
     return out[cols]
@@ -243,6 +264,13 @@ def median_survival(
     0  5.0     3.0     3.0
     """
     curves = survival(data, duration, event, by=by, weight=weight, level=level, conf_type=conf_type)
+    return medians_from_curves(curves, by)
+
+
+def medians_from_curves(
+    curves: pd.DataFrame, by: str | Sequence[str] | None = None
+) -> pd.DataFrame:
+    """Median survival and its interval per group from :func:`survival`'s curves."""
     groups = as_by(by)
     rows = []
     for key, c in curves.groupby(groups, sort=False, dropna=False) if groups else [((), curves)]:

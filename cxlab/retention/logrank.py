@@ -58,6 +58,8 @@ def logrank_from_counts(table: pd.DataFrame, by: str | Sequence[str]) -> pd.Data
     out = t.pivot_table(
         index="time", columns="_g", values=["events", "censored"], aggfunc="sum", fill_value=0.0
     )
+    order = list(pd.unique(key))  # groups in the table's order (sorted by event_table)
+    ev, out = ev[order], out.reindex(columns=order, level=1)
     leaving = out["events"] + out["censored"]
     n_g = leaving[::-1].cumsum()[::-1].to_numpy(float)  # at risk per time x group
     d_g = ev.to_numpy(float)

@@ -1,0 +1,171 @@
+"""cxlab.retention on the demo warehouse and on hostile or tiny input."""
+
+from __future__ import annotations
+
+import ibis
+import numpy as np
+import pandas as pd
+import pytest
+
+from cxlab import retention, warehouse
+from cxlab.errors import CxlabError
+
+# ----------------------------------------------------------------- demo warehouse
+
+
+@pytest.fixture(scope="module")
+def demo(demo_warehouse):
+    db, truth = demo_warehouse
+    con = warehouse.connect(db)
+    return con, truth
+
+
+def test_churn_after_survey_recovers_the_planted_churn_by_ltr_category(demo):
+    con, truth = demo
+    res = retention.churn_after_survey(
+        con.table("responses"), con.table("customers"), score="ltr", level=0.99
+    )
+    window = truth["churn"]["window_days"]
+    at = res.at(window).set_index("category")
+    assert list(at.index) == ["detractor", "passive", "promoter"]
+    for cat, rate in truth["churn"]["rate_by_category"].items():
+        assert at.loc[cat, "low"] <= 1 - rate <= at.loc[cat, "high"], cat
+    assert res.logrank_["p"].iloc[0] < 1e-6
+    # every identified, scored response counts, censored ones too (say_do drops those)
+    assert res.median_["n"].sum() > sum(truth["churn"]["observed_surveys"].values())
+
+
+def test_survey_durations_in_the_engine_equal_a_pandas_rebuild(demo):
+    con, _ = demo
+    r = con.table("responses").to_pandas()
+    c = con.table("customers").to_pandas()
+    end = max(pd.Timestamp(r["survey_date"].max()), pd.Timestamp(c["churn_date"].max()))
+    j = r[r["ltr"].notna() & r["customer_id"].notna()].merge(c, on="customer_id")
+    sd, cd = pd.to_datetime(j["survey_date"]), pd.to_datetime(j["churn_date"])
+    j = j[cd.isna() | (cd > sd)]
+    sd, cd = sd[j.index], cd[j.index]
+    churned = cd.notna() & (cd <= end)
+    days = np.where(churned, (cd - sd).dt.days, (end - sd).dt.days)
+    frame = pd.DataFrame(
+        {
+            "category": pd.cut(
+                j["ltr"], [-1, 6, 8, 10], labels=["detractor", "passive", "promoter"]
+            ),
+            "days": days.astype(float),
+            "churned": churned.astype(int).to_numpy(),
+        }
+    )
+    frame["category"] = frame["category"].astype(str)
+    ours = retention.churn_after_survey(con.table("responses"), con.table("customers"))
+    ref = retention.survival(frame, "days", "churned", by="category")
+    ref = ref.set_index(["category", "time"]).sort_index()
+    got = ours.survival_.set_index(["category", "time"]).sort_index()
+    pd.testing.assert_frame_equal(got, ref, check_exact=False, rtol=1e-12)
+
+
+def test_engine_and_pandas_inputs_give_the_same_curve(demo):
+    con, _ = demo
+    c = con.table("customers")
+    end = c.aggregate(m=c.churn_date.max()).to_pandas()["m"].iloc[0]
+    t = c.mutate(
+        days=c.churn_date.fill_null(ibis.literal(end).cast("date")).delta(
+            c.signup_date, unit="day"
+        ),
+        churned=c.churn_date.notnull().cast("int64"),
+    )
+    a = retention.survival(t, "days", "churned", by="segment")
+    b = retention.survival(t.to_pandas(), "days", "churned", by="segment")
+    pd.testing.assert_frame_equal(a, b)
+
+
+# ------------------------------------------------------------ hostile and tiny input
+
+
+def _frame(**cols):
+    return pd.DataFrame(cols)
+
+
+def test_missing_column_is_named():
+    d = _frame(t=[1, 2], e=[1, 0])
+    with pytest.raises(CxlabError, match=r"'months'.*not found in data; available: t, e"):
+        retention.survival(d, "months", "e")
+
+
+@pytest.mark.parametrize(
+    ("t", "e", "message"),
+    [
+        ([1.0, -2.0, 3.0], [1, 0, 1], r"column 't' \(duration\) is negative in 1 row"),
+        ([1.0, None, 3.0], [1, 0, 1], r"column 't' \(duration\) is missing in 1 row"),
+        ([1.0, 2.0, 3.0], [1, 2, 1], r"column 'e' \(event\) is not 0/1 in 1 row"),
+        ([1.0, np.inf, 3.0], [1, 0, 1], r"infinite or NaN in 1 row"),
+    ],
+)
+def test_bad_rows_get_one_message_naming_column_rule_and_rows(t, e, message):
+    with pytest.raises(CxlabError, match=message):
+        retention.survival(_frame(t=t, e=e), "t", "e")
+
+
+def test_text_columns_are_refused_with_the_rule():
+    with pytest.raises(CxlabError, match="'t' \\(duration\\) must be numeric"):
+        retention.survival(_frame(t=["1", "2"], e=[1, 0]), "t", "e")
+
+
+def test_empty_data_is_refused():
+    with pytest.raises(CxlabError, match="no rows"):
+        retention.survival(
+            _frame(t=pd.Series([], dtype=float), e=pd.Series([], dtype=int)), "t", "e"
+        )
+
+
+def test_one_customer():
+    got = retention.survival(_frame(t=[5], e=[1]), "t", "e")
+    assert got[["at_risk", "events", "survival"]].iloc[0].tolist() == [1.0, 1.0, 0.0]
+    assert np.isnan(got["low"].iloc[0]) and np.isnan(got["se"].iloc[0])  # as R: no interval at 0
+    med = retention.median_survival(_frame(t=[5], e=[1]), "t", "e")
+    assert med["median"].iloc[0] == 5.0
+
+
+def test_all_censored_keeps_survival_at_one_and_has_no_median():
+    d = _frame(t=[1, 2, 3], e=[False, False, False])
+    for conf_type in retention.CONF_TYPES:
+        got = retention.survival(d, "t", "e", conf_type=conf_type)
+        assert (got["survival"] == 1.0).all()
+        assert (got["censored"] == 1.0).all()
+    assert np.isnan(retention.median_survival(d, "t", "e")["median"].iloc[0])
+    with pytest.raises(CxlabError, match="no events"):
+        retention.cox(d.assign(x=[1.0, 2.0, 4.0]), "t", "e", ["x"])
+
+
+def test_groups_with_one_member_and_logrank_needs_two_groups():
+    d = _frame(t=[1, 2, 3, 4], e=[1, 1, 0, 1], g=["a", "a", "a", "b"])
+    got = retention.survival(d, "t", "e", by="g")
+    assert got.groupby("g").size().to_dict() == {"a": 3, "b": 1}
+    with pytest.raises(CxlabError, match="at least two groups"):
+        retention.logrank(d[d["g"] == "a"], "t", "e", "g")
+
+
+def test_bad_options_are_refused():
+    d = _frame(t=[1, 2], e=[1, 0], x=[1.0, 2.0])
+    with pytest.raises(CxlabError, match="conf_type must be one of"):
+        retention.survival(d, "t", "e", conf_type="arcsin")
+    with pytest.raises(CxlabError, match="level must lie strictly between 0 and 1"):
+        retention.survival(d, "t", "e", level=95)
+    with pytest.raises(CxlabError, match="ties must be 'efron' or 'breslow'"):
+        retention.cox(d, "t", "e", ["x"], ties="exact")
+    with pytest.raises(CxlabError, match="negative or infinite"):
+        retention.survival(d.assign(w=[1.0, -1.0]), "t", "e", weight="w")
+
+
+def test_cox_refuses_constant_and_missing_covariates():
+    d = _frame(t=[1, 2, 3, 4], e=[1, 1, 0, 1], x=[1.0, 1.0, 1.0, 1.0], y=[1.0, None, 2.0, 3.0])
+    with pytest.raises(CxlabError, match="constant or collinear"):
+        retention.cox(d, "t", "e", ["x"])
+    with pytest.raises(CxlabError, match=r"missing in 'y' \(1 rows\)"):
+        retention.cox(d, "t", "e", ["y"])
+
+
+def test_churn_after_survey_refuses_unknown_score_without_breaks():
+    r = _frame(customer_id=["a"], survey_date=[pd.Timestamp("2025-01-01").date()], nps_q=[3])
+    c = _frame(customer_id=["a"], churn_date=[None])
+    with pytest.raises(CxlabError, match="give breaks"):
+        retention.churn_after_survey(r, c, score="nps_q")
