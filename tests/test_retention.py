@@ -169,3 +169,111 @@ def test_churn_after_survey_refuses_unknown_score_without_breaks():
     c = _frame(customer_id=["a"], churn_date=[None])
     with pytest.raises(CxlabError, match="give breaks"):
         retention.churn_after_survey(r, c, score="nps_q")
+
+
+# ------------------------------------------------------------------- churn rates
+
+
+def _brute_churn(c: pd.DataFrame, quarter: str, by: str | None = None) -> pd.DataFrame:
+    """Churn in one quarter, customer by customer (the definition, in pandas)."""
+    from cxlab import periods
+
+    q0 = pd.Period(quarter, freq="Q").start_time
+    q1 = pd.Period(quarter, freq="Q").end_time.normalize()
+    s, ch = pd.to_datetime(c["signup_date"]), pd.to_datetime(c["churn_date"])
+    active = (s < q0) & (ch.isna() | (ch >= q0))
+    lost = active & (ch <= q1)
+    assert periods.quarter_labels(pd.Series([q0]))[0] == quarter
+    d = pd.DataFrame({"g": c[by] if by else "all", "n": active, "lost": lost})
+    return d.groupby("g")[["n", "lost"]].sum()
+
+
+def test_churn_rates_equal_a_customer_by_customer_count(demo):
+    con, _ = demo
+    c = con.table("customers")
+    got = retention.churn_rates(c, by="segment")
+    frame = c.to_pandas()
+    for quarter in ("2020Q1", "2023Q4", "2026Q3"):
+        ref = _brute_churn(frame, quarter, "segment")
+        ours = got[got["quarter"] == quarter].set_index("segment")
+        assert ours["n"].to_dict() == ref["n"].to_dict()
+        assert ours["lost"].to_dict() == ref["lost"].to_dict()
+    # the Wilson interval of statsmodels, in percent, and the base flag
+    from statsmodels.stats.proportion import proportion_confint
+
+    row = got.iloc[-1]
+    lo, hi = proportion_confint(row["lost"], row["n"], method="wilson")
+    assert (row["churn_low"], row["churn_high"]) == pytest.approx((100 * lo, 100 * hi))
+    assert row["retention_rate"] == pytest.approx(100 - row["churn_rate"])
+    assert set(got["flag"]) <= {"reportable", "indicative", "unreliable"}
+
+
+def test_cohort_retention_equals_a_customer_by_customer_count(demo):
+    con, _ = demo
+    c = con.table("customers")
+    got = retention.cohort_retention(c, by="unit").set_index(["unit", "cohort", "quarters_since"])
+    frame = c.to_pandas()
+    cohort = pd.to_datetime(frame["signup_date"]).dt.to_period("Q")
+    churn_q = pd.to_datetime(frame["churn_date"]).dt.to_period("Q")
+    unit = frame["unit"].iloc[0]
+    first = cohort[frame["unit"] == unit].min()
+    for k in (0, 3, 8):
+        mine = (frame["unit"] == unit) & (cohort == first)
+        kept = mine & (churn_q.isna() | (churn_q > first + k))
+        row = got.loc[(unit, str(first), k)]
+        assert (row["n"], row["retained"]) == (mine.sum(), kept.sum())
+
+
+def test_churn_rates_by_ltr_category_use_answers_before_the_period(demo):
+    con, _ = demo
+    c = retention.with_ltr_category(
+        con.table("customers"), con.table("responses"), before="2025-01-01"
+    )
+    got = retention.churn_rates(c, by="category", start="2025Q1", end="2025Q4")
+    assert set(got["category"]) == {"detractor", "passive", "promoter", "no answer"}
+    mean = got.groupby("category")["churn_rate"].mean()
+    assert mean["detractor"] > mean["passive"] > mean["promoter"]  # the planted order
+
+
+def test_churn_rates_flag_empty_groups_and_refuse_impossible_dates():
+    c = _frame(
+        signup_date=pd.to_datetime(["2025-01-10", "2025-07-01"]).date,
+        churn_date=pd.to_datetime([None, None]).date,
+        segment=["a", "b"],
+    )
+    got = retention.churn_rates(c, by="segment", start="2025Q2", end="2025Q3")
+    b = got[got["segment"] == "b"]
+    assert b["flag"].tolist() == ["empty", "empty"] and b["churn_rate"].isna().all()
+    one = got[got["segment"] == "a"]
+    assert one["flag"].tolist() == ["unreliable", "unreliable"]
+    bad = c.assign(churn_date=pd.to_datetime(["2024-01-01", None]).date)
+    with pytest.raises(CxlabError, match="'churn_date' is before 'signup_date' in 1 row"):
+        retention.churn_rates(bad)
+    with pytest.raises(CxlabError, match="'signup_date'.*not found in customers"):
+        retention.cohort_retention(c.drop(columns="signup_date"))
+    with pytest.raises(CxlabError, match="not of the form 'YYYYQn'"):
+        retention.churn_rates(c, end="2025-09")
+
+
+def test_cohort_heat_map_and_survival_plot_follow_the_axes_contract():
+    from matplotlib.figure import Figure
+
+    from cxlab.plots import style
+
+    c = _frame(
+        signup_date=pd.to_datetime(["2025-01-10", "2025-02-01", "2025-04-01"]).date,
+        churn_date=pd.to_datetime([None, "2025-05-01", None]).date,
+    )
+    ax = Figure().subplots()
+    table = retention.cohort_retention(c, end="2025Q3")
+    out = retention.plot_cohort_retention(table, ax=ax, cmap="Greens")
+    assert out is ax and ax.images[0].get_cmap().name == "Greens"
+    assert [t.get_text() for t in ax.texts] == ["100**", "50**", "50**", "100**", "100**"]
+    ax2 = Figure().subplots()
+    d = _frame(t=[1, 2, 3], e=[1, 0, 1], g=["$x$", "$x$", "b"])
+    retention.plot_survival(retention.survival(d, "t", "e", by="g"), "g", ax=ax2, linewidth=3)
+    assert [ln.get_label() for ln in ax2.get_lines()] == ["$x$", "b"]
+    assert ax2.get_lines()[0].get_linewidth() == 3
+    assert not ax2.get_legend().get_texts()[0].get_parse_math()  # names drawn literally
+    ax3 = retention.plot_cohort_retention(table, ax=Figure().subplots(), annot=False)
+    assert ax3.images[0].get_cmap().name == style.CMAP_SEQUENTIAL and not ax3.texts

@@ -19,6 +19,8 @@ from cxlab.retention.kaplan_meier import (
     survival,
 )
 from cxlab.retention.logrank import logrank, logrank_from_counts
+from cxlab.retention.plots import plot_cohort_retention, plot_survival
+from cxlab.retention.rates import churn_rates, cohort_counts, cohort_retention, with_ltr_category
 
 __all__ = [
     "CONF_TYPES",
@@ -37,4 +39,10 @@ __all__ = [
     "logrank_from_counts",
     "median_survival",
     "survival",
+    "churn_rates",
+    "cohort_counts",
+    "cohort_retention",
+    "with_ltr_category",
+    "plot_cohort_retention",
+    "plot_survival",
 ]
