@@ -173,17 +173,17 @@ class CoxPH:
             f"{r.term} (chi2 = {r.chi2:.1f}, df = {r.df}, p {_p(r.p)})" for r in bad.itertuples()
         ]
         one = len(parts) == 1
+        what = (
+            "the hazard ratio of this covariate changes over the follow-up, so its single "
+            "hazard ratio is"
+            if one
+            else "the hazard ratios of these covariates change over the follow-up, so each "
+            "single hazard ratio is"
+        )
         return (
-            "The proportional-hazards assumption fails for "
-            + "; ".join(parts)
-            + " (Schoenfeld residual test): the hazard ratio of "
-            + (
-                "this covariate changes over the follow-up, so its single hazard ratio is"
-                if one
-                else "these covariates change over the follow-up, so each single hazard ratio is"
-            )
-            + " an average over time; compare survival curves by period, or stratify on it "
-            "(strata=)."
+            f"The proportional-hazards assumption fails for {'; '.join(parts)} (Schoenfeld "
+            f"residual test): {what} an average over time; compare survival curves by period, "
+            "or stratify on the covariate (strata=)."
         )
 
 
