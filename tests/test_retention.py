@@ -277,3 +277,47 @@ def test_cohort_heat_map_and_survival_plot_follow_the_axes_contract():
     assert not ax2.get_legend().get_texts()[0].get_parse_math()  # names drawn literally
     ax3 = retention.plot_cohort_retention(table, ax=Figure().subplots(), annot=False)
     assert ax3.images[0].get_cmap().name == style.CMAP_SEQUENTIAL and not ax3.texts
+
+
+# ---------------------------------------------------------------- revenue at risk
+
+
+def test_revenue_at_risk_equals_a_pandas_rebuild_for_one_unit(demo):
+    con, _ = demo
+    r, c, t = con.table("responses"), con.table("customers"), con.table("transactions")
+    got = retention.revenue_at_risk(r, c, t, by="unit", horizon=182).set_index("unit")
+    unit = got.index[0]
+    d = retention.survey_durations(r, c, by="unit").to_pandas()
+    d = d[d["unit"] == unit].assign(side=lambda x: np.where(x["category"] == "detractor", "d", "r"))
+    km = retention.survival(d, "days", "churned", by="side")
+    churn = {s: 1 - k[k["time"] <= 182]["survival"].iloc[-1] for s, k in km.groupby("side")}
+    row = got.loc[unit]
+    assert row["churn_detractors"] == pytest.approx(100 * churn["d"], rel=1e-12)
+    assert row["churn_rest"] == pytest.approx(100 * churn["r"], rel=1e-12)
+    tx = t.to_pandas()[["customer_id", "date", "margin"]]
+    det = d[d["side"] == "d"].reset_index(drop=True).rename_axis("rid").reset_index()
+    j = det.merge(tx, on="customer_id", how="left")
+    days = (pd.to_datetime(j["survey_date"]) - pd.to_datetime(j["date"])).dt.days
+    j = j[(days >= 0) & (days < 182)]
+    margins = j.groupby("rid")["margin"].sum().reindex(det["rid"], fill_value=0.0).to_numpy()
+    assert row["margin"] == pytest.approx(np.mean(margins), rel=1e-9)
+    assert row["margin_se"] == pytest.approx(np.std(margins, ddof=1) / np.sqrt(len(margins)))
+    expected = len(det) * (churn["d"] - churn["r"]) * np.mean(margins)
+    assert row["value_at_risk"] == pytest.approx(expected, rel=1e-9)
+    assert row["value_low"] < row["value_at_risk"] < row["value_high"]
+
+
+def test_revenue_at_risk_refuses_bad_input_and_marks_short_follow_up():
+    r = _frame(
+        customer_id=["a", "b"], unit=["x", "x"], ltr=[2, 10],
+        survey_date=pd.to_datetime(["2025-01-01", "2025-01-01"]).date,
+    )  # fmt: skip
+    c = _frame(customer_id=["a", "b"], churn_date=pd.to_datetime(["2025-02-01", None]).date)
+    t = _frame(customer_id=["a"], date=pd.to_datetime(["2024-12-01"]).date, margin=[10.0])
+    with pytest.raises(CxlabError, match=r"'margin'.*not found in transactions"):
+        retention.revenue_at_risk(r, c, t.drop(columns="margin"))
+    with pytest.raises(CxlabError, match="horizon must be >= 1 day"):
+        retention.revenue_at_risk(r, c, t, horizon=0)
+    got = retention.revenue_at_risk(r, c, t, horizon=400, end="2025-06-30")
+    assert got["churn_rest"].isna().all() and got["value_at_risk"].isna().all()
+    assert got["flag"].tolist() == ["unreliable"]

@@ -24,6 +24,7 @@ The package, one topic per module (every name below is importable from
                   category or CSAT / CES band
 ``rates``         :func:`churn_rates` (by quarter), :func:`cohort_retention`,
                   :func:`cohort_counts`, :func:`with_ltr_category`
+``at_risk``       :func:`revenue_at_risk`: margin at risk from detractors' excess churn
 ``plots``         :func:`plot_cohort_retention` (heat map), :func:`plot_survival`
 
 Examples
@@ -43,6 +44,7 @@ from cxlab.retention.after_survey import (
     churn_after_survey,
     survey_durations,
 )
+from cxlab.retention.at_risk import revenue_at_risk
 from cxlab.retention.counts import event_table
 from cxlab.retention.cox import CoxPH, cox, design_matrix
 from cxlab.retention.kaplan_meier import (
@@ -80,4 +82,5 @@ __all__ = [
     "with_ltr_category",
     "plot_cohort_retention",
     "plot_survival",
+    "revenue_at_risk",
 ]

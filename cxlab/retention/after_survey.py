@@ -16,6 +16,7 @@ categories are compared with a test that uses the censored follow-up too.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -23,7 +24,7 @@ import pandas as pd
 
 from cxlab._checks import as_table, check_columns, check_level
 from cxlab.errors import CxlabError
-from cxlab.retention.counts import event_table
+from cxlab.retention.counts import as_by, event_table
 from cxlab.retention.kaplan_meier import CONF_TYPES, curves_from_counts, medians_from_curves
 from cxlab.retention.logrank import logrank_from_counts
 
@@ -48,6 +49,7 @@ def survey_durations(
     score: str = "ltr",
     breaks: tuple[int, int] | None = None,
     end: str | pd.Timestamp | None = None,
+    by: str | Sequence[str] | None = None,
 ) -> ir.Table:
     """One row per scored, identified response: ``category, days, churned`` (in the engine).
 
@@ -65,12 +67,20 @@ def survey_durations(
         Category cuts (see :data:`SCORE_CATEGORIES`); required for other columns.
     end : date-like, optional
         End of observation; default the latest survey or churn date in the data.
+    by : str or list of str, optional
+        Columns of ``responses`` to keep (e.g. ``unit``, ``touchpoint``).
+
+    Returns
+    -------
+    ibis Table
+        The ``by`` columns, ``customer_id, survey_date, category, days, churned``.
     """
     import ibis
 
     cuts, names = _categories(score, breaks)
+    groups = as_by(by)
     r, c = as_table(responses), as_table(customers)
-    check_columns(r, ["customer_id", "survey_date", score], "responses")
+    check_columns(r, ["customer_id", "survey_date", score, *groups], "responses")
     check_columns(c, ["customer_id", "churn_date"], "customers")
     if end is None:
         last = [
@@ -85,7 +95,7 @@ def survey_durations(
         end_ts = pd.Timestamp(end)
     stop = ibis.literal(end_ts.date())
     r = r.filter(r[score].notnull() & r["customer_id"].notnull() & (r["survey_date"] <= stop))
-    j = r.select("customer_id", "survey_date", s=r[score]).inner_join(
+    j = r.select(*groups, "customer_id", "survey_date", s=r[score]).inner_join(
         c.select("customer_id", "churn_date"), "customer_id"
     )
     j = j.filter(j.churn_date.isnull() | (j.churn_date > j.survey_date))
@@ -96,7 +106,14 @@ def survey_durations(
         (seen, j.churn_date.delta(j.survey_date, unit="day")),
         else_=stop.delta(j.survey_date, unit="day"),
     )
-    return j.select(category=category, days=days.cast("float64"), churned=seen.cast("int64"))
+    return j.select(
+        *groups,
+        "customer_id",
+        "survey_date",
+        category=category,
+        days=days.cast("float64"),
+        churned=seen.cast("int64"),
+    )
 
 
 def _categories(
