@@ -253,6 +253,10 @@ def test_churn_rates_flag_empty_groups_and_refuse_impossible_dates():
         retention.cohort_retention(c.drop(columns="signup_date"))
     with pytest.raises(CxlabError, match="not of the form 'YYYYQn'"):
         retention.churn_rates(c, end="2025-09")
+    with pytest.raises(CxlabError, match="no customer signed up by end '2024Q4'"):
+        retention.cohort_retention(c, end="2024Q4")
+    with pytest.raises(CxlabError, match="no quarter between start"):
+        retention.churn_rates(c, start="2025Q3", end="2025Q2")
 
 
 def test_cohort_heat_map_and_survival_plot_follow_the_axes_contract():
@@ -321,3 +325,17 @@ def test_revenue_at_risk_refuses_bad_input_and_marks_short_follow_up():
     got = retention.revenue_at_risk(r, c, t, horizon=400, end="2025-06-30")
     assert got["churn_rest"].isna().all() and got["value_at_risk"].isna().all()
     assert got["flag"].tolist() == ["unreliable"]
+
+
+def test_two_group_columns_and_a_missing_group_value_each_get_their_own_curve():
+    d = _frame(
+        t=[1, 2, 3, 4, 5, 6], e=[1, 0, 1, 1, 1, 0],
+        a=["x", "x", "y", "y", None, None], b=[1, 1, 1, 2, 2, 2],
+    )  # fmt: skip
+    got = retention.survival(d, "t", "e", by=["a", "b"])
+    assert len(got.groupby(["a", "b"], dropna=False)) == 4
+    alone = retention.survival(d[d["a"].isna()], "t", "e")
+    mine = got[got["a"].isna()].reset_index(drop=True)
+    pd.testing.assert_frame_equal(mine[alone.columns], alone)
+    med = retention.median_survival(d, "t", "e", by=["a", "b"])
+    assert med["n"].tolist() == [2.0, 1.0, 1.0, 2.0]

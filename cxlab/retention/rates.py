@@ -204,6 +204,8 @@ def cohort_retention(
         else int(max(g["signup_q"].max(), g["churn_q"].max()))
     )
     g = g[g["signup_q"] <= last]
+    if g.empty:
+        raise CxlabError(f"cohort_retention: no customer signed up by end {end!r}.")
     rows = []
     for k in range(0, last - int(g["signup_q"].min()) + 1):
         kept = g["signup_q"] + k <= last
