@@ -31,6 +31,10 @@ def test_churn_after_survey_recovers_the_planted_churn_by_ltr_category(demo):
     for cat, rate in truth["churn"]["rate_by_category"].items():
         assert at.loc[cat, "low"] <= 1 - rate <= at.loc[cat, "high"], cat
     assert res.logrank_["p"].iloc[0] < 1e-6
+    from matplotlib.figure import Figure
+
+    ax = res.plot(ax=Figure().subplots())
+    assert [ln.get_label() for ln in ax.get_lines()] == ["detractor", "passive", "promoter"]
     # every identified, scored response counts, censored ones too (say_do drops those)
     assert res.median_["n"].sum() > sum(truth["churn"]["observed_surveys"].values())
 

@@ -30,6 +30,7 @@ from cxlab.retention.logrank import logrank_from_counts
 
 if TYPE_CHECKING:
     import ibis.expr.types as ir
+    from matplotlib.axes import Axes
 
 __all__ = ["SCORE_CATEGORIES", "ChurnAfterSurvey", "churn_after_survey", "survey_durations"]
 
@@ -157,6 +158,14 @@ class ChurnAfterSurvey:
     score: str
     end: pd.Timestamp | None
 
+    def plot(self, *, ax: Axes | None = None, **kwargs: Any) -> Axes:
+        """The curves per category (:func:`cxlab.retention.plot_survival`); returns the Axes."""
+        from cxlab.retention.plots import plot_survival
+
+        ax = plot_survival(self.survival_, "category", ax=ax, **kwargs)
+        ax.set_xlabel("days since the survey")
+        return ax
+
     def at(self, days: float) -> pd.DataFrame:
         """Share still active ``days`` after the survey, per category (with interval)."""
         rows = []
@@ -200,7 +209,8 @@ def churn_after_survey(
     Returns
     -------
     ChurnAfterSurvey
-        ``survival_``, ``median_``, ``logrank_`` and :meth:`ChurnAfterSurvey.at`.
+        ``survival_``, ``median_``, ``logrank_``, :meth:`ChurnAfterSurvey.at` and
+        :meth:`ChurnAfterSurvey.plot`.
 
     Examples
     --------
