@@ -23,7 +23,8 @@ The package, one topic per module (every name below is importable from
                   :func:`survey_durations`: time to churn after a survey by LTR
                   category or CSAT / CES band
 ``rates``         :func:`churn_rates` (by quarter), :func:`cohort_retention`,
-                  :func:`cohort_counts`, :func:`with_ltr_category`
+                  :func:`cohort_counts`, :func:`with_ltr_category`,
+                  :func:`customer_tenure` (time since sign-up, for curves and Cox)
 ``at_risk``       :func:`revenue_at_risk`: margin at risk from detractors' excess churn
 ``plots``         :func:`plot_cohort_retention` (heat map), :func:`plot_survival`
 
@@ -57,7 +58,13 @@ from cxlab.retention.kaplan_meier import (
 )
 from cxlab.retention.logrank import logrank, logrank_from_counts
 from cxlab.retention.plots import plot_cohort_retention, plot_survival
-from cxlab.retention.rates import churn_rates, cohort_counts, cohort_retention, with_ltr_category
+from cxlab.retention.rates import (
+    churn_rates,
+    cohort_counts,
+    cohort_retention,
+    customer_tenure,
+    with_ltr_category,
+)
 
 __all__ = [
     "CONF_TYPES",
@@ -79,6 +86,7 @@ __all__ = [
     "churn_rates",
     "cohort_counts",
     "cohort_retention",
+    "customer_tenure",
     "with_ltr_category",
     "plot_cohort_retention",
     "plot_survival",

@@ -32,7 +32,13 @@ from cxlab.stats import BASE_BANDS, base_flag, proportion_ci
 if TYPE_CHECKING:
     import ibis.expr.types as ir
 
-__all__ = ["churn_rates", "cohort_counts", "cohort_retention", "with_ltr_category"]
+__all__ = [
+    "churn_rates",
+    "cohort_counts",
+    "cohort_retention",
+    "customer_tenure",
+    "with_ltr_category",
+]
 
 
 def cohort_counts(
@@ -256,3 +262,50 @@ def with_ltr_category(
         else_="promoter",
     )
     return j.mutate(category=cat).drop("s", *[x for x in j.columns if x.endswith("_right")])
+
+
+def customer_tenure(
+    customers: pd.DataFrame | ir.Table,
+    *,
+    end: str | pd.Timestamp | None = None,
+    signup: str = "signup_date",
+    churn: str = "churn_date",
+) -> ir.Table:
+    """Customers with ``days`` (sign-up to churn, or to ``end``) and ``churned`` (0/1).
+
+    The input of :func:`cxlab.retention.survival` and :func:`cxlab.retention.cox`
+    for time to churn since sign-up; computed in the engine (an Ibis table).
+    Churn after ``end`` counts as still active at ``end``.
+
+    Parameters
+    ----------
+    customers : pandas.DataFrame or ibis Table
+        With ``signup_date`` and ``churn_date`` (null while active).
+    end : date-like, optional
+        End of observation; default the latest sign-up or churn date.
+
+    Examples
+    --------
+    >>> c = pd.DataFrame({"signup_date": pd.to_datetime(["2025-01-01", "2025-03-01"]).date,
+    ...                   "churn_date": pd.to_datetime(["2025-01-31", None]).date})
+    >>> customer_tenure(c, end="2025-03-31").to_pandas()[["days", "churned"]]
+       days  churned
+    0  30.0        1
+    1  30.0        0
+    """
+    import ibis
+
+    t = as_table(customers)
+    cohort_counts(t, signup=signup, churn=churn, where="customer_tenure")  # the date rules
+    if end is None:
+        m = t.aggregate(a=t[signup].max(), b=t[churn].max()).to_pandas().iloc[0]
+        end_ts = max(pd.Timestamp(v) for v in (m["a"], m["b"]) if not pd.isna(v))
+    else:
+        end_ts = pd.Timestamp(end)
+    stop = ibis.literal(end_ts.date())
+    t = t.filter(t[signup] <= stop)
+    seen = t[churn].notnull() & (t[churn] <= stop)
+    last = ibis.cases((seen, t[churn]), else_=stop)
+    return t.mutate(
+        days=last.delta(t[signup], unit="day").cast("float64"), churned=seen.cast("int64")
+    )
