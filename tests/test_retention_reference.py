@@ -148,3 +148,16 @@ def test_ph_text_names_the_covariates_that_fail_on_the_telco_data(telco):
     assert "senior_citizen" not in text  # cox.zph: p = 0.85 on the full model
     ok = retention.CoxPH().fit(pd.read_csv(REF / "lung.csv"), "time", "status", ["age", "sex"])
     assert "holds for every covariate" in ok.ph_text()
+
+
+def test_kaplan_meier_equals_statsmodels_survfuncright(telco):
+    from statsmodels.duration.survfunc import SurvfuncRight
+
+    d = telco[telco["contract"] == "Month-to-month"]
+    sf = SurvfuncRight(d["tenure"].to_numpy(float), d["churn"].to_numpy(float))
+    ours = retention.survival(d, "tenure", "churn")
+    ours = ours[ours["events"] > 0].reset_index(drop=True)  # statsmodels keeps event times
+    np.testing.assert_allclose(ours["time"], sf.surv_times)
+    np.testing.assert_allclose(ours["survival"], sf.surv_prob, rtol=1e-12)
+    np.testing.assert_allclose(ours["se"], sf.surv_prob_se, rtol=1e-10)
+    np.testing.assert_allclose(ours["at_risk"], sf.n_risk)

@@ -108,11 +108,13 @@ def event_table(
     >>> event_table(d, "t", "e")[["time", "at_risk", "events", "censored"]].to_numpy().tolist()
     [[1.0, 4.0, 1.0, 0.0], [2.0, 3.0, 1.0, 1.0], [3.0, 1.0, 0.0, 1.0]]
     """
+    import ibis
+
     groups = as_by(by)
     t = as_table(data)
     check_columns(t, [duration, event, weight, *groups], "data")
     _check_rows(t, duration, event, weight, where)
-    w = t[weight].cast("float64") if weight is not None else t[duration].cast("float64") * 0 + 1
+    w = t[weight].cast("float64") if weight is not None else ibis.literal(1.0)
     ev = t[event].cast("float64") == 1.0
     s = t.select(*groups, time=t[duration].cast("float64"), ev=ev, w=w)
     g = (

@@ -76,6 +76,11 @@ class CoxPH:
     alpha : float
         Significance level at which :meth:`ph_text` calls the assumption failed.
 
+    Notes
+    -----
+    No case weights: ``PHReg`` has none, and the ``cox.zph`` test above is
+    checked for unweighted fits only.
+
     Attributes
     ----------
     summary_ : pandas.DataFrame
@@ -160,7 +165,12 @@ class CoxPH:
         return self
 
     def ph_text(self) -> str:
-        """The proportional-hazards check in words (the terms that fail, or none)."""
+        """The proportional-hazards check in words (the terms that fail, or none).
+
+        Plain text that contains column names and category levels from the data:
+        escape it (``md_escape`` / ``html_escape`` of :mod:`cxlab`'s HTML helpers)
+        before putting it in Markdown or HTML.
+        """
         t = self.ph_test_
         bad = t[(t["term"] != "GLOBAL") & (t["p"] < self.alpha)]
         if bad.empty:
