@@ -214,6 +214,15 @@ def test_churn_rates_equal_a_customer_by_customer_count(demo):
     assert (row["churn_low"], row["churn_high"]) == pytest.approx((100 * lo, 100 * hi))
     assert row["retention_rate"] == pytest.approx(100 - row["churn_rate"])
     assert set(got["flag"]) <= {"reportable", "indicative", "unreliable"}
+    by_cohort = retention.churn_rates(c, by="cohort", start="2024Q1", end="2024Q1")
+    ref = _brute_churn(
+        frame.assign(cohort=pd.to_datetime(frame["signup_date"]).dt.to_period("Q").astype(str)),
+        "2024Q1",
+        "cohort",
+    )
+    ours = by_cohort.set_index("cohort")
+    assert ours["n"].to_dict() == ref["n"].to_dict()
+    assert ours["lost"].to_dict() == ref["lost"].to_dict()
 
 
 def test_cohort_retention_equals_a_customer_by_customer_count(demo):

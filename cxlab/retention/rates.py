@@ -51,12 +51,16 @@ def cohort_counts(
 ) -> pd.DataFrame:
     """Customers per group, sign-up quarter and churn quarter (one ``GROUP BY``).
 
-    Returns the group columns, ``signup_q, churn_q`` (quarter indices,
+    ``by`` may name ``cohort`` (the sign-up quarter, derived when the table has
+    no such column). Returns the group columns, ``signup_q, churn_q`` (quarter indices,
     :func:`cxlab.periods.quarter_index`; ``churn_q`` is -1 for active customers)
     and ``n``.
     """
     groups = as_by(by)
     t = as_table(customers)
+    if "cohort" in groups and "cohort" not in t.columns and signup in t.columns:
+        d = t[signup]
+        t = t.mutate(cohort=d.year().cast("string") + "Q" + d.quarter().cast("string"))
     check_columns(t, [signup, churn, *groups], "customers")
     s, c = t[signup], t[churn]
     bad = t.aggregate(no_signup=s.isnull().sum(), before=(c.notnull() & (c < s)).sum()).to_pandas()
@@ -120,8 +124,9 @@ def churn_rates(
         One row per customer with ``signup_date`` and ``churn_date`` (null while
         active), e.g. the warehouse's ``customers`` table.
     by : str or list of str, optional
-        Customer columns to break down by (``segment``, ``unit``; a cohort column;
-        ``category`` from :func:`with_ltr_category`).
+        Customer columns to break down by (``segment``, ``unit``; ``cohort``, the
+        sign-up quarter, derived when absent; ``category`` from
+        :func:`with_ltr_category`).
     start, end : str, optional
         First and last quarter ('YYYYQn'); default from the quarter after the first
         sign-up to the last quarter with a sign-up or churn. A last quarter seen only
