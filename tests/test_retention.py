@@ -356,3 +356,17 @@ def test_two_group_columns_and_a_missing_group_value_each_get_their_own_curve():
     pd.testing.assert_frame_equal(mine[alone.columns], alone)
     med = retention.median_survival(d, "t", "e", by=["a", "b"])
     assert med["n"].tolist() == [2.0, 1.0, 1.0, 2.0]
+
+
+def test_churn_after_survey_refuses_scores_off_the_scale_and_keeps_ltr_names():
+    r = _frame(
+        customer_id=["a", "b"], survey_date=pd.to_datetime(["2025-01-01"] * 2).date,
+        ltr=[3, 11], csat=[1, 5],
+    )  # fmt: skip
+    c = _frame(customer_id=["a", "b"], churn_date=pd.to_datetime(["2025-02-01", None]).date)
+    with pytest.raises(CxlabError, match=r"'ltr' of responses lies outside 0-10 in 1 row"):
+        retention.churn_after_survey(r, c)
+    ok = retention.churn_after_survey(r.assign(ltr=[3, 10]), c, breaks=(4, 8))
+    assert ok.median_["category"].tolist() == ["detractor", "promoter"]
+    other = retention.churn_after_survey(r, c, score="csat", breaks=(1, 4))
+    assert other.median_["category"].tolist() == ["<= 1", "> 4"]

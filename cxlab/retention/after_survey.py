@@ -27,6 +27,7 @@ from cxlab.errors import CxlabError
 from cxlab.retention.counts import as_by, event_table
 from cxlab.retention.kaplan_meier import CONF_TYPES, curves_from_counts, medians_from_curves
 from cxlab.retention.logrank import logrank_from_counts
+from cxlab.schema import SCALES
 
 if TYPE_CHECKING:
     import ibis.expr.types as ir
@@ -95,6 +96,16 @@ def survey_durations(
     else:
         end_ts = pd.Timestamp(end)
     stop = ibis.literal(end_ts.date())
+    scale = SCALES.get(("responses", score))
+    if scale is not None:
+        v = r[score]
+        bad = r.aggregate(k=(v.notnull() & ((v < scale[0]) | (v > scale[1]))).sum()).to_pandas()
+        k = int(bad["k"].fillna(0).iloc[0])
+        if k:
+            raise CxlabError(
+                f"churn_after_survey: column {score!r} of responses lies outside "
+                f"{scale[0]}-{scale[1]} in {k} row(s)."
+            )
     r = r.filter(r[score].notnull() & r["customer_id"].notnull() & (r["survey_date"] <= stop))
     j = r.select(*groups, "customer_id", "survey_date", s=r[score]).inner_join(
         c.select("customer_id", "churn_date"), "customer_id"
@@ -130,10 +141,11 @@ def _categories(
     lo, hi = (int(b) for b in breaks)
     if not lo < hi:
         raise CxlabError(f"churn_after_survey: breaks must be increasing, got {breaks!r}.")
-    names = SCORE_CATEGORIES.get(score, (None, (f"<= {lo}", f"{lo + 1}-{hi}", f"> {hi}")))[1]
-    if score in SCORE_CATEGORIES and breaks != SCORE_CATEGORIES[score][0]:
-        names = (f"<= {lo}", f"{lo + 1}-{hi}", f"> {hi}")
-    return (lo, hi), names
+    if score == "ltr":  # detractors, passives, promoters whatever the cuts
+        return (lo, hi), SCORE_CATEGORIES["ltr"][1]
+    if score in SCORE_CATEGORIES and (lo, hi) == SCORE_CATEGORIES[score][0]:
+        return SCORE_CATEGORIES[score]
+    return (lo, hi), (f"<= {lo}", f"{lo + 1}-{hi}", f"> {hi}")
 
 
 @dataclass(frozen=True)

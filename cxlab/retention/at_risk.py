@@ -132,8 +132,7 @@ def revenue_at_risk(
     tx = as_table(transactions)
     check_columns(tx, ["customer_id", "date", "margin"], "transactions")
     d = survey_durations(responses, customers, score="ltr", breaks=breaks, end=end, by=groups)
-    first = "detractor" if breaks == (6, 8) else f"<= {breaks[0]}"
-    d = d.mutate(category=(d.category == first).ifelse("detractor", "rest"))
+    d = d.mutate(category=(d.category == "detractor").ifelse("detractor", "rest"))
     table = event_table(
         d.mutate(side=d.category), "days", "churned", by=[*groups, "side"], where="revenue_at_risk"
     )
