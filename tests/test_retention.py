@@ -342,6 +342,8 @@ def test_revenue_at_risk_refuses_bad_input_and_marks_short_follow_up():
     got = retention.revenue_at_risk(r, c, t, horizon=400, end="2025-06-30")
     assert got["churn_rest"].isna().all() and got["value_at_risk"].isna().all()
     assert got["flag"].tolist() == ["unreliable"]
+    # every detractor gone before the horizon: their churn is known (100%)
+    assert got["churn_detractors"].tolist() == [100.0]
 
 
 def test_two_group_columns_and_a_missing_group_value_each_get_their_own_curve():

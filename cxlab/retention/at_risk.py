@@ -49,7 +49,7 @@ def _churn_at(table: pd.DataFrame, groups: list[str], horizon: float) -> pd.Data
         s, se, _, _ = km_curve(part["at_risk"].to_numpy(), part["events"].to_numpy())
         t = part["time"].to_numpy()
         upto = np.flatnonzero(t <= horizon)
-        if t.max() < horizon:
+        if t.max() < horizon and s[-1] > 0:  # nobody followed that long
             churn, err = np.nan, np.nan
         elif upto.size == 0:
             churn, err = 0.0, 0.0
