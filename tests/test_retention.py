@@ -370,5 +370,7 @@ def test_churn_after_survey_refuses_scores_off_the_scale_and_keeps_ltr_names():
         retention.churn_after_survey(r, c)
     ok = retention.churn_after_survey(r.assign(ltr=[3, 10]), c, breaks=(4, 8))
     assert ok.median_["category"].tolist() == ["detractor", "promoter"]
+    at = ok.at(1000).set_index("category")["survival"]  # beyond the follow-up of b
+    assert at["detractor"] == 0.0 and np.isnan(at["promoter"])
     other = retention.churn_after_survey(r, c, score="csat", breaks=(1, 4))
     assert other.median_["category"].tolist() == ["<= 1", "> 4"]

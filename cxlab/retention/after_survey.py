@@ -20,6 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 
 from cxlab._checks import as_table, check_columns, check_level
@@ -179,7 +180,11 @@ class ChurnAfterSurvey:
         return ax
 
     def at(self, days: float) -> pd.DataFrame:
-        """Share still active ``days`` after the survey, per category (with interval)."""
+        """Share still active ``days`` after the survey, per category (with interval).
+
+        NaN for a category whose follow-up ends before ``days`` (while some of it
+        is still active): the curve says nothing beyond its last time.
+        """
         rows = []
         for cat, c in self.survival_.groupby("category", sort=False):
             before = c[c["time"] <= days]
@@ -188,6 +193,8 @@ class ChurnAfterSurvey:
                 if len(before)
                 else {"survival": 1.0, "low": 1.0, "high": 1.0}
             )
+            if days > c["time"].max() and c["survival"].iloc[-1] > 0:
+                last = {"survival": np.nan, "low": np.nan, "high": np.nan}
             rows.append(
                 {"category": cat, "days": days} | {k: last[k] for k in ("survival", "low", "high")}
             )
