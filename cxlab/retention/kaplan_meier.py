@@ -141,7 +141,9 @@ def survival(
     by : str or list of str, optional
         Group columns (one curve per group).
     weight : str, optional
-        Case weights (>= 0), as ``survfit(weights=)``.
+        Case weights (>= 0), treated as counts in Greenwood's variance, as
+        ``survfit(weights=)`` does for whole-number weights (for fractional
+        weights R defaults to the robust infinitesimal-jackknife variance).
     level : float
         Confidence level of the pointwise interval.
     conf_type : {"log", "log-log", "plain"}
