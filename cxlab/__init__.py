@@ -59,6 +59,7 @@ if TYPE_CHECKING:  # static analysers and IDEs see the eager imports
     from cxlab import plots as plots
     from cxlab import render as render
     from cxlab import report as report
+    from cxlab import retention as retention
     from cxlab import schema as schema
     from cxlab import stats as stats
     from cxlab import synth as synth

@@ -1,0 +1,153 @@
+"""Retention charts: the cohort heat map and Kaplan-Meier curves.
+
+Axes-level, in seaborn's manner: each takes ``ax=`` (keyword only; default the
+current Axes), passes ``**kwargs`` to its main artist, takes its colours from
+:mod:`cxlab.plots.style` and returns the Axes. Text from data is drawn literally
+(:func:`cxlab.plots.literal_plot`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from matplotlib.axes import Axes
+
+from cxlab.plots import literal_plot
+from cxlab.plots.style import CMAP_SEQUENTIAL, UNIT_PALETTE
+from cxlab.retention.counts import as_by
+from cxlab.stats import BASE_MARKS
+
+__all__ = ["plot_cohort_retention", "plot_survival"]
+
+
+@literal_plot
+def plot_cohort_retention(
+    table: pd.DataFrame,
+    *,
+    value: str = "retention_rate",
+    annot: bool = True,
+    ax: Axes | None = None,
+    **kwargs: Any,
+) -> Axes:
+    """Heat map of a cohort retention table: sign-up quarter x quarters since sign-up.
+
+    Each cell is written with its value and the base mark of its flag (``*``
+    indicative, ``**`` unreliable); cells not yet observed stay blank.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        :func:`cxlab.retention.cohort_retention` (one group: filter by the group
+        columns first).
+    value : str
+        The percent column to show.
+    annot : bool
+        Write each value in its cell.
+    ax : matplotlib Axes, optional
+        Axes to draw on (default: the current Axes).
+    **kwargs
+        Passed to :meth:`matplotlib.axes.Axes.imshow` (e.g. ``cmap``).
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from matplotlib.figure import Figure
+    >>> from cxlab.retention import cohort_retention
+    >>> c = pd.DataFrame({"signup_date": pd.to_datetime(["2025-01-10"] * 4).date,
+    ...     "churn_date": pd.to_datetime([None, "2025-05-01", "2025-08-01", None]).date})
+    >>> ax = plot_cohort_retention(cohort_retention(c, end="2025Q3"), ax=Figure().subplots())
+    >>> [t.get_text() for t in ax.texts]
+    ['100**', '75**', '50**']
+    """
+    ax = plt.gca() if ax is None else ax
+    m = table.pivot_table(index="cohort", columns="quarters_since", values=value, aggfunc="first")
+    flags = table.pivot_table(
+        index="cohort", columns="quarters_since", values="flag", aggfunc="first"
+    ).reindex_like(m)
+    kws = {"cmap": CMAP_SEQUENTIAL, "vmin": 0, "vmax": 100, "aspect": "auto", **kwargs}
+    grid = m.to_numpy(float)
+    im = ax.imshow(np.ma.masked_invalid(grid), **kws)
+    if annot:
+        for i, j in zip(*np.nonzero(~np.isnan(grid)), strict=True):
+            mark = BASE_MARKS.get(str(flags.iat[i, j]), "")
+            dark = (grid[i, j] - kws["vmin"]) / (kws["vmax"] - kws["vmin"]) > 0.6
+            ax.text(
+                j, i, f"{grid[i, j]:.0f}{mark}", ha="center", va="center", fontsize=7,
+                color="white" if dark else "black",
+            )  # fmt: skip
+    ax.set_xticks(range(m.shape[1]), [str(c) for c in m.columns], fontsize=8)
+    ax.set_yticks(range(m.shape[0]), [str(c) for c in m.index], fontsize=8)
+    ax.set_xlabel("quarters since sign-up")
+    ax.set_ylabel("sign-up quarter (cohort)")
+    label = value.replace("_", " ") + " (%)"
+    ax.figure.colorbar(im, ax=ax, fraction=0.03, pad=0.02, label=label)
+    return ax
+
+
+@literal_plot
+def plot_survival(
+    curves: pd.DataFrame,
+    by: str | Sequence[str] | None = None,
+    *,
+    band: bool = True,
+    ax: Axes | None = None,
+    **kwargs: Any,
+) -> Axes:
+    """Kaplan-Meier step curves (one per group) with their pointwise bands.
+
+    Parameters
+    ----------
+    curves : pandas.DataFrame
+        :func:`cxlab.retention.survival` (or ``ChurnAfterSurvey.survival_`` with
+        ``by="category"``).
+    by : str or list of str, optional
+        Its group columns.
+    band : bool
+        Shade the interval between ``low`` and ``high``.
+    ax : matplotlib Axes, optional
+        Axes to draw on (default: the current Axes).
+    **kwargs
+        Passed to :meth:`matplotlib.axes.Axes.step` (the curves).
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from matplotlib.figure import Figure
+    >>> from cxlab.retention import survival
+    >>> d = pd.DataFrame({"t": [1, 2, 3, 4], "e": [1, 0, 1, 1], "g": list("aabb")})
+    >>> ax = plot_survival(survival(d, "t", "e", by="g"), "g", ax=Figure().subplots())
+    >>> [line.get_label() for line in ax.get_lines()]
+    ['a', 'b']
+    """
+    ax = plt.gca() if ax is None else ax
+    groups = as_by(by)
+    parts = curves.groupby(groups, sort=False) if groups else [("all", curves)]
+    colors = plt.get_cmap(UNIT_PALETTE).colors  # type: ignore[attr-defined]
+    for i, (key, c) in enumerate(parts):
+        name = " / ".join(map(str, key)) if isinstance(key, tuple) else str(key)
+        t = np.concatenate([[0.0], c["time"].to_numpy(float)])
+        s = np.concatenate([[1.0], c["survival"].to_numpy(float)])
+        color = colors[i % len(colors)]
+        ax.step(t, s, where="post", label=name, **{"color": color, **kwargs})
+        if band:
+            lo = np.concatenate([[1.0], c["low"].to_numpy(float)])
+            hi = np.concatenate([[1.0], c["high"].to_numpy(float)])
+            ax.fill_between(t, lo, hi, step="post", color=color, alpha=0.15, linewidth=0)
+    ax.set_ylim(0, 1.02)
+    ax.set_xlabel("time")
+    ax.set_ylabel("share still active")
+    if groups:
+        ax.legend(frameon=False, fontsize=8)
+    return ax
