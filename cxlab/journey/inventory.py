@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 import ibis
+import ibis.expr.datatypes as dt
 import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
@@ -179,19 +180,24 @@ def touchpoint_vs_overall(
     per = t.group_by([customer, touchpoint]).aggregate(s_k=x.sum(), n_k=x.count())
     j = per.join(tot, customer)
     j = j.filter(j.n_all > j.n_k)
-    xk = j.s_k / j.n_k
-    yk = (j.s_all - j.s_k) / (j.n_all - j.n_k)
+    # The per-customer means are summed as decimals: a sum of floats depends on the
+    # order DuckDB's threads add them in, and a gap that sits on a rounding boundary
+    # (-1.375) then prints differently from run to run. Decimal sums are exact.
+    exact = dt.Decimal(18, 9)
+    xk = (j.s_k / j.n_k).cast(exact)
+    yk = ((j.s_all - j.s_k) / (j.n_all - j.n_k)).cast(exact)
+    sums = {
+        "sx": ibis._._x.sum(),
+        "sy": ibis._._y.sum(),
+        "sxx": (ibis._._x * ibis._._x).sum(),
+        "syy": (ibis._._y * ibis._._y).sum(),
+        "sxy": (ibis._._x * ibis._._y).sum(),
+    }
     g = (
         j.mutate(_x=xk, _y=yk)
         .group_by(touchpoint)
-        .aggregate(
-            n=ibis._.count(),
-            sx=ibis._._x.sum(),
-            sy=ibis._._y.sum(),
-            sxx=(ibis._._x * ibis._._x).sum(),
-            syy=(ibis._._y * ibis._._y).sum(),
-            sxy=(ibis._._x * ibis._._y).sum(),
-        )
+        .aggregate(n=ibis._.count(), **sums)
+        .mutate(**{k: ibis._[k].cast("float64") for k in sums})
         .to_pandas()
     )
     if g.empty:
