@@ -98,8 +98,9 @@ def fit_log_params(
 ) -> LogFit:
     """Minimise ``neg_ll`` over log parameters; covariance from the observed information.
 
-    BFGS from ``start``, then Nelder-Mead from BFGS's optimum (cheap insurance
-    against a premature stop on a flat ridge); the Hessian of the negative
+    BFGS from ``start``; when BFGS reports failure (typically a loss of
+    precision in its numerical gradient near the optimum), Nelder-Mead from
+    where it stopped. The Hessian of the negative
     log-likelihood at the optimum (central differences) inverted gives the
     covariance of the log parameters (NaN when it is not positive definite).
     """
@@ -110,15 +111,14 @@ def fit_log_params(
             v = float(neg_ll(p))
         return v if np.isfinite(v) else 1e300
 
-    first = optimize.minimize(safe, start, method="BFGS", options={"gtol": 1e-6})
-    best = optimize.minimize(
-        safe,
-        first.x,
-        method="Nelder-Mead",
-        options={"xatol": 1e-8, "fatol": 1e-10, "maxiter": 4000},
-    )
-    x = best.x if best.fun <= first.fun else first.x
-    value = min(best.fun, first.fun)
+    best = optimize.minimize(safe, start, method="BFGS", options={"gtol": 1e-6})
+    if not best.success:  # e.g. precision loss near the optimum: polish without gradients
+        polish = optimize.minimize(
+            safe, best.x, method="Nelder-Mead", options={"xatol": 1e-8, "fatol": 1e-10}
+        )
+        if polish.fun <= best.fun + 1e-6:
+            best = polish
+    x, value = best.x, float(best.fun)
     if value >= 1e300:
         raise CxlabError(f"{where}: the likelihood could not be evaluated at any parameters tried.")
     with np.errstate(all="ignore"):
@@ -135,7 +135,7 @@ def fit_log_params(
         log_params=np.asarray(x, dtype=float),
         cov_log=cov,
         log_likelihood=-float(value),
-        converged=bool(best.success or first.success) and ok,
+        converged=bool(best.success) and ok,
         message=str(best.message),
     )
 

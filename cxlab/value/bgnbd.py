@@ -27,7 +27,7 @@ from scipy import special
 
 from cxlab.value._mle import fit_log_params, param_table, refuse_rows, summary_columns
 
-__all__ = ["BGNBD", "bgnbd", "bgnbd_log_likelihood"]
+__all__ = ["BGNBD", "bgnbd", "bgnbd_log_likelihood", "loglik_terms"]
 
 NAMES = ("r", "alpha", "a", "b")
 
@@ -43,16 +43,34 @@ def bgnbd_log_likelihood(params: Any, frequency: Any, recency: Any, T: Any) -> n
     >>> round(float(bgnbd_log_likelihood((0.243, 4.414, 0.793, 2.426), [0], [0.0], [38.86])[0]), 4)
     -0.5547
     """
-    r, alpha, a, b = (float(v) for v in params)
     x = np.asarray(frequency, dtype=float)
-    t_x = np.asarray(recency, dtype=float)
-    age = np.asarray(T, dtype=float)
-    xm = np.maximum(x, 1.0)  # the second term exists only for x > 0
-    a1 = special.gammaln(r + x) - special.gammaln(r) + r * np.log(alpha)
-    a2 = special.betaln(a, b + x) - special.betaln(a, b)
+    ux, inv = np.unique(x, return_inverse=True)
+    return loglik_terms(params, ux, inv, np.asarray(recency, float), np.asarray(T, float))
+
+
+def loglik_terms(
+    params: Any, ux: np.ndarray, inv: np.ndarray, t_x: np.ndarray, age: np.ndarray
+) -> np.ndarray:
+    """:func:`bgnbd_log_likelihood` with the frequencies given as their distinct
+    values ``ux`` and the index ``inv`` of each row's value: the gamma functions
+    are evaluated once per distinct frequency (the fit calls this hundreds of
+    times; frequencies are few distinct integers)."""
+    r, alpha, a, b = (float(v) for v in params)
+    xm = np.maximum(ux, 1.0)  # the second term exists only for x > 0
+    per_x = (
+        special.gammaln(r + ux)
+        - special.gammaln(r)
+        + r * np.log(alpha)
+        + special.gammaln(a + b)
+        + special.gammaln(b + ux)
+        - special.gammaln(b)
+        - special.gammaln(a + b + ux)
+    )
+    drop = np.where(ux > 0, np.log(a) - np.log(b + xm - 1.0), -np.inf)
+    x = ux[inv]
     a3 = -(r + x) * np.log(alpha + age)
-    a4 = np.where(x > 0, np.log(a) - np.log(b + xm - 1.0) - (r + x) * np.log(alpha + t_x), -np.inf)
-    return a1 + a2 + np.logaddexp(a3, a4)
+    a4 = drop[inv] - (r + x) * np.log(alpha + t_x)
+    return per_x[inv] + np.logaddexp(a3, a4)
 
 
 class BGNBD:
@@ -117,9 +135,10 @@ class BGNBD:
         refuse_rows(age <= 0, s.index, "bgnbd", f"{T!r} > 0")
         keep = w > 0
         xk, tk, ak, wk = x[keep], t_x[keep], age[keep], w[keep]
+        ux, inv = np.unique(xk, return_inverse=True)
 
         def neg_ll(log_p: np.ndarray) -> float:
-            return -float(np.dot(wk, bgnbd_log_likelihood(np.exp(log_p), xk, tk, ak)))
+            return -float(np.dot(wk, loglik_terms(np.exp(log_p), ux, inv, tk, ak)))
 
         scale = float(np.average(ak, weights=wk))
         start = np.log([1.0, scale, 1.0, 1.0])

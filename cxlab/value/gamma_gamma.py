@@ -25,7 +25,7 @@ from cxlab._checks import as_table, check_columns
 from cxlab.errors import CxlabError
 from cxlab.value._mle import fit_log_params, param_table, refuse_rows, summary_columns
 
-__all__ = ["GammaGamma", "gamma_gamma", "gamma_gamma_log_likelihood"]
+__all__ = ["GammaGamma", "gamma_gamma", "gamma_gamma_log_likelihood", "spend_loglik_terms"]
 
 NAMES = ("p", "q", "v")
 
@@ -40,19 +40,19 @@ def gamma_gamma_log_likelihood(params: Any, frequency: Any, monetary: Any) -> np
     >>> round(float(gamma_gamma_log_likelihood((6.25, 3.74, 15.44), [2], [22.35])[0]), 4)
     -3.5513
     """
-    p, q, v = (float(u) for u in params)
     x = np.asarray(frequency, dtype=float)
-    z = np.asarray(monetary, dtype=float)
-    px = p * x
-    return (
-        special.gammaln(px + q)
-        - special.gammaln(px)
-        - special.gammaln(q)
-        + q * np.log(v)
-        + (px - 1.0) * np.log(z)
-        + px * np.log(x)
-        - (px + q) * np.log(v + x * z)
-    )
+    ux, inv = np.unique(x, return_inverse=True)
+    return spend_loglik_terms(params, ux, inv, np.asarray(monetary, dtype=float))
+
+
+def spend_loglik_terms(params: Any, ux: np.ndarray, inv: np.ndarray, z: np.ndarray) -> np.ndarray:
+    """:func:`gamma_gamma_log_likelihood` with the frequencies as distinct values
+    ``ux`` and each row's index ``inv`` into them (gamma functions once per value)."""
+    p, q, v = (float(u) for u in params)
+    pu = p * ux
+    per_x = special.gammaln(pu + q) - special.gammaln(pu) - special.gammaln(q) + pu * np.log(ux)
+    px = pu[inv]
+    return per_x[inv] + q * np.log(v) + (px - 1.0) * np.log(z) - (px + q) * np.log(v + ux[inv] * z)
 
 
 class GammaGamma:
@@ -120,9 +120,10 @@ class GammaGamma:
         if not keep.any():
             raise CxlabError("gamma_gamma: no customer has a repeat purchase; nothing to fit.")
         xk, zk, wk = x[keep], z[keep], w[keep]
+        ux, inv = np.unique(xk, return_inverse=True)
 
         def neg_ll(log_p: np.ndarray) -> float:
-            return -float(np.dot(wk, gamma_gamma_log_likelihood(np.exp(log_p), xk, zk)))
+            return -float(np.dot(wk, spend_loglik_terms(np.exp(log_p), ux, inv, zk)))
 
         start = np.log([1.0, 1.0, float(np.average(zk, weights=wk))])
         fit = fit_log_params(neg_ll, start, NAMES, "gamma_gamma")
