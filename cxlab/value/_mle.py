@@ -95,34 +95,48 @@ def fit_log_params(
     start: np.ndarray,
     names: Sequence[str],
     where: str,
+    grad: Callable[[np.ndarray], np.ndarray] | None = None,
+    n: float = 1.0,
 ) -> LogFit:
     """Minimise ``neg_ll`` over log parameters; covariance from the observed information.
 
     BFGS from ``start``; when BFGS reports failure (typically a loss of
     precision in its numerical gradient near the optimum), Nelder-Mead from
-    where it stopped. The Hessian of the negative
-    log-likelihood at the optimum (central differences) inverted gives the
-    covariance of the log parameters (NaN when it is not positive definite).
+    where it stopped. ``grad`` (the analytic gradient of ``neg_ll``), when
+    given, saves most of the likelihood evaluations. The Hessian of the
+    negative log-likelihood at the optimum (central differences of ``grad``, or
+    of ``neg_ll`` without it) inverted gives the covariance of the log
+    parameters (NaN when it is not positive definite). The optimiser sees the
+    likelihood divided by ``n`` (the number of customers), so that its tolerances
+    mean the same at any sample size.
     """
-    from statsmodels.tools.numdiff import approx_hess3
+    from statsmodels.tools.numdiff import approx_fprime, approx_hess3
 
     def safe(p: np.ndarray) -> float:
         with np.errstate(all="ignore"):
             v = float(neg_ll(p))
         return v if np.isfinite(v) else 1e300
 
-    best = optimize.minimize(safe, start, method="BFGS", options={"gtol": 1e-6})
+    def mean(p: np.ndarray) -> float:
+        return safe(p) / n
+
+    jac = None if grad is None else (lambda p: grad(p) / n)
+    best = optimize.minimize(mean, start, jac=jac, method="BFGS", options={"gtol": 1e-7})
     if not best.success:  # e.g. precision loss near the optimum: polish without gradients
         polish = optimize.minimize(
-            safe, best.x, method="Nelder-Mead", options={"xatol": 1e-8, "fatol": 1e-10}
+            mean, best.x, method="Nelder-Mead", options={"xatol": 1e-8, "fatol": 1e-12}
         )
-        if polish.fun <= best.fun + 1e-6:
+        if polish.fun <= best.fun + 1e-9:
             best = polish
-    x, value = best.x, float(best.fun)
+    x, value = best.x, float(best.fun) * n
     if value >= 1e300:
         raise CxlabError(f"{where}: the likelihood could not be evaluated at any parameters tried.")
     with np.errstate(all="ignore"):
-        hess = approx_hess3(x, safe)
+        if grad is None:
+            hess = approx_hess3(x, safe)
+        else:
+            d2 = approx_fprime(x, grad, centered=True)
+            hess = (d2 + d2.T) / 2
     try:
         cov = np.linalg.inv(hess)
         ok = bool(np.all(np.linalg.eigvalsh((hess + hess.T) / 2) > 0))

@@ -25,7 +25,13 @@ from cxlab._checks import as_table, check_columns
 from cxlab.errors import CxlabError
 from cxlab.value._mle import fit_log_params, param_table, refuse_rows, summary_columns
 
-__all__ = ["GammaGamma", "gamma_gamma", "gamma_gamma_log_likelihood", "spend_loglik_terms"]
+__all__ = [
+    "GammaGamma",
+    "gamma_gamma",
+    "gamma_gamma_log_likelihood",
+    "spend_loglik_gradient",
+    "spend_loglik_terms",
+]
 
 NAMES = ("p", "q", "v")
 
@@ -53,6 +59,21 @@ def spend_loglik_terms(params: Any, ux: np.ndarray, inv: np.ndarray, z: np.ndarr
     per_x = special.gammaln(pu + q) - special.gammaln(pu) - special.gammaln(q) + pu * np.log(ux)
     px = pu[inv]
     return per_x[inv] + q * np.log(v) + (px - 1.0) * np.log(z) - (px + q) * np.log(v + ux[inv] * z)
+
+
+def spend_loglik_gradient(
+    params: Any, ux: np.ndarray, inv: np.ndarray, z: np.ndarray, w: np.ndarray
+) -> np.ndarray:
+    """Gradient of ``sum(w * spend_loglik_terms(...))`` with respect to ``(p, q, v)``."""
+    p, q, v = (float(u) for u in params)
+    psi = special.digamma
+    x = ux[inv]
+    log_vxz = np.log(v + x * z)
+    wx = np.bincount(inv, weights=w, minlength=len(ux))
+    d_p = wx @ (ux * (psi(p * ux + q) - psi(p * ux) + np.log(ux))) + w @ (x * (np.log(z) - log_vxz))
+    d_q = wx @ (psi(p * ux + q) - psi(q)) + w @ (np.log(v) - log_vxz)
+    d_v = w.sum() * q / v - w @ ((p * x + q) / (v + x * z))
+    return np.array([d_p, d_q, d_v])
 
 
 class GammaGamma:
@@ -125,8 +146,12 @@ class GammaGamma:
         def neg_ll(log_p: np.ndarray) -> float:
             return -float(np.dot(wk, spend_loglik_terms(np.exp(log_p), ux, inv, zk)))
 
+        def grad(log_p: np.ndarray) -> np.ndarray:  # chain rule: d/dlog(theta) = theta d/dtheta
+            theta = np.exp(log_p)
+            return -theta * spend_loglik_gradient(theta, ux, inv, zk, wk)
+
         start = np.log([1.0, 1.0, float(np.average(zk, weights=wk))])
-        fit = fit_log_params(neg_ll, start, NAMES, "gamma_gamma")
+        fit = fit_log_params(neg_ll, start, NAMES, "gamma_gamma", grad=grad, n=float(wk.sum()))
         self.summary_ = param_table(fit, self.level, "gamma_gamma")
         self.params_ = pd.Series(np.exp(fit.log_params), index=list(NAMES), name="estimate")
         self.se_ = pd.Series(self.summary_["se"].to_numpy(), index=list(NAMES), name="se")
