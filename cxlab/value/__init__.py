@@ -1,7 +1,7 @@
 """Customer lifetime value: the RFM summary in the engine, BG/NBD and Gamma-Gamma fits.
 
-Non-contractual settings (customers buy when they like and leave without
-saying so):
+Contractual settings (leaving is observed) use ``contractual``; non-contractual
+ones (customers buy when they like and leave without saying so) the others:
 
 ``rfm``          :func:`rfm`: per customer frequency, recency, age ``T`` and mean
                  repeat spend, one GROUP BY over the transactions in the engine
@@ -11,6 +11,8 @@ saying so):
                  (Fader & Hardie 2013)
 ``clv``          :func:`clv`: discounted value per customer from the two fits (as
                  the ``lifetimes`` package's ``customer_lifetime_value``)
+``contractual``  :func:`contractual_clv`: margin x retention^t / (1 + d)^t by group
+                 (segment, LTR category via :func:`ltr_category`), with intervals
 ``_mle``         what the fits share: checks, maximum likelihood on log
                  parameters, observed information, the parameter table
 
@@ -26,6 +28,7 @@ from __future__ import annotations
 
 from cxlab.value.bgnbd import BGNBD, bgnbd, bgnbd_log_likelihood
 from cxlab.value.clv import clv
+from cxlab.value.contractual import contractual_clv, discounted_periods, ltr_category
 from cxlab.value.gamma_gamma import GammaGamma, gamma_gamma, gamma_gamma_log_likelihood
 from cxlab.value.rfm import UNITS, rfm
 
@@ -36,7 +39,10 @@ __all__ = [
     "bgnbd",
     "bgnbd_log_likelihood",
     "clv",
+    "contractual_clv",
+    "discounted_periods",
     "gamma_gamma",
     "gamma_gamma_log_likelihood",
+    "ltr_category",
     "rfm",
 ]
