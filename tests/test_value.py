@@ -200,3 +200,18 @@ def test_gamma_gamma_and_clv_refuse_bad_input(summary):
         value.clv(bg, gg)
     with pytest.raises(CxlabError, match="months must be a whole number"):
         value.clv(bg, gg, summary, months=0)
+
+
+def test_fits_match_an_independent_r_implementation(published):
+    """``tests/reference/make_reference_value.R``: the two likelihoods written from the
+    papers in base R, maximised by ``optim``, standard errors from ``optimHess``."""
+    ref = pd.read_csv(Path(__file__).parent / "reference" / "r_value.csv")
+    fits = {
+        "bgnbd": value.bgnbd(published, frequency="x", recency="t_x"),
+        "gamma_gamma": value.gamma_gamma(published, frequency="x", monetary="zbar"),
+    }
+    for model, r in ref.groupby("model"):
+        m = fits[model]
+        np.testing.assert_allclose(m.params_[r["param"]], r["estimate"], rtol=1e-4)
+        np.testing.assert_allclose(m.se_[r["param"]], r["se"], rtol=1e-3)
+        assert m.log_likelihood_ == pytest.approx(r["loglik"].iloc[0], abs=1e-4)
