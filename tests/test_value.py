@@ -215,3 +215,16 @@ def test_fits_match_an_independent_r_implementation(published):
         np.testing.assert_allclose(m.params_[r["param"]], r["estimate"], rtol=1e-4)
         np.testing.assert_allclose(m.se_[r["param"]], r["se"], rtol=1e-3)
         assert m.log_likelihood_ == pytest.approx(r["loglik"].iloc[0], abs=1e-4)
+
+
+def test_clv_method_equals_the_function(summary):
+    bg, gg = value.bgnbd(summary), value.gamma_gamma(summary)
+    pd.testing.assert_frame_equal(gg.clv(bg, months=6), value.clv(bg, gg, months=6))
+
+
+def test_unidentified_parameters_warn_and_give_nan_errors():
+    """Without repeat purchases the dropout parameters a, b leave the likelihood flat."""
+    s = pd.DataFrame({"frequency": [0] * 50, "recency": [0.0] * 50, "T": np.linspace(5, 40, 50)})
+    with pytest.warns(RuntimeWarning, match="not positive definite"):
+        m = value.bgnbd(s)
+    assert not m.converged_ and m.se_.isna().all()

@@ -8,6 +8,7 @@ The likelihoods are hand-written (see :mod:`cxlab.value.bgnbd`); the optimiser
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -144,6 +145,13 @@ def fit_log_params(
         cov, ok = np.full_like(hess, np.nan), False
     if not ok:
         cov = np.full_like(hess, np.nan)
+        warnings.warn(
+            f"{where}: the information matrix at the estimate is not positive definite "
+            "(a parameter is not identified by these data, e.g. too few repeat customers); "
+            "standard errors and intervals are NaN and converged_ is False.",
+            RuntimeWarning,
+            stacklevel=3,
+        )
     return LogFit(
         names=tuple(names),
         log_params=np.asarray(x, dtype=float),

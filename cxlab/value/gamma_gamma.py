@@ -15,7 +15,7 @@ unmaintained, ``pymc-marketing`` heavy for a three-parameter likelihood).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -24,6 +24,9 @@ from scipy import special
 from cxlab._checks import as_table, check_columns
 from cxlab.errors import CxlabError
 from cxlab.value._mle import fit_log_params, param_table, refuse_rows, summary_columns
+
+if TYPE_CHECKING:
+    from cxlab.value.bgnbd import BGNBD
 
 __all__ = [
     "GammaGamma",
@@ -189,6 +192,20 @@ class GammaGamma:
         x = np.asarray(d[names["frequency"]], dtype=float)
         z = np.where(x > 0, np.asarray(d[names["monetary"]], dtype=float), 0.0)
         return pd.Series(p * (v + x * z) / (p * x + q - 1.0), index=d.index, name="expected_spend")
+
+    def clv(
+        self,
+        purchases: BGNBD,
+        data: pd.DataFrame | None = None,
+        *,
+        months: int = 12,
+        discount_rate: float = 0.01,
+        unit: str = "weeks",
+    ) -> pd.DataFrame:
+        """Discounted value per customer with a fitted BG/NBD: :func:`cxlab.value.clv`."""
+        from cxlab.value.clv import clv
+
+        return clv(purchases, self, data, months=months, discount_rate=discount_rate, unit=unit)
 
     def __repr__(self) -> str:
         if not hasattr(self, "params_"):

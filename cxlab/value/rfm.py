@@ -33,6 +33,31 @@ def _end_date(end: Any) -> dt.date:
     return stamp.date()
 
 
+def _per_customer(t: Any, last_day: dt.date, customer: str, date: str, value: str) -> pd.DataFrame:
+    """The engine's part: one window (first purchase day) and one GROUP BY."""
+    import ibis
+
+    check_columns(t, [customer, date, value], "transactions")
+    day = t[date].date() if t[date].type().is_timestamp() else t[date]
+    if not day.type().is_date():
+        raise CxlabError(f"rfm: column {date!r} must hold dates, not {t[date].type()}.")
+    t = t.mutate(_day=day).filter(ibis._["_day"] <= ibis.date(last_day))
+    t = t.mutate(_first=t["_day"].min().over(group_by=t[customer]))
+    g = t.group_by(customer).aggregate(
+        n_days=t["_day"].nunique(),
+        first=t["_first"].min(),
+        last=t["_day"].max(),
+        total=t[value].sum(),
+        first_value=t[value].sum(where=t["_day"] == t["_first"]),
+        n_missing=t[value].isnull().sum(),
+    )
+    g = g.mutate(
+        recency_days=g["last"].delta(g["first"], unit="day"),
+        age_days=ibis.date(last_day).delta(g["first"], unit="day"),
+    )
+    return g.to_pandas()
+
+
 def rfm(
     data: Any,
     *,
@@ -92,31 +117,9 @@ def rfm(
     0           a          1      2.0  4.0      20.0
     1           b          0      0.0  3.0       NaN
     """
-    import ibis
-
     if unit not in UNITS:
         raise CxlabError(f"rfm: unit must be one of {', '.join(UNITS)}, got {unit!r}.")
-    last_day = _end_date(end)
-    t = as_table(data)
-    check_columns(t, [customer, date, value], "transactions")
-    day = t[date].date() if t[date].type().is_timestamp() else t[date]
-    if not day.type().is_date():
-        raise CxlabError(f"rfm: column {date!r} must hold dates, not {t[date].type()}.")
-    t = t.mutate(_day=day).filter(ibis._["_day"] <= ibis.date(last_day))
-    t = t.mutate(_first=t["_day"].min().over(group_by=t[customer]))
-    g = t.group_by(customer).aggregate(
-        n_days=t["_day"].nunique(),
-        first=t["_first"].min(),
-        last=t["_day"].max(),
-        total=t[value].sum(),
-        first_value=t[value].sum(where=t["_day"] == t["_first"]),
-        n_missing=t[value].isnull().sum(),
-    )
-    g = g.mutate(
-        recency_days=g["last"].delta(g["first"], unit="day"),
-        age_days=ibis.date(last_day).delta(g["first"], unit="day"),
-    )
-    out = g.to_pandas()
+    out = _per_customer(as_table(data), _end_date(end), customer, date, value)
     missing = out.loc[out["n_missing"] > 0, customer]
     if len(missing):
         raise CxlabError(
