@@ -228,3 +228,13 @@ def test_unidentified_parameters_warn_and_give_nan_errors():
     with pytest.warns(RuntimeWarning, match="not positive definite"):
         m = value.bgnbd(s)
     assert not m.converged_ and m.se_.isna().all()
+
+
+def test_gamma_gamma_on_counts_of_distinct_rows_equals_the_customer_level_fit(published):
+    rows = published.groupby(["x", "zbar"], as_index=False).size()
+    assert len(rows) < len(published)
+    full = value.gamma_gamma(published, frequency="x", monetary="zbar")
+    grouped = value.gamma_gamma(rows, frequency="x", monetary="zbar", weight="size")
+    np.testing.assert_allclose(grouped.params_, full.params_, rtol=1e-4)
+    np.testing.assert_allclose(grouped.se_, full.se_, rtol=1e-3)
+    assert (grouped.n_, grouped.n_excluded_) == (946, 1411)
