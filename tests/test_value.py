@@ -238,3 +238,15 @@ def test_gamma_gamma_on_counts_of_distinct_rows_equals_the_customer_level_fit(pu
     np.testing.assert_allclose(grouped.params_, full.params_, rtol=1e-4)
     np.testing.assert_allclose(grouped.se_, full.se_, rtol=1e-3)
     assert (grouped.n_, grouped.n_excluded_) == (946, 1411)
+
+
+def test_clv_bootstrap_interval_is_reproducible_and_brackets_the_estimate(summary):
+    bg, gg = value.bgnbd(summary), value.gamma_gamma(summary)
+    one = value.clv(bg, gg, summary.head(20), n_boot=100, seed=7)
+    two = gg.clv(bg, summary.head(20), n_boot=100, seed=7)
+    pd.testing.assert_frame_equal(one, two)
+    point = value.clv(bg, gg, summary.head(20))
+    pd.testing.assert_series_equal(one["clv"], point["clv"])
+    assert (one["low"] < one["clv"]).all() and (one["clv"] < one["high"]).all()
+    with pytest.raises(CxlabError, match="n_boot must be a whole number >= 0"):
+        value.clv(bg, gg, n_boot=-1)

@@ -62,8 +62,18 @@ def test_one_simulated_cohort_recovers_the_parameters():
         assert (z.abs() < 3).all(), z
 
 
+@pytest.fixture(scope="module")
+def fits() -> list[tuple[value.BGNBD, value.GammaGamma]]:
+    """The two fits on each of the cohorts of seeds 1..N_SEEDS."""
+    out = []
+    for seed in range(1, N_SEEDS + 1):
+        s = simulate(seed)
+        out.append((value.bgnbd(s), value.gamma_gamma(s)))
+    return out
+
+
 @pytest.mark.slow
-def test_intervals_cover_the_true_parameters_at_the_nominal_rate():
+def test_intervals_cover_the_true_parameters_at_the_nominal_rate(fits):
     """95% intervals, seeds 1..100, 4,000 customers each: for each parameter the
     number of seeds whose interval covers the truth is Binomial(100, 0.95) if the
     intervals are right; the test fails when it falls below that distribution's
@@ -74,9 +84,7 @@ def test_intervals_cover_the_true_parameters_at_the_nominal_rate():
     bound = stats.binom.ppf(0.001, N_SEEDS, 0.95)
     hits = {k: 0 for k in [*BG_TRUE, *GG_TRUE]}
     estimates: dict[str, list[float]] = {k: [] for k in hits}
-    for seed in range(1, N_SEEDS + 1):
-        s = simulate(seed)
-        bg, gg = value.bgnbd(s), value.gamma_gamma(s)
+    for seed, (bg, gg) in enumerate(fits, start=1):
         for fit, truth in ((bg, BG_TRUE), (gg, GG_TRUE)):
             assert fit.converged_, (seed, fit)
             for name, hit in zip(truth, covered(fit.summary_, truth), strict=True):
@@ -88,3 +96,29 @@ def test_intervals_cover_the_true_parameters_at_the_nominal_rate():
         est = np.array(values)
         mc_se = est.std(ddof=1) / np.sqrt(len(est))
         assert abs(est.mean() - truth[name]) < 4 * mc_se, (name, est.mean(), mc_se)
+
+
+@pytest.mark.slow
+def test_clv_intervals_cover_the_true_expected_value_at_the_nominal_rate(fits):
+    """The 95% parametric-bootstrap interval of ``clv`` (n_boot=200, seed = the
+    cohort's seed) for three customer profiles, against their CLV under the true
+    parameters, over the fits of seeds 1..100: per profile the number covering
+    it must not fall below the 0.1% quantile of Binomial(100, 0.95) (89)."""
+    profiles = pd.DataFrame(
+        {
+            "frequency": [0, 2, 8],
+            "recency": [0.0, 30.0, 20.0],
+            "T": [39.0, 39.0, 39.0],
+            "monetary": [np.nan, 30.0, 45.0],
+        }
+    )
+    true_bg, true_gg = value.BGNBD(), value.GammaGamma()
+    true_bg.params_, true_gg.params_ = pd.Series(BG_TRUE), pd.Series(GG_TRUE)
+    true_bg.columns_ = {c: c for c in ("frequency", "recency", "T")}
+    true_gg.columns_ = {c: c for c in ("frequency", "monetary")}
+    truth = value.clv(true_bg, true_gg, profiles)["clv"].to_numpy()
+    hits = np.zeros(len(profiles), dtype=int)
+    for seed, (bg, gg) in enumerate(fits, start=1):
+        got = value.clv(bg, gg, profiles, n_boot=200, seed=seed)
+        hits += ((got["low"] <= truth) & (truth <= got["high"])).to_numpy()
+    assert hits.min() >= stats.binom.ppf(0.001, N_SEEDS, 0.95), hits

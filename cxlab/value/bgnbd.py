@@ -27,7 +27,15 @@ from scipy import special
 
 from cxlab.value._mle import fit_log_params, param_table, refuse_rows, summary_columns
 
-__all__ = ["BGNBD", "bgnbd", "bgnbd_log_likelihood", "loglik_gradient", "loglik_terms"]
+__all__ = [
+    "BGNBD",
+    "bgnbd",
+    "bgnbd_log_likelihood",
+    "conditional_expected_purchases",
+    "loglik_gradient",
+    "loglik_terms",
+    "probability_alive",
+]
 
 NAMES = ("r", "alpha", "a", "b")
 
@@ -103,6 +111,30 @@ def loglik_gradient(
     return np.array([d_r, d_alpha, d_a, d_b])
 
 
+def probability_alive(params: Any, x: Any, t_x: Any, age: Any) -> np.ndarray:
+    """P(alive | x, t_x, T) (Fader, Hardie & Lee 2008, "Computing P(alive) using the
+    BG/NBD model", note 021): 1 without repeat purchases."""
+    r, alpha, a, b = (float(v) for v in params)
+    x, t_x, age = (np.asarray(v, dtype=float) for v in (x, t_x, age))
+    xm = np.maximum(x, 1.0)
+    log_odds = (
+        np.log(a) - np.log(b + xm - 1.0) + (r + x) * (np.log(alpha + age) - np.log(alpha + t_x))
+    )
+    return np.asarray(np.where(x > 0, special.expit(-log_odds), 1.0))
+
+
+def conditional_expected_purchases(params: Any, t: Any, x: Any, t_x: Any, age: Any) -> np.ndarray:
+    """E[Y(t) | x, t_x, T] (eq. 10); ``t`` broadcasts against the customers (e.g. a
+    column of horizons gives one row per horizon)."""
+    r, alpha, a, b = (float(v) for v in params)
+    t = np.asarray(t, dtype=float)
+    x, age = np.asarray(x, dtype=float), np.asarray(age, dtype=float)
+    hyp = special.hyp2f1(r + x, b + x, a + b + x - 1.0, t / (alpha + age + t))
+    head = (a + b + x - 1.0) / (a - 1.0)
+    body = 1.0 - ((alpha + age) / (alpha + age + t)) ** (r + x) * hyp
+    return np.asarray(head * body * probability_alive(params, x, t_x, age))
+
+
 class BGNBD:
     """A fitted BG/NBD model (lifelines-style: ``fit`` returns self, results end in ``_``).
 
@@ -116,6 +148,9 @@ class BGNBD:
     summary_ : pandas.DataFrame
         ``param, estimate, se, low, high, level``; intervals are Wald intervals of
         the log parameter, exponentiated.
+    cov_ : pandas.DataFrame
+        Covariance of the log parameters (inverse observed information); the
+        natural-scale covariance is ``cov_ * outer(params_, params_)``.
     log_likelihood_ : float
     n_ : float
         Customers (sum of the weights); ``n_rows_`` rows of the summary.
@@ -131,6 +166,7 @@ class BGNBD:
     params_: pd.Series
     se_: pd.Series
     summary_: pd.DataFrame
+    cov_: pd.DataFrame
     log_likelihood_: float
     n_: float
     n_rows_: int
@@ -180,6 +216,7 @@ class BGNBD:
         self.summary_ = param_table(fit, self.level, "bgnbd")
         self.params_ = pd.Series(np.exp(fit.log_params), index=list(NAMES), name="estimate")
         self.se_ = pd.Series(self.summary_["se"].to_numpy(), index=list(NAMES), name="se")
+        self.cov_ = pd.DataFrame(fit.cov_log, index=list(NAMES), columns=list(NAMES))
         self.log_likelihood_ = fit.log_likelihood
         self.n_, self.n_rows_ = float(w.sum()), len(s)
         self.converged_ = fit.converged
@@ -187,9 +224,10 @@ class BGNBD:
         self.columns_ = {"frequency": frequency, "recency": recency, "T": T}
         return self
 
-    def _columns(
-        self, data: pd.DataFrame | None
+    def arrays(
+        self, data: pd.DataFrame | None = None
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, pd.Index]:
+        """``frequency, recency, T`` of ``data`` (by the fitted column names) and its index."""
         if data is None:
             d, names = self.data_, {role: role for role in self.columns_}
         else:
@@ -221,27 +259,17 @@ class BGNBD:
 
         ``data`` has the columns named in :meth:`fit`; the result keeps its index.
         """
-        r, alpha, a, b = self.params_[list(NAMES)].to_numpy()
-        x, t_x, age, index = self._columns(data)
-        xm = np.maximum(x, 1.0)
-        log_odds = (
-            np.log(a) - np.log(b + xm - 1.0) + (r + x) * (np.log(alpha + age) - np.log(alpha + t_x))
-        )
-        p = np.where(x > 0, special.expit(-log_odds), 1.0)
+        x, t_x, age, index = self.arrays(data)
+        p = probability_alive(self.params_[list(NAMES)].to_numpy(), x, t_x, age)
         return pd.Series(p, index=index, name="p_alive")
 
     def conditional_expected_purchases(
         self, t: float, data: pd.DataFrame | None = None
     ) -> pd.Series:
         """E[Y(t) | x, t_x, T]: each customer's expected purchases in the next ``t`` (eq. 10)."""
-        r, alpha, a, b = self.params_[list(NAMES)].to_numpy()
-        x, _, age, index = self._columns(data)
-        z = t / (alpha + age + t)
-        hyp = special.hyp2f1(r + x, b + x, a + b + x - 1.0, z)
-        head = (a + b + x - 1.0) / (a - 1.0)
-        body = 1.0 - ((alpha + age) / (alpha + age + t)) ** (r + x) * hyp
-        alive = self.probability_alive(data).to_numpy()
-        return pd.Series(head * body * alive, index=index, name="expected_purchases")
+        x, t_x, age, index = self.arrays(data)
+        e = conditional_expected_purchases(self.params_[list(NAMES)].to_numpy(), t, x, t_x, age)
+        return pd.Series(e, index=index, name="expected_purchases")
 
     def predict(self, t: float, data: pd.DataFrame | None = None) -> pd.DataFrame:
         """Per customer: ``p_alive`` and ``expected_purchases`` in the next ``t``."""

@@ -88,6 +88,9 @@ class GammaGamma:
         ``p, q, v`` and their standard errors (observed information).
     summary_ : pandas.DataFrame
         ``param, estimate, se, low, high, level`` (log-scale Wald intervals).
+    cov_ : pandas.DataFrame
+        Covariance of the log parameters (inverse observed information); the
+        natural-scale covariance is ``cov_ * outer(params_, params_)``.
     log_likelihood_ : float
     n_ : float
         Repeat customers fitted (sum of weights); ``n_excluded_`` customers
@@ -103,6 +106,7 @@ class GammaGamma:
     params_: pd.Series
     se_: pd.Series
     summary_: pd.DataFrame
+    cov_: pd.DataFrame
     log_likelihood_: float
     n_: float
     n_excluded_: float
@@ -158,6 +162,7 @@ class GammaGamma:
         self.summary_ = param_table(fit, self.level, "gamma_gamma")
         self.params_ = pd.Series(np.exp(fit.log_params), index=list(NAMES), name="estimate")
         self.se_ = pd.Series(self.summary_["se"].to_numpy(), index=list(NAMES), name="se")
+        self.cov_ = pd.DataFrame(fit.cov_log, index=list(NAMES), columns=list(NAMES))
         self.log_likelihood_ = fit.log_likelihood
         self.n_ = float(wk.sum())
         self.n_excluded_ = float(w[x == 0].sum())
@@ -197,15 +202,14 @@ class GammaGamma:
         self,
         purchases: BGNBD,
         data: pd.DataFrame | None = None,
-        *,
-        months: int = 12,
-        discount_rate: float = 0.01,
-        unit: str = "weeks",
+        **options: Any,
     ) -> pd.DataFrame:
-        """Discounted value per customer with a fitted BG/NBD: :func:`cxlab.value.clv`."""
+        """Discounted value per customer with a fitted BG/NBD: :func:`cxlab.value.clv`
+        (``options``: ``months``, ``discount_rate``, ``unit``, ``n_boot``, ``level``,
+        ``seed``)."""
         from cxlab.value.clv import clv
 
-        return clv(purchases, self, data, months=months, discount_rate=discount_rate, unit=unit)
+        return clv(purchases, self, data, **options)
 
     def __repr__(self) -> str:
         if not hasattr(self, "params_"):
