@@ -250,3 +250,15 @@ def test_clv_bootstrap_interval_is_reproducible_and_brackets_the_estimate(summar
     assert (one["low"] < one["clv"]).all() and (one["clv"] < one["high"]).all()
     with pytest.raises(CxlabError, match="n_boot must be a whole number >= 0"):
         value.clv(bg, gg, n_boot=-1)
+
+
+def test_conditional_expectation_stays_finite_for_very_frequent_buyers(summary):
+    """Eq. 10's hypergeometric term overflows for hundreds of purchases (computed as
+    written it gives NaN at x = 500, t = 520); after Euler's transformation it is finite
+    and grows with x."""
+    m = value.bgnbd(summary)
+    d = pd.DataFrame({"frequency": [100, 500, 2000], "recency": [39.0] * 3, "T": [39.0] * 3})
+    e = m.conditional_expected_purchases(520.0, d).to_numpy()
+    assert np.isfinite(e).all() and (np.diff(e) > 0).all()
+    # a buyer at x per 39 weeks who just bought expects about that rate, discounted by dropout
+    assert e[2] > 1000

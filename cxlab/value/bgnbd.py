@@ -125,13 +125,25 @@ def probability_alive(params: Any, x: Any, t_x: Any, age: Any) -> np.ndarray:
 
 def conditional_expected_purchases(params: Any, t: Any, x: Any, t_x: Any, age: Any) -> np.ndarray:
     """E[Y(t) | x, t_x, T] (eq. 10); ``t`` broadcasts against the customers (e.g. a
-    column of horizons gives one row per horizon)."""
+    column of horizons gives one row per horizon).
+
+    Examples
+    --------
+    >>> p = (0.243, 4.414, 0.793, 2.426)
+    >>> conditional_expected_purchases(p, 39.0, [2, 400], [30.43, 39.0], [38.86, 39.0]).round(3)
+    array([  1.226, 274.087])
+    """
     r, alpha, a, b = (float(v) for v in params)
     t = np.asarray(t, dtype=float)
     x, age = np.asarray(x, dtype=float), np.asarray(age, dtype=float)
-    hyp = special.hyp2f1(r + x, b + x, a + b + x - 1.0, t / (alpha + age + t))
+    z = t / (alpha + age + t)
+    # eq. 10 has (1 - z)^(r + x) 2F1(r + x, b + x; a + b + x - 1; z), which overflows
+    # for frequent buyers (x in the hundreds); Euler's transformation
+    # 2F1(A, B; C; z) = (1 - z)^(C - A - B) 2F1(C - A, C - B; C; z) turns it into
+    # (1 - z)^(a - 1) 2F1(a + b - 1 - r, a - 1; a + b + x - 1; z), whose series is tame.
+    hyp = special.hyp2f1(a + b - 1.0 - r, a - 1.0, a + b + x - 1.0, z)
     head = (a + b + x - 1.0) / (a - 1.0)
-    body = 1.0 - ((alpha + age) / (alpha + age + t)) ** (r + x) * hyp
+    body = 1.0 - (1.0 - z) ** (a - 1.0) * hyp
     return np.asarray(head * body * probability_alive(params, x, t_x, age))
 
 
