@@ -11,7 +11,8 @@ Hand-written on purpose: the ``lifetimes`` package that implements it is
 unmaintained since 2020 and pins old versions of the stack, and
 ``pymc-marketing`` (its maintained successor) brings PyMC and a sampler for
 what is a four-parameter likelihood. The likelihood, the expectations and
-P(alive) below are the paper's equations (6), (7), (10) and (12) (P(alive) in
+P(alive) below are the paper's (E[X(t)] its equation 9, the conditional expectation
+equation 10, as the ``lifetimes`` docstrings number them; P(alive) in
 the form of Fader, Hardie & Lee's note "Computing P(alive) using the BG/NBD
 model"); the numbers are checked against the paper on the CDNOW data in
 ``tests/test_value.py``.
@@ -41,7 +42,7 @@ NAMES = ("r", "alpha", "a", "b")
 
 
 def bgnbd_log_likelihood(params: Any, frequency: Any, recency: Any, T: Any) -> np.ndarray:
-    """Each customer's BG/NBD log-likelihood (Fader, Hardie & Lee 2005, eq. 6).
+    """Each customer's BG/NBD log-likelihood (Fader, Hardie & Lee 2005).
 
     ``params`` is ``(r, alpha, a, b)``; the other arguments are arrays of the same
     length.
@@ -86,7 +87,7 @@ def loglik_gradient(
 ) -> np.ndarray:
     """Gradient of ``sum(w * loglik_terms(...))`` with respect to ``(r, alpha, a, b)``.
 
-    Differentiates eq. 6 term by term: the digamma terms per distinct frequency,
+    Differentiates the log-likelihood term by term: the digamma terms per distinct frequency,
     and the two terms inside the log-sum weighted by their shares ``s3``, ``s4``.
     """
     r, alpha, a, b = (float(v) for v in params)
@@ -112,8 +113,8 @@ def loglik_gradient(
 
 
 def probability_alive(params: Any, x: Any, t_x: Any, age: Any) -> np.ndarray:
-    """P(alive | x, t_x, T) (Fader, Hardie & Lee 2008, "Computing P(alive) using the
-    BG/NBD model", note 021): 1 without repeat purchases."""
+    """P(alive | x, t_x, T) (Fader, Hardie & Lee, December 2008, "Computing P(alive)
+    using the BG/NBD model", brucehardie.com): 1 without repeat purchases."""
     r, alpha, a, b = (float(v) for v in params)
     x, t_x, age = (np.asarray(v, dtype=float) for v in (x, t_x, age))
     xm = np.maximum(x, 1.0)
@@ -140,7 +141,9 @@ def conditional_expected_purchases(params: Any, t: Any, x: Any, t_x: Any, age: A
     # eq. 10 has (1 - z)^(r + x) 2F1(r + x, b + x; a + b + x - 1; z), which overflows
     # for frequent buyers (x in the hundreds); Euler's transformation
     # 2F1(A, B; C; z) = (1 - z)^(C - A - B) 2F1(C - A, C - B; C; z) turns it into
-    # (1 - z)^(a - 1) 2F1(a + b - 1 - r, a - 1; a + b + x - 1; z), whose series is tame.
+    # (1 - z)^(a - 1) 2F1(a + b - 1 - r, a - 1; a + b + x - 1; z), whose series is tame
+    # (the same trouble as Fader & Hardie's note 027, "Overcoming the BG/NBD model's
+    # #NUM! error problem", 2013).
     hyp = special.hyp2f1(a + b - 1.0 - r, a - 1.0, a + b + x - 1.0, z)
     head = (a + b + x - 1.0) / (a - 1.0)
     body = 1.0 - (1.0 - z) ** (a - 1.0) * hyp
@@ -252,7 +255,7 @@ class BGNBD:
         )
 
     def expected_purchases(self, t: Any) -> np.ndarray:
-        """E[X(t)]: purchases a new customer makes in ``(0, t]`` (eq. 7).
+        """E[X(t)]: purchases a new customer makes in ``(0, t]`` (eq. 9).
 
         Examples
         --------

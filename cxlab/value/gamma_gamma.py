@@ -40,7 +40,7 @@ NAMES = ("p", "q", "v")
 
 
 def gamma_gamma_log_likelihood(params: Any, frequency: Any, monetary: Any) -> np.ndarray:
-    """Each repeat customer's log density of their mean spend (Fader & Hardie 2013, eq. 4).
+    """Each repeat customer's log density of their mean spend (Fader & Hardie 2013).
 
     ``params`` is ``(p, q, v)``; ``frequency`` > 0 and ``monetary`` > 0.
 

@@ -2,8 +2,8 @@
 # an implementation independent of cxlab's (R's lgamma/lbeta, optim and optimHess)
 # for tests/test_value.py. Run from the repository root:
 #   Rscript tests/reference/make_reference_value.R
-# Likelihoods: Fader, Hardie & Lee (2005), Marketing Science 24(2), eq. 6;
-# Fader & Hardie (2013), "The Gamma-Gamma model of monetary value", eq. 4.
+# Likelihoods: Fader, Hardie & Lee (2005), Marketing Science 24(2);
+# Fader & Hardie (2013), "The Gamma-Gamma model of monetary value".
 # Input: tests/data/cdnow/cdnow_customers_summary_with_transactions.csv (2-decimal summary).
 # Output: tests/reference/r_value.csv (model, param, estimate, se, loglik) and
 # tests/reference/versions_value.csv.
