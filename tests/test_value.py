@@ -262,3 +262,14 @@ def test_conditional_expectation_stays_finite_for_very_frequent_buyers(summary):
     assert np.isfinite(e).all() and (np.diff(e) > 0).all()
     # a buyer at x per 39 weeks who just bought expects about that rate, discounted by dropout
     assert e[2] > 1000
+
+
+def test_customers_first_seen_on_the_last_day_add_nothing_to_the_fit(summary):
+    """T = 0 (first purchase on the calibration end date, common in real extracts):
+    likelihood 1, so the fit is the same with or without them."""
+    newcomers = pd.DataFrame(
+        {"customer_id": [-1, -2], "frequency": [0, 0], "recency": [0.0, 0.0], "T": [0.0, 0.0]}
+    )
+    both = value.bgnbd(pd.concat([summary, newcomers], ignore_index=True))
+    np.testing.assert_allclose(both.params_, value.bgnbd(summary).params_, rtol=1e-5)
+    assert both.probability_alive(newcomers).tolist() == [1.0, 1.0]

@@ -213,7 +213,8 @@ class BGNBD:
         refuse_rows(
             (x == 0) & (t_x != 0), s.index, "bgnbd", f"{recency!r} is 0 when {frequency!r} is 0"
         )
-        refuse_rows(age <= 0, s.index, "bgnbd", f"{T!r} > 0")
+        # T = 0 (first purchase on the last day) is allowed: such a customer adds nothing
+        refuse_rows(age < 0, s.index, "bgnbd", f"{T!r} >= 0")
         keep = w > 0
         xk, tk, ak, wk = x[keep], t_x[keep], age[keep], w[keep]
         ux, inv = np.unique(xk, return_inverse=True)
