@@ -273,3 +273,17 @@ def test_customers_first_seen_on_the_last_day_add_nothing_to_the_fit(summary):
     both = value.bgnbd(pd.concat([summary, newcomers], ignore_index=True))
     np.testing.assert_allclose(both.params_, value.bgnbd(summary).params_, rtol=1e-5)
     assert both.probability_alive(newcomers).tolist() == [1.0, 1.0]
+
+
+def test_conditional_expectation_stays_finite_without_dropout_heterogeneity():
+    """a, b in the millions (the fit on data without heterogeneity in dropout, as the demo
+    warehouse's) overflow the transformed form; the result must be finite and equal the
+    limit approached with a, b in the thousands at the same mean dropout a / (a + b)."""
+    from cxlab.value.bgnbd import conditional_expected_purchases
+
+    x, t_x, age = [0, 3, 10], [0.0, 100.0, 120.0], [143.0] * 3
+    t = np.array([[30.0], [365.0]])
+    huge = conditional_expected_purchases((1.6, 62.5, 0.05e7, 0.95e7), t, x, t_x, age)
+    large = conditional_expected_purchases((1.6, 62.5, 0.05e4, 0.95e4), t, x, t_x, age)
+    assert np.isfinite(huge).all()
+    np.testing.assert_allclose(huge, large, rtol=5e-3)

@@ -143,10 +143,14 @@ def conditional_expected_purchases(params: Any, t: Any, x: Any, t_x: Any, age: A
     # 2F1(A, B; C; z) = (1 - z)^(C - A - B) 2F1(C - A, C - B; C; z) turns it into
     # (1 - z)^(a - 1) 2F1(a + b - 1 - r, a - 1; a + b + x - 1; z), whose series is tame
     # (the same trouble as Fader & Hardie's note 027, "Overcoming the BG/NBD model's
-    # #NUM! error problem", 2013).
-    hyp = special.hyp2f1(a + b - 1.0 - r, a - 1.0, a + b + x - 1.0, z)
-    head = (a + b + x - 1.0) / (a - 1.0)
-    body = 1.0 - (1.0 - z) ** (a - 1.0) * hyp
+    # #NUM! error problem", 2013). With a and b in the millions (no heterogeneity in
+    # dropout) that form overflows instead, and the direct one is tame: take the finite.
+    c = a + b + x - 1.0
+    with np.errstate(all="ignore"):
+        euler = (1.0 - z) ** (a - 1.0) * special.hyp2f1(a + b - 1.0 - r, a - 1.0, c, z)
+        direct = (1.0 - z) ** (r + x) * special.hyp2f1(r + x, b + x, c, z)
+    head = c / (a - 1.0)
+    body = 1.0 - np.where(np.isfinite(euler), euler, direct)
     return np.asarray(head * body * probability_alive(params, x, t_x, age))
 
 
