@@ -63,6 +63,7 @@ if TYPE_CHECKING:  # static analysers and IDEs see the eager imports
     from cxlab import schema as schema
     from cxlab import stats as stats
     from cxlab import synth as synth
+    from cxlab import value as value
     from cxlab import warehouse as warehouse
     from cxlab.key_drivers import drivers
     from cxlab.metrics import ces, csat, nps

@@ -21,9 +21,12 @@ def test_readme_python_examples_run(demo_warehouse):
     blocks = re.findall(r"```python\n(.*?)```", README.read_text(encoding="utf-8"), re.S)
     assert len(blocks) >= 2
     code = "\n".join(blocks).replace('"data/demo/cxlab.duckdb"', repr(str(db)))
+    code = code.replace('"tests/data/cdnow/', f'"{ROOT}/tests/data/cdnow/')
     namespace: dict = {}
     exec(compile(code, str(README), "exec"), namespace)
     assert namespace["b"]["nps"] < namespace["a"]["nps"]
+    # the CLV example's comments: Fader, Hardie & Lee (2005) on CDNOW
+    assert namespace["bg"].params_.round(3).tolist() == [0.243, 4.414, 0.793, 2.426]
 
 
 def _section(title: str) -> str:
