@@ -259,7 +259,7 @@ def _raw(quarters=("2025Q1", "2025Q2", "2025Q3"), units=("a", "b"), drop=()):
 
 def test_build_panel_hand_values():
     r, o = _raw()
-    p = oc.build_panel(r, o)
+    p = oc.build_panel(r, o).data_
     assert len(p) == 6 and p["complete"].all()
     cell = r[(r.unit == "a") & (r.quarter == "2025Q2")]
     pro, det = (cell.ltr >= 9).mean(), (cell.ltr <= 6).mean()
@@ -279,18 +279,21 @@ def test_build_panel_hand_values():
     # an Ibis table gives the same panel as the DataFrame
     import ibis
 
-    same = oc.build_panel(ibis.memtable(r), ibis.memtable(o))
+    same = oc.build_panel(ibis.memtable(r), ibis.memtable(o)).data_
     pd.testing.assert_frame_equal(p, same)
 
 
 def test_missing_quarter_is_reported_and_not_bridged():
     r, o = _raw(quarters=("2025Q1", "2025Q2", "2025Q3", "2025Q4"), drop={("a", "2025Q2")})
     with pytest.warns(oc.PanelWarning, match=r"a: 2025Q2 \(no survey responses\)"):
-        p = oc.build_panel(r, o)
+        panel = oc.build_panel(r, o)
+    p = panel.data_
     assert len(p) == 8  # the missing quarter is an explicit row
-    gaps = oc.panel_gaps(p)
+    gaps = oc.panel_gaps(panel)
+    pd.testing.assert_frame_equal(gaps, panel.gaps_)
     assert set(gaps.problem) == {"no survey responses", "no outcomes row"}
     assert (gaps.quarter == "2025Q2").all() and (gaps.unit == "a").all()
+    assert not p.attrs  # the gaps live on the Panel, not in DataFrame.attrs
     a = p[p.unit == "a"].reset_index(drop=True)
     assert np.isnan(a.loc[1, "nps"])
     assert np.isnan(a.loc[2, "revenue_growth"])  # no revenue in 2025Q2 to grow from
@@ -300,8 +303,48 @@ def test_missing_quarter_is_reported_and_not_bridged():
 def test_thin_cells_are_blanked_and_reported():
     r, o = _raw()
     with pytest.warns(oc.PanelWarning, match="fewer than 50 responses"):
-        p = oc.build_panel(r, o, min_responses=50)
+        p = oc.build_panel(r, o, min_responses=50).data_
     assert p["nps"].isna().all() and (p["n"] == 40).all()
+
+
+def test_panel_result_holds_its_parts():
+    r, o = _raw(quarters=("2025Q1", "2025Q2", "2025Q3", "2025Q4"), drop={("a", "2025Q2")})
+    with pytest.warns(oc.PanelWarning):
+        panel = oc.build_panel(r, o)
+    assert isinstance(panel, oc.Panel)
+    assert panel.units_ == ["a", "b"]
+    assert panel.quarters_ == ["2025Q1", "2025Q2", "2025Q3", "2025Q4"]
+    assert panel.n_ == int(r.groupby(["unit", "quarter"]).size().sum()) == 7 * 40
+    assert panel.n_eff_ == panel.n_ and panel.weight_ is None and panel.min_responses_ == 30
+    s = panel.summary().iloc[0]
+    assert (s.n_units, s.n_quarters, s["first"], s["last"], s.n_gaps) == (
+        2,
+        4,
+        "2025Q1",
+        "2025Q4",
+        2,
+    )
+    assert repr(panel) == "<Panel: 2 units x 4 quarters (2025Q1 to 2025Q4), 2 gaps>"
+    # the analyses take the Panel or its table and give the same numbers
+    pd.testing.assert_frame_equal(
+        oc.lag_correlations(panel, "nps", "revenue", lags=[0], within=False),
+        oc.lag_correlations(panel.data_, "nps", "revenue", lags=[0], within=False),
+    )
+
+
+def test_panel_read_as_a_table_still_works_with_a_deprecation_warning():
+    r, o = _raw()
+    panel = oc.build_panel(r, o)
+    with pytest.warns(DeprecationWarning, match="panel.data_"):
+        assert len(panel) == 6
+    with pytest.warns(DeprecationWarning, match="panel.data_"):
+        assert panel["nps"].tolist() == panel.data_["nps"].tolist()
+    with pytest.warns(DeprecationWarning, match="panel.data_"):
+        assert panel.unit.nunique() == 2
+    with pytest.warns(DeprecationWarning, match="gaps_"):
+        assert panel.attrs == {"gaps": []}
+    with pytest.raises(AttributeError):
+        panel.no_such_part_  # noqa: B018
 
 
 # ----------------------------------------------------------------------------- bad input
@@ -534,26 +577,136 @@ def test_migration_by_hand():
 # ----------------------------------------------------------------------------- plots
 
 
-def test_plots_return_axes():
+def _plot_panel() -> pd.DataFrame:
     rng = np.random.default_rng(2)
     x = rng.normal(0, 5, (4, 10))
     y = rng.normal(0, 1, (4, 10))
     y[:, 2:] += x[:, :-2]
-    p = _panel({"nps": x.tolist(), "new_customers": y.tolist()})
-    fig, axes = plt.subplots(1, 3)
-    assert oc.plot_scatter(p, lag=2, ax=axes[0]) is axes[0]
-    lc = oc.lag_correlations(p, lags=range(-3, 4))
-    assert int(lc.loc[lc.best, "lag"].iloc[0]) == 2
-    assert len(oc.plot_correlogram(lc, ax=axes[1]).patches) == 7
-    fe = pd.concat([oc.fe_regression(p, lag=k) for k in (1, 2)])
-    assert len(oc.plot_coefficients(fe, ax=axes[2]).get_yticklabels()) == 2
-    plt.close(fig)
-    mig = pd.DataFrame(
-        [(a, b, 5, 20.0) for a in oc.CATEGORIES for b in oc.CATEGORIES],
-        columns=["from", "to", "n", "share"],
+    return _panel({"nps": x.tolist(), "new_customers": y.tolist()})
+
+
+def _migration_table() -> pd.DataFrame:
+    return pd.DataFrame(
+        [(a, b, 5, 20.0, 3.0) for a in oc.CATEGORIES for b in oc.CATEGORIES],
+        columns=["from", "to", "n", "share", "revenue_change"],
     )
+
+
+def _coef_rows() -> pd.DataFrame:
+    return pd.DataFrame(
+        {"outcome": ["a", "b", "c"], "lag": [1, 2, 3], "coef": [2.0, 0.5, -1.5]}
+        | {"low": [1.0, -0.5, -2.5], "high": [3.0, 1.5, -0.5]}
+    )
+
+
+OUTCOME_CHARTS = {
+    "plot_scatter": lambda **kw: oc.plot_scatter(_plot_panel(), lag=2, **kw),
+    "plot_correlogram": lambda **kw: oc.plot_correlogram(
+        oc.lag_correlations(_plot_panel(), lags=range(-3, 4), model_test=False), **kw
+    ),
+    "plot_coefficients": lambda **kw: oc.plot_coefficients(_coef_rows(), **kw),
+    "plot_migration": lambda **kw: oc.plot_migration(_migration_table(), **kw),
+}
+
+
+@pytest.mark.parametrize("name", OUTCOME_CHARTS)
+def test_outcome_charts_follow_the_axes_level_contract(name):
+    import inspect
+
+    params = inspect.signature(getattr(oc, name)).parameters
+    assert params["ax"].kind is inspect.Parameter.KEYWORD_ONLY and params["ax"].default is None
+    assert any(q.kind is inspect.Parameter.VAR_KEYWORD for q in params.values())
+    fig, (given, current) = plt.subplots(1, 2)
+    try:
+        assert OUTCOME_CHARTS[name](ax=given) is given
+        assert given.has_data() and not current.has_data()
+        plt.sca(current)
+        n_figures = len(plt.get_fignums())
+        assert OUTCOME_CHARTS[name]() is current  # no ax: the current Axes, no new figure
+        assert len(plt.get_fignums()) == n_figures
+    finally:
+        plt.close(fig)
+
+
+def test_plot_scatter_draws_each_unit_its_points_and_the_fit():
+    from matplotlib.colors import to_rgba
+
+    from cxlab.plots import style
+
+    p = _plot_panel()
     fig, ax = plt.subplots()
-    assert oc.plot_migration(mig, ax=ax) is ax
+    oc.plot_scatter(p, lag=2, ax=ax, s=40)
+    pairs = oc.lagged(p, "nps", 2).notna() & p["new_customers"].notna()
+    per_unit = p[pairs].groupby("unit").size()
+    points = [c for c in ax.collections if len(c.get_offsets()) and c.get_label() in per_unit]
+    assert [c.get_label() for c in points] == list(per_unit.index)
+    assert [len(c.get_offsets()) for c in points] == per_unit.tolist()  # 8 each: 10 minus the lag
+    assert all((c.get_sizes() == 40).all() for c in points)  # **kwargs reach the points
+    cmap = plt.get_cmap(style.UNIT_PALETTE)
+    for i, c in enumerate(points):
+        assert tuple(c.get_facecolor()[0][:3]) == pytest.approx(to_rgba(cmap(i))[:3])
+    labels = ax.get_legend_handles_labels()[1]
+    assert labels[: len(per_unit)] == ["a", "b", "c", "d"]
+    assert labels[-2].startswith("fit (slope") and labels[-1] == "95% band"
+    assert ax.get_lines()[0].get_color() == style.FIT_LINE
+    assert "unit and quarter effects removed" in ax.get_xlabel()
+    assert ax.get_xlabel().startswith("NPS (t-2)") and ax.get_ylabel().startswith("New customers")
+    plt.close(fig)
+
+
+def test_plot_correlogram_draws_r_per_lag_and_highlights_the_best():
+    from matplotlib.colors import to_rgba
+
+    from cxlab.plots import style
+
+    lc = oc.lag_correlations(_plot_panel(), lags=range(-3, 4), model_test=False)
+    fig, ax = plt.subplots()
+    oc.plot_correlogram(lc, ax=ax, width=0.4)
+    bars = ax.patches
+    assert len(bars) == 7
+    assert [b.get_height() for b in bars] == pytest.approx(lc["r"].tolist())
+    assert [b.get_width() for b in bars] == pytest.approx([0.4] * 7)  # **kwargs reach the bars
+    best = int(np.flatnonzero(lc["best"])[0])
+    assert int(lc.loc[lc.best, "lag"].iloc[0]) == 2  # the planted lead
+    for i, b in enumerate(bars):
+        want = style.ACCENT if i == best else style.ACCENT_LIGHT
+        assert b.get_facecolor() == pytest.approx(to_rgba(want))
+    assert ax.get_ylim() == (-1.0, 1.0)
+    assert [int(t) for t in ax.get_xticks()] == list(range(-3, 4))
+    plt.close(fig)
+
+
+def test_plot_coefficients_fills_the_dots_whose_interval_excludes_zero():
+    from matplotlib.colors import to_rgba
+
+    from cxlab.plots import style
+
+    fig, ax = plt.subplots()
+    oc.plot_coefficients(_coef_rows(), ax=ax, s=50)
+    at = {t.get_text(): t.get_position()[1] for t in ax.get_yticklabels()}
+    assert at == {"a | 1": 2, "b | 2": 1, "c | 3": 0}  # the first row at the top
+    filled, hollow = (c for c in ax.collections if c.get_label().startswith("interval"))
+    assert filled.get_label() == "interval excludes 0"
+    assert sorted(np.asarray(filled.get_offsets())[:, 0]) == [-1.5, 2.0]
+    assert np.asarray(hollow.get_offsets())[:, 0].tolist() == [0.5]
+    assert tuple(filled.get_facecolor()[0]) == pytest.approx(to_rgba(style.ACCENT))
+    assert tuple(hollow.get_facecolor()[0]) == pytest.approx(to_rgba("white"))
+    assert (filled.get_sizes() == 50).all() and (hollow.get_sizes() == 50).all()
+    plt.close(fig)
+
+
+def test_plot_migration_annotates_share_and_n_in_the_category_order():
+    fig, (left, right) = plt.subplots(1, 2)
+    oc.plot_migration(_migration_table(), ax=left)
+    assert [t.get_text() for t in left.texts] == ["20%\nn=5"] * 9
+    assert [t.get_text() for t in left.get_yticklabels()] == list(oc.CATEGORIES)
+    assert [t.get_text() for t in left.get_xticklabels()] == list(oc.CATEGORIES)
+    n_axes = len(fig.axes)
+    oc.plot_migration(_migration_table(), value="revenue_change", ax=right, cbar=False)
+    assert len(fig.axes) == n_axes  # **kwargs reach seaborn: no colour bar
+    assert [t.get_text() for t in right.texts] == ["3\nn=5"] * 9
+    with pytest.raises(CxlabError, match="no column 'margin'"):
+        oc.plot_migration(_migration_table(), value="margin", ax=right)
     plt.close(fig)
 
 
@@ -760,11 +913,12 @@ def test_trend_check_warns_and_the_report_text_does_not_call_a_trend_an_effect()
     with pytest.warns(oc.PanelWarning, match="both trend within units"):
         tc = oc.trend_check(p, "nps", "margin", lag=2)
     assert tc.trending.all() and tc.r.iloc[0] < -0.3 < 0.3 < tc.r.iloc[1]
-    assert "opposite trends" in tc.attrs["message"]
+    assert "opposite trends" in tc["message"].iloc[0]
+    assert tc["message"].nunique() == 1 and tc.attrs["message"] == tc["message"].iloc[0]
     quiet = _synth_like(1)
     with warnings.catch_warnings():
         warnings.simplefilter("error", oc.PanelWarning)
-        assert oc.trend_check(quiet, "nps", "new_customers", lag=2).attrs["message"] == ""
+        assert oc.trend_check(quiet, "nps", "new_customers", lag=2)["message"].eq("").all()
     lags = oc.lag_correlations(p, "nps", "margin", lags=range(1, 5))
     two = oc.fe_regression(p, "nps", "margin", lag=4)
     one = oc.fe_regression(p, "nps", "margin", lag=4, effects="unit")
@@ -1056,7 +1210,7 @@ def test_eiv_recovers_the_demo_designs_planted_effect_seeds_1_to_20(tmp_path):
             warnings.simplefilter("ignore", oc.PanelWarning)
             p = oc.build_panel(
                 synth.read_table(out, "responses"), synth.read_table(out, "outcomes")
-            )
+            ).data_
         p = p.dropna(subset=["nps"]).reset_index(drop=True)
         q = list(truth["quarters_with_lead"])
         p["latent"] = [truth["latent_nps"][u][q.index(k)] for u, k in zip(p.unit, p.quarter)]
