@@ -1303,6 +1303,174 @@ def test_notebook_renders_on_the_demo_warehouse(demo_warehouse, tmp_path):
     assert f"{det.churn_rate:.1f}% of detractors churned" in html
 
 
+def test_notebook_composes_no_text_in_its_code_cells():
+    """Thin notebook: sentences and tables' words come from cxlab.outcomes.sections (tested
+    here), fixed prose from Markdown cells; no code cell builds text with an f-string."""
+    import io
+    import tokenize
+
+    import nbformat
+
+    nb = nbformat.read(NOTEBOOK, as_version=4)
+    for cell in nb.cells[1:]:
+        if cell.cell_type != "code":
+            continue
+        tokens = tokenize.generate_tokens(io.StringIO(cell.source).readline)
+        fstrings = [
+            tok.string
+            for tok in tokens
+            if tok.type == tokenize.STRING and tok.string[:2].lower() in ('f"', "f'", "rf", "fr")
+        ]
+        assert not fstrings, (cell.id, fstrings)
+        assert '" + ' not in cell.source and ".join(" not in cell.source, cell.id
+
+
+def _section_panel(unit: str = "a") -> oc.Panel:
+    data = pd.DataFrame(
+        {"unit": [unit] * 3, "quarter": ["2025Q1", "2025Q2", "2025Q3"], "qi": [8100, 8101, 8102]}
+        | {"n": [1200, 1300, 1500], "n_eff": [1000.0, 1100.0, 1200.5]}
+    )
+    gaps = pd.DataFrame(
+        [(unit, "2025Q2", "no outcomes row")], columns=["unit", "quarter", "problem"]
+    )
+    return oc.Panel(data, gaps, weight="w_*1")
+
+
+def test_section_texts_state_the_panel_and_escape_names_from_data():
+    from cxlab.outcomes import sections
+
+    panel = _section_panel("Nord*ics_[1]")
+    assert sections.title(panel, "Nord*ics_[1]") == (
+        "# Does customer experience move the business? (Nord\\*ics\\_\\[1\\]\\, 2025Q1 to 2025Q3)"
+    )
+    assert sections.title(panel, "ALL").endswith("(all units\\, 2025Q1 to 2025Q3)")
+    basis = sections.basis(panel, 0.9)
+    assert basis.startswith("Every interval is a 90% interval. Estimates are weighted")
+    assert "(column w\\_\\*1)" in basis and "3,300 of 4,000 here." in basis
+    assert basis.endswith("what the same respondent did.")  # weighted: say vs do explained
+    assert sections.data_text(panel).startswith(
+        "3 unit-quarters (1 units x 3 quarters), 4,000 survey responses (n), effective n 3,300 "
+        "(Kish, summed over cells). Survey metrics"
+    )
+    assert sections.gaps_text(panel) == (
+        "**1 missing or thin unit-quarters** were left as gaps (lags never bridge them):"
+    )
+    none = oc.Panel(panel.data_, panel.gaps_.iloc[:0])
+    assert sections.gaps_text(none).startswith("No missing quarters")
+    assert "effective n" not in sections.data_text(none)  # unweighted: n only
+    race = pd.DataFrame(
+        {"outcome": ["new_customers", "x"], "lag": [2, 2], "n_forecasts": [48] * 2}
+        | {"n_quarters": [6] * 2}
+    )
+    assert sections.race_heading(race) == "**New customers** (lag 2, 48 forecasts over 6 quarters)"
+    assert sections.race_heading(race.iloc[::-1].assign(outcome="a*b")).startswith("**a\\*b**")
+
+
+def test_section_texts_of_effects_trends_say_do_and_logit():
+    from cxlab.outcomes import sections
+
+    rows = pd.DataFrame(
+        {"metric": ["nps", "ces_mean", "csat_top2"], "outcome": ["margin", "margin", "revenue"]}
+        | {"estimable": [True, False, False]}
+        | {"caution": ["", "fe_regression m: noise_1 dominates; more data", "lag 2: constant"]}
+    )
+    assert sections.effect_labels(rows).tolist() == [
+        "NPS  ->  Profit margin %",
+        "CES mean  ->  Profit margin %",
+        "CSAT % 4-5  ->  Revenue",
+    ]
+    text = sections.not_estimated_text(rows)
+    assert text.startswith("**Not estimated (2)**, mostly because")
+    assert text.endswith("(noise\\_1 dominates); CSAT \\% 4\\-5 \\-&gt; Revenue (constant)")
+    assert sections.not_estimated_text(rows.assign(estimable=True)) == ""
+    trends = {
+        "margin": pd.DataFrame({"message": ["both trend.", "both trend."]}),
+        "revenue": pd.DataFrame({"message": ["", ""]}),
+    }
+    assert sections.trend_text(trends) == "**Trend check.** both trend."
+    assert sections.trend_text({"revenue": trends["revenue"]}) == ""
+    saydo = pd.DataFrame(
+        {"category": ["detractor", "passive", "promoter"], "churn_rate": [30.04, 20.0, 8.06]}
+        | {"churn_low": [28.0, 18.0, 7.5], "churn_high": [32.0, 22.0, 8.5]}
+    )
+    say = sections.say_do_text(saydo, 90)
+    assert "Within 90 days of the survey, 30.0% of detractors churned (28.0 to 32.0)" in say
+    assert "against 8.1% of promoters (7.5 to 8.5)" in say
+    logit = pd.DataFrame(
+        {"term": ["intercept", "ltr"], "odds_ratio": [0.5, 0.8123], "or_low": [0.4, 0.75]}
+        | {"or_high": [0.6, 0.85], "n": [12345, 12345]}
+    )
+    assert sections.logit_text(logit, 0.9).endswith(
+        "by 0.812 (90% interval 0.750 to 0.850; 12,345 surveys)."
+    )
+    assert sections.trust_text(8, 12).startswith("**How far to trust this.** 8 units over 12")
+    assert sections.correlogram_title("market_share_change") == (
+        "NPS vs market share change (points)"
+    )
+    assert sections.scatter_title("margin", 3) == "Profit margin % vs NPS 3 quarter(s) earlier"
+    assert sections.interval_header("r", 0.99) == "r (99% interval)"
+
+
+def test_conclusions_read_each_outcome_in_order_then_say_do_and_trust():
+    from cxlab.outcomes import sections
+
+    lags = pd.DataFrame(
+        {"lag": [1, 2], "r": [0.1, 0.5], "low": [-0.1, 0.3], "high": [0.3, 0.7]}
+        | {"p_adj": [0.4, 0.001], "best": [False, True], "scope": "within"}
+        | {"effects": "unit + quarter effects"}
+    )
+    fit = pd.DataFrame(
+        {"lag": [2], "coef": [3.0], "low": [1.0], "high": [5.0], "n": [80], "n_units": [8]}
+        | {"caution": [""], "effects": ["unit + quarter effects"], "inference": ["wild"]}
+    )
+    race = pd.DataFrame(
+        {"metric": ["nps"], "rmse": [1.0], "rmse_vs_none": [80.0], "n_quarters": [6]}
+    )
+    saydo = pd.DataFrame(
+        {"category": ["detractor", "promoter"], "churn_rate": [30.0, 8.0]}
+        | {"churn_low": [28.0, 7.5], "churn_high": [32.0, 8.5]}
+    )
+    outcomes = ["revenue", "margin"]
+    text = sections.conclusions(
+        _section_panel(),
+        dict.fromkeys(outcomes, lags),
+        dict.fromkeys(outcomes, fit),
+        dict.fromkeys(outcomes, race),
+        saydo,
+        window_days=182,
+    )
+    paragraphs = text.split("\n\n")
+    assert len(paragraphs) == 4
+    assert paragraphs[0] == oc.conclusion("revenue", lags, fit, race)
+    assert paragraphs[1] == oc.conclusion("margin", lags, fit, race)
+    assert paragraphs[2] == sections.say_do_text(saydo, 182)
+    assert paragraphs[3] == sections.trust_text(1, 3)
+
+
+def test_plot_churn_by_score_draws_each_score_with_its_interval():
+    s = pd.DataFrame(
+        {"ltr": [0, 6, 9, 10], "churn_rate": [30.0, 25.0, 9.0, 8.0]}
+        | {"churn_low": [26.0, 22.0, 8.0, 7.0], "churn_high": [34.0, 29.0, 10.5, 9.0]}
+        | {"window_days": 90}
+    )
+    fig, ax = plt.subplots()
+    assert oc.plot_churn_by_score(s, ax=ax, color="C3") is ax
+    line = ax.get_lines()[0]
+    assert line.get_xdata().tolist() == [0, 6, 9, 10]
+    assert line.get_ydata().tolist() == [30.0, 25.0, 9.0, 8.0]
+    assert line.get_color() == "C3"  # **kwargs reach the error bars
+    bars = [c for c in ax.collections if len(c.get_segments())][0].get_segments()
+    assert [(seg[0][1], seg[1][1]) for seg in bars] == [
+        (26.0, 34.0),
+        (22.0, 29.0),
+        (8.0, 10.5),
+        (7.0, 9.0),
+    ]
+    assert [int(x) for x in ax.get_xticks()] == list(range(11))
+    assert ax.get_ylabel() == "churned within 90 days (%)"
+    plt.close(fig)
+
+
 def test_lead_states_only_the_verdicts_of_lag_effect_in_three_sentences():
     """The opening names an outcome as moved exactly when its lag_effect interval excludes 0."""
     fits = {

@@ -25,6 +25,7 @@ __all__ = [
     "data_text",
     "effect_labels",
     "gaps_text",
+    "interval_header",
     "logit_text",
     "not_estimated_text",
     "race_heading",
@@ -263,3 +264,14 @@ def correlogram_title(outcome: str) -> str:
 def scatter_title(outcome: str, lag: int) -> str:
     """``"New customers vs NPS 2 quarter(s) earlier"`` (plain text, for a chart)."""
     return f"{OUTCOMES.get(outcome, outcome)} vs NPS {lag} quarter(s) earlier"
+
+
+def interval_header(label: str, level: float = 0.95) -> str:
+    """A table header for an estimate with its interval.
+
+    Examples
+    --------
+    >>> interval_header("Churned %", 0.9)
+    'Churned % (90% interval)'
+    """
+    return f"{label} ({level:.0%} interval)"
