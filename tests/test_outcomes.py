@@ -166,7 +166,7 @@ def test_granger_per_unit_matches_statsmodels():
     y = rng.normal(size=(4, t_n))
     y[:, 1:] += 0.8 * x[:, :-1]
     p = _panel({"nps": x.tolist(), "new_customers": y.tolist()})
-    res = oc.granger(p, maxlag=2)
+    res = oc.granger(p, lags=2)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         ref = grangercausalitytests(np.column_stack([y[0], x[0]]), maxlag=[2])
@@ -176,7 +176,7 @@ def test_granger_per_unit_matches_statsmodels():
     assert row.p == pytest.approx(p_ref, rel=1e-8)
     pooled = res[res.scope == "pooled"].iloc[0]  # two-way; F(2, G - 1) with G = 4 units
     assert pooled.p < 0.05 and pooled.significant and "unit + quarter effects" in pooled.caution
-    one = oc.granger(p, maxlag=2, effects="unit")
+    one = oc.granger(p, lags=2, effects="unit")
     assert one.loc[one.scope == "pooled", "p"].iloc[0] < 1e-3
 
 
@@ -544,6 +544,45 @@ def test_say_do_censoring_and_window_by_hand():
     assert res.loc["promoter", "bought"] == 2
     assert res.loc["promoter", "revenue_change"] == pytest.approx(((80 - 30) + 10) / 2)
     assert res.loc["detractor", "revenue_change"] == pytest.approx(-50.0)
+
+
+def test_one_vocabulary_new_names_and_the_former_ones_with_a_deprecation_warning():
+    """data=, score=, lags= (issue #10); panel=, responses=, ltr=, maxlag=, max_lag= still
+    work for now, warn, and give the same numbers; giving both names is refused."""
+    d = pd.to_datetime
+    resp = pd.DataFrame(
+        {
+            "customer_id": ["a", "a", "b", "b"],
+            "survey_date": d(["2025-01-01", "2025-07-01", "2025-02-01", "2025-08-01"]),
+            "q1": [3, 10, 9, 2],
+        }
+    )
+    new = oc.migration(data=resp, score="q1", end="2026-06-30")
+    with pytest.warns(DeprecationWarning, match=r"migration: ltr= is now called score="):
+        old = oc.migration(resp, ltr="q1", end="2026-06-30")
+    pd.testing.assert_frame_equal(new, old)
+    with pytest.warns(DeprecationWarning, match=r"migration: responses= is now called data="):
+        old = oc.migration(responses=resp, score="q1", end="2026-06-30")
+    pd.testing.assert_frame_equal(new, old)
+    assert new.set_index(["from", "to"]).loc[("detractor", "promoter"), "n"] == 1
+    with pytest.raises(CxlabError, match="give score= or its former name ltr=, not both"):
+        oc.migration(resp, score="q1", ltr="q1")
+    p = _synth_like(3)
+    pd.testing.assert_frame_equal(
+        oc.granger(data=p, lags=1), _deprecated(oc.granger, panel=p, maxlag=1)
+    )
+    assert oc.choose_lag(p, "new_customers", ["nps"], lags=3) == _deprecated(
+        oc.choose_lag, p, "new_customers", ["nps"], max_lag=3
+    )
+    pd.testing.assert_frame_equal(
+        oc.lag_correlations(data=p, lags=[1, 2], model_test=False),
+        _deprecated(oc.lag_correlations, panel=p, lags=[1, 2], model_test=False),
+    )
+
+
+def _deprecated(func, *args, **kwargs):
+    with pytest.warns(DeprecationWarning, match="is now called"):
+        return func(*args, **kwargs)
 
 
 def test_migration_by_hand():
@@ -1079,7 +1118,7 @@ def test_report_verdict_on_opposite_trends_seeds_1_to_40():
     called = fooled = 0
     for seed in range(1, 41):
         p = _opposite_trends(seed)
-        k = oc.choose_lag(p, "margin", ["nps"], max_lag=4)
+        k = oc.choose_lag(p, "margin", ["nps"], lags=4)
         kw = {"lags_tried": range(1, 5), "eiv": False}
         two = oc.lag_effect(p, "margin", k, **kw)
         one = oc.lag_effect(p, "margin", k, effects="unit", **kw)
@@ -1140,7 +1179,7 @@ def test_report_verdict_recovers_the_planted_lag_2_effect_seeds_1_to_40():
     chosen = called = covered = 0
     for seed in range(1, 41):
         p = _synth_like(seed)
-        k = oc.choose_lag(p, "new_customers", ["nps"], max_lag=4)
+        k = oc.choose_lag(p, "new_customers", ["nps"], lags=4)
         fit = oc.lag_effect(p, "new_customers", k, lags_tried=range(1, 5)).iloc[0]
         chosen += k == LAG
         called += bool(fit.low > 0)
@@ -1161,7 +1200,7 @@ def test_granger_and_horse_race_do_not_credit_a_common_trend_seeds_1_to_20():
     for seed in range(1, 21):
         p = _opposite_trends(seed)
         for effects in ("twoway", "unit"):
-            g = oc.granger(p, "nps", "margin", maxlag=2, effects=effects)
+            g = oc.granger(p, "nps", "margin", lags=2, effects=effects)
             hit = int(g.loc[g.scope == "pooled", "p"].iloc[0] < 0.05)
             g2, g1 = (g2 + hit, g1) if effects == "twoway" else (g2, g1 + hit)
         for trend in (True, False):
@@ -1169,7 +1208,7 @@ def test_granger_and_horse_race_do_not_credit_a_common_trend_seeds_1_to_20():
             hit = int(race.loc["nps", "p_vs_none"] < 0.05)
             r2, r1 = (r2 + hit, r1) if trend else (r2, r1 + hit)
         q = _synth_like(seed)
-        g = oc.granger(q, "nps", "new_customers", maxlag=2)
+        g = oc.granger(q, "nps", "new_customers", lags=2)
         g_planted += int(g.loc[g.scope == "pooled", "p"].iloc[0] < 0.05)
         race = oc.horse_race(q, "new_customers", ["nps"], lag=2).set_index("metric")
         r_planted += int(race.loc["nps", "p_vs_none"] < 0.05)

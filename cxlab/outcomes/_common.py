@@ -4,8 +4,10 @@ lags by quarter arithmetic, the fixed-effects (within) transformations and Holm 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from typing import TypeAlias
+import functools
+import warnings
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, TypeAlias, TypeVar, cast
 
 import numpy as np
 import pandas as pd
@@ -54,6 +56,52 @@ class PanelWarning(UserWarning):
 EFFECTS = {"twoway": "unit + quarter effects", "unit": "unit effects only"}
 
 
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def renamed_keywords(**old_to_new: str) -> Callable[[_F], _F]:
+    """Accept a keyword under its former name for now (one vocabulary, issue #10).
+
+    ``@renamed_keywords(panel="data")``: a call with ``panel=`` works and warns once with
+    a :class:`DeprecationWarning`; giving both names is an error. Positional calls are
+    unaffected.
+
+    Examples
+    --------
+    >>> @renamed_keywords(maxlag="lags")
+    ... def f(*, lags=1):
+    ...     return lags
+    >>> import warnings
+    >>> with warnings.catch_warnings(record=True) as seen:
+    ...     warnings.simplefilter("always")
+    ...     f(maxlag=3), str(seen[0].message)
+    (3, 'f: maxlag= is now called lags= (the name cxlab uses everywhere); maxlag= still works.')
+    """
+
+    def decorate(func: _F) -> _F:
+        @functools.wraps(func)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            for old, new in old_to_new.items():
+                if old not in kwargs:
+                    continue
+                if new in kwargs:
+                    raise CxlabError(
+                        f"{func.__name__}: give {new}= or its former name {old}=, not both."
+                    )
+                warnings.warn(
+                    f"{func.__name__}: {old}= is now called {new}= (the name cxlab uses "
+                    f"everywhere); {old}= still works.",
+                    DeprecationWarning,
+                    stacklevel=2,
+                )
+                kwargs[new] = kwargs.pop(old)
+            return func(*args, **kwargs)
+
+        return cast(_F, wrapper)
+
+    return decorate
+
+
 #: What every analysis takes: a :class:`Panel` or its table (any frame with its columns).
 PanelLike: TypeAlias = Panel | pd.DataFrame
 
@@ -81,7 +129,8 @@ def as_list(x: str | Sequence[str] | None, default: Iterable[str]) -> list[str]:
     return [x] if isinstance(x, str) else list(x)
 
 
-def lagged(panel: PanelLike, column: str, k: int) -> pd.Series:
+@renamed_keywords(panel="data")
+def lagged(data: PanelLike, column: str, k: int) -> pd.Series:
     """Value of ``column`` at quarter t - k of the same unit, aligned to the panel's rows.
 
     Uses quarter-label arithmetic: the result is NaN when the unit has no row (or
@@ -95,7 +144,7 @@ def lagged(panel: PanelLike, column: str, k: int) -> pd.Series:
     >>> lagged(p, "x", 1).tolist()
     [nan, 1.0, nan]
     """
-    panel = check_panel(panel, [column])
+    panel = check_panel(data, [column])
     codes, _ = pd.factorize(panel["unit"])
     qi = panel["qi"].to_numpy(np.int64)
     span = int(qi.max() - qi.min()) + abs(int(k)) + 1 if len(qi) else 1

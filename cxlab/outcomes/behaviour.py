@@ -14,6 +14,7 @@ from cxlab._checks import as_table, check_columns, check_level
 from cxlab.errors import CxlabError
 from cxlab.outcomes._common import (
     CATEGORIES,
+    renamed_keywords,
 )
 
 
@@ -29,14 +30,15 @@ def _period_end(t: ir.Table, col: str) -> pd.Timestamp:
     return (pd.Timestamp(v).to_period("Q").end_time).normalize()
 
 
+@renamed_keywords(responses="data", ltr="score")
 def say_do(
-    responses: pd.DataFrame | ir.Table,
+    data: pd.DataFrame | ir.Table,
     customers: pd.DataFrame | ir.Table,
     transactions: pd.DataFrame | ir.Table | None = None,
     *,
     window_days: int = 182,
     by: str = "category",
-    ltr: str = "ltr",
+    score: str = "ltr",
     breaks: tuple[int, int] = (6, 8),
     start: str | pd.Timestamp | None = None,
     end: str | pd.Timestamp | None = None,
@@ -60,6 +62,11 @@ def say_do(
 
     Parameters
     ----------
+    data : pandas.DataFrame or ibis Table
+        Survey responses with ``customer_id``, ``survey_date`` and the LTR column
+        (formerly ``responses=``, still accepted).
+    score : str
+        The LTR column, 0-10 (formerly ``ltr=``, still accepted).
     by : {"category", "score"}
         Rows per NPS category or per LTR score 0-10 (the input of
         :func:`say_do_logit`).
@@ -76,9 +83,9 @@ def say_do(
     level = check_level(level, "say_do")
     if window_days < 1:
         raise CxlabError(f"say_do: window_days must be >= 1, got {window_days}.")
-    r = as_table(responses)
+    r = as_table(data)
     c = as_table(customers)
-    check_columns(r, ["customer_id", "survey_date", ltr], "responses")
+    check_columns(r, ["customer_id", "survey_date", score], "responses")
     check_columns(c, ["customer_id", "churn_date"], "customers")
     end_ts = pd.Timestamp(end) if end is not None else _period_end(r, "survey_date")
     if start is not None:
@@ -86,12 +93,14 @@ def say_do(
     else:
         v = r.aggregate(m=r["survey_date"].min()).to_pandas()["m"].iloc[0]
         start_ts = pd.Timestamp(v).to_period("Q").start_time
-    g = _per_score(r, c, transactions, ltr, window_days, start_ts, end_ts)
+    g = _per_score(r, c, transactions, score, window_days, start_ts, end_ts)
     if g.empty:
         raise CxlabError("say_do: no responses with an LTR score.")
     bad = g[(g["score"] < 0) | (g["score"] > 10)]
     if len(bad):
-        raise CxlabError(f"say_do: column {ltr!r} has scores outside 0-10: {bad['score'].tolist()}")
+        raise CxlabError(
+            f"say_do: column {score!r} has scores outside 0-10: {bad['score'].tolist()}"
+        )
     g = g.fillna(0)
     lo, hi = breaks
     g["category"] = np.where(
@@ -273,11 +282,12 @@ def say_do_logit(by_score: pd.DataFrame, *, level: float = 0.95) -> pd.DataFrame
     return out
 
 
+@renamed_keywords(responses="data", ltr="score")
 def migration(
-    responses: pd.DataFrame | ir.Table,
+    data: pd.DataFrame | ir.Table,
     transactions: pd.DataFrame | ir.Table | None = None,
     *,
-    ltr: str = "ltr",
+    score: str = "ltr",
     breaks: tuple[int, int] = (6, 8),
     window_days: int = 182,
     end: str | pd.Timestamp | None = None,
@@ -291,6 +301,9 @@ def migration(
     second survey minus that after the first (pairs whose second window ends by
     ``end`` only).
 
+    ``data`` are the survey responses and ``score`` their LTR column (formerly
+    ``responses=`` and ``ltr=``, still accepted).
+
     Returns
     -------
     pandas.DataFrame
@@ -299,17 +312,17 @@ def migration(
         revenue_change, rc_low, rc_high``.
     """
     level = check_level(level, "migration")
-    r = as_table(responses)
-    check_columns(r, ["customer_id", "survey_date", ltr], "responses")
+    r = as_table(data)
+    check_columns(r, ["customer_id", "survey_date", score], "responses")
     end_ts = pd.Timestamp(end) if end is not None else _period_end(r, "survey_date")
-    r = r.filter(r[ltr].notnull())
-    win = ibis.window(group_by=r.customer_id, order_by=[r.survey_date, r[ltr]])
+    r = r.filter(r[score].notnull())
+    win = ibis.window(group_by=r.customer_id, order_by=[r.survey_date, r[score]])
     pairs = r.select(
         "customer_id",
         d1=r.survey_date,
         d2=r.survey_date.lead().over(win),
-        c1=_category_expr(r[ltr], breaks),
-        c2=_category_expr(r[ltr].lead().over(win), breaks),
+        c1=_category_expr(r[score], breaks),
+        c2=_category_expr(r[score].lead().over(win), breaks),
     )
     pairs = pairs.filter(pairs.d2.notnull())
     if transactions is None:

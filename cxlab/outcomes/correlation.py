@@ -24,6 +24,7 @@ from cxlab.outcomes._common import (
     check_usable,
     demean,
     metric_pairs,
+    renamed_keywords,
 )
 from cxlab.outcomes.regression import (
     fe_regression,
@@ -64,8 +65,9 @@ def _corr_one(
     return r, low, high, p, df
 
 
+@renamed_keywords(panel="data")
 def correlations(
-    panel: PanelLike,
+    data: PanelLike,
     metrics: str | Sequence[str] | None = None,
     outcomes: str | Sequence[str] | None = None,
     *,
@@ -94,8 +96,8 @@ def correlations(
 
     Parameters
     ----------
-    panel : pandas.DataFrame
-        From :func:`build_panel`.
+    data : Panel or pandas.DataFrame
+        From :func:`build_panel` (or its ``data_`` table).
     metrics, outcomes : str or list of str, optional
         Default: every metric in :data:`CX_METRICS` and outcome in :data:`OUTCOMES`.
     lag : int
@@ -123,7 +125,7 @@ def correlations(
     """
     metrics_ = as_list(metrics, CX_METRICS)
     outcomes_ = as_list(outcomes, OUTCOMES)
-    panel = check_panel(panel, [*metrics_, *outcomes_])
+    panel = check_panel(data, [*metrics_, *outcomes_])
     level = check_level(level, "correlations")
     bad = [m for m in methods if m not in ("pearson", "spearman")]
     bad += [s for s in scopes if s not in ("pooled", "within")]
@@ -167,8 +169,9 @@ def correlations(
     return out[[*cols, "low", "high", "p", "p_adj", "significant", "caution"]]
 
 
+@renamed_keywords(panel="data")
 def lag_correlations(
-    panel: PanelLike,
+    data: PanelLike,
     metric: str = "nps",
     outcome: str = "new_customers",
     *,
@@ -228,7 +231,7 @@ def lag_correlations(
     0    0  6
     1    1  5
     """
-    panel = check_panel(panel, [metric, outcome])
+    panel = check_panel(data, [metric, outcome])
     level = check_level(level, "lag_correlations")
     if effects not in EFFECTS:
         raise CxlabError(f"effects must be 'twoway' or 'unit', not {effects!r}.")
@@ -302,8 +305,9 @@ def _model_pvalues(
     return p
 
 
+@renamed_keywords(panel="data")
 def trend_check(
-    panel: PanelLike,
+    data: PanelLike,
     metric: str = "nps",
     outcome: str = "new_customers",
     *,
@@ -347,7 +351,7 @@ def trend_check(
     >>> tc[["variable", "trending"]].values.tolist()
     [['nps', True], ['margin', True]]
     """
-    panel = check_panel(panel, [metric, outcome])
+    panel = check_panel(data, [metric, outcome])
     level = check_level(level, "trend_check")
     pairs = metric_pairs(panel, metric, outcome, lag)
     check_usable(pairs, metric, outcome, within=True)
@@ -398,7 +402,7 @@ def trend_check(
                 "model's slope may reflect trends"
             )
         message += "."
-        warnings.warn(message, PanelWarning, stacklevel=2)
+        warnings.warn(message, PanelWarning, stacklevel=3)  # the caller (past renamed_keywords)
     out["message"] = message
     out.attrs["message"] = message  # deprecated: read the message column
     return out

@@ -23,15 +23,17 @@ from cxlab.outcomes._common import (
     check_panel,
     interval_levels,
     lagged,
+    renamed_keywords,
 )
 
 
+@renamed_keywords(panel="data", maxlag="lags")
 def granger(
-    panel: PanelLike,
+    data: PanelLike,
     metric: str = "nps",
     outcome: str = "new_customers",
     *,
-    maxlag: int = 2,
+    lags: int = 2,
     level: float = 0.95,
     correction: str = "holm",
     effects: str = "twoway",
@@ -53,6 +55,10 @@ def granger(
     carry Nickell (1981) bias of order 1/T, so read the pooled test as indicative.
     "Granger cause" means "precedes and helps predict", not "causes".
 
+    ``lags`` is the number of lags p of both series (its former name ``maxlag=`` still
+    works, with a :class:`DeprecationWarning`); ``data`` is the :class:`Panel` (formerly
+    ``panel=``).
+
     Returns
     -------
     pandas.DataFrame
@@ -60,10 +66,10 @@ def granger(
         significant, caution`` (the pooled row's names its fixed effects); per-unit
         p-values are corrected across units.
     """
-    panel = check_panel(panel, [metric, outcome])
+    panel = check_panel(data, [metric, outcome])
     level = check_level(level, "granger")
-    if maxlag < 1:
-        raise CxlabError(f"granger: maxlag must be >= 1, got {maxlag}.")
+    if lags < 1:
+        raise CxlabError(f"granger: lags must be >= 1, got {lags}.")
     if effects not in EFFECTS:
         raise CxlabError(f"effects must be 'twoway' or 'unit', not {effects!r}.")
     df = pd.DataFrame(
@@ -74,22 +80,22 @@ def granger(
         }
     )
     names = []
-    for k in range(1, maxlag + 1):
+    for k in range(1, lags + 1):
         df[f"y{k}"] = lagged(panel, outcome, k).to_numpy()
         df[f"x{k}"] = lagged(panel, metric, k).to_numpy()
         names += [f"y{k}", f"x{k}"]
     df = df.dropna().reset_index(drop=True)
-    rows = [_granger_unit(u, g, names, maxlag) for u, g in df.groupby("unit", sort=True)]
+    rows = [_granger_unit(u, g, names, lags) for u, g in df.groupby("unit", sort=True)]
     out = pd.DataFrame(rows)
     if len(out):
         out["p_adj"] = cxstats.adjust_pvalues(out["p"].to_numpy(float), correction)
-    pooled = _granger_pooled(df, names, maxlag, effects)
+    pooled = _granger_pooled(df, names, lags, effects)
     if pooled is not None:
         out = pd.concat([out, pd.DataFrame([pooled])], ignore_index=True)
     if out.empty:
         raise CxlabError(
             f"granger {metric} -> {outcome}: no unit has enough consecutive quarters for "
-            f"{maxlag} lag(s)."
+            f"{lags} lag(s)."
         )
     out["significant"] = out["p_adj"] < 1 - level
     out.insert(0, "outcome", outcome)
@@ -97,20 +103,20 @@ def granger(
     return out
 
 
-def _granger_unit(u: Any, g: pd.DataFrame, names: list[str], maxlag: int) -> dict[str, Any]:
+def _granger_unit(u: Any, g: pd.DataFrame, names: list[str], lags: int) -> dict[str, Any]:
     """One unit's Granger F test (OLS on a constant, the outcome's and the metric's lags)."""
     import statsmodels.api as sm
 
-    xnames = [f"x{k}" for k in range(1, maxlag + 1)]
-    row = {"scope": "unit", "unit": u, "n": len(g), "df_num": maxlag}
-    dfd = len(g) - (1 + 2 * maxlag)
+    xnames = [f"x{k}" for k in range(1, lags + 1)]
+    row = {"scope": "unit", "unit": u, "n": len(g), "df_num": lags}
+    dfd = len(g) - (1 + 2 * lags)
     if dfd < 2:
         return row | {"df_den": dfd, "F": np.nan, "p": np.nan, "caution": "too few quarters"}
     X = sm.add_constant(g[names].to_numpy(float), has_constant="add")
     if np.linalg.matrix_rank(X) < X.shape[1]:
         return row | {"df_den": dfd, "F": np.nan, "p": np.nan, "caution": "constant or collinear"}
     res = sm.OLS(g["y"].to_numpy(float), X).fit()
-    R = np.zeros((maxlag, X.shape[1]))
+    R = np.zeros((lags, X.shape[1]))
     for i, nm in enumerate(xnames):
         R[i, 1 + names.index(nm)] = 1
     ft = res.f_test(R)
@@ -124,16 +130,16 @@ def _granger_unit(u: Any, g: pd.DataFrame, names: list[str], maxlag: int) -> dic
 
 
 def _granger_pooled(
-    df: pd.DataFrame, names: list[str], maxlag: int, effects: str
+    df: pd.DataFrame, names: list[str], lags: int, effects: str
 ) -> dict[str, Any] | None:
     """The pooled test: fixed effects partialled out, cluster-robust Wald F test (None when
     the data cannot support it)."""
     import statsmodels.api as sm
 
-    xnames = [f"x{k}" for k in range(1, maxlag + 1)]
+    xnames = [f"x{k}" for k in range(1, lags + 1)]
     n_units = df["unit"].nunique()
-    # the cluster-robust covariance has rank <= G - 1: the joint test needs G > maxlag
-    if not (n_units > maxlag and len(df) - n_units > len(names) + 1):
+    # the cluster-robust covariance has rank <= G - 1: the joint test needs G > lags
+    if not (n_units > lags and len(df) - n_units > len(names) + 1):
         return None
     codes = pd.factorize(df["unit"])[0]
     cols = df[["y", *names]].to_numpy(float)
@@ -146,7 +152,7 @@ def _granger_pooled(
         cov_kwds={"groups": pd.factorize(df["unit"])[0]},
         use_t=True,
     )
-    R = np.zeros((maxlag, X.shape[1]))
+    R = np.zeros((lags, X.shape[1]))
     for i, nm in enumerate(xnames):
         R[i, names.index(nm)] = 1
     ft = res.f_test(R)
@@ -157,7 +163,7 @@ def _granger_pooled(
         "scope": "pooled",
         "unit": "ALL",
         "n": len(df),
-        "df_num": maxlag,
+        "df_num": lags,
         "df_den": n_units - 1,
         "F": float(np.squeeze(ft.fvalue)),
         "p": float(ft.pvalue),
@@ -167,8 +173,9 @@ def _granger_pooled(
     return pooled
 
 
+@renamed_keywords(panel="data")
 def horse_race(
-    panel: PanelLike,
+    data: PanelLike,
     outcome: str = "new_customers",
     metrics: str | Sequence[str] | None = None,
     *,
@@ -239,7 +246,7 @@ def horse_race(
     [['nps', 'Holm-adjusted'], ['none', 'Holm-adjusted']]
     """
     metrics_ = as_list(metrics, CX_METRICS)
-    panel = check_panel(panel, [outcome, *metrics_])
+    panel = check_panel(data, [outcome, *metrics_])
     level = check_level(level, "horse_race")
     base = pd.DataFrame(
         {
@@ -259,7 +266,7 @@ def horse_race(
         )
     if base["unit"].nunique() < 2:
         warnings.warn(
-            "horse_race: a single unit; forecasts rest on one series.", PanelWarning, stacklevel=2
+            "horse_race: a single unit; forecasts rest on one series.", PanelWarning, stacklevel=3
         )
     losses, keys = _rolling_losses(base, quarters[min_train:], metrics_, trend)
     q_of = np.array([k[1] for k in keys])

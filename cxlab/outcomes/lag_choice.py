@@ -17,6 +17,7 @@ from cxlab.outcomes._common import (
     PanelLike,
     as_list,
     interval_levels,
+    renamed_keywords,
 )
 from cxlab.outcomes.correlation import (
     lag_correlations,
@@ -37,8 +38,9 @@ _LAG_EFFECT_COLUMNS = [
 ]
 
 
+@renamed_keywords(panel="data")
 def lag_effect(
-    panel: PanelLike,
+    data: PanelLike,
     outcome: str,
     lag: int,
     *,
@@ -56,7 +58,7 @@ def lag_effect(
     """The effect the report's verdict reads: the metric at ``lag``, adjusted for the
     lags that were tried to choose it.
 
-    When the lag is picked from the data (:func:`choose_lag` tries 1..max_lag), the
+    When the lag is picked from the data (:func:`choose_lag` tries 1..lags), the
     verdict is the best of several looks, and one lag's 5% test would call a
     no-effect panel "significant" more often than 5%. Here the model is fitted at
     every lag in ``lags_tried`` (one lag per model, as :func:`fe_regression`), the
@@ -101,6 +103,7 @@ def lag_effect(
     >>> bool(fit["p_adj"].iloc[0] < 0.05 and fit["low"].iloc[0] > 0)
     True
     """
+    panel = data
     level = check_level(level, "lag_effect")
     tried = sorted({int(k) for k in (lags_tried if lags_tried is not None else [lag])})
     if int(lag) not in tried:
@@ -182,33 +185,36 @@ def _span(tried: list[int]) -> str:
     return span or ", ".join(map(str, tried))
 
 
+@renamed_keywords(panel="data", max_lag="lags")
 def choose_lag(
-    panel: PanelLike,
+    data: PanelLike,
     outcome: str,
     metrics: str | Sequence[str] | None = None,
     *,
-    max_lag: int = 4,
+    lags: int = 4,
     effects: str = "twoway",
 ) -> int:
-    """The leading lag (1..max_lag) at which the CX metrics, on average, correlate most
+    """The leading lag (1..lags) at which the CX metrics, on average, correlate most
     with the outcome within units (mean of |r| over the metrics, so no metric is favoured),
     with unit and quarter effects removed as the models remove them (``effects="twoway"``,
     the default; ``"unit"``: unit means only, see :func:`lag_correlations`).
 
     Choosing a lag on the same data that then tests it overstates the evidence: read
     the effect at the chosen lag with :func:`lag_effect`, which adjusts for the lags
-    tried, or fix the lag in advance when the question allows.
+    tried, or fix the lag in advance when the question allows. ``lags`` was called
+    ``max_lag=`` (still accepted, with a :class:`DeprecationWarning`).
     """
+    panel = data
     metrics_ = as_list(metrics, CX_METRICS)
-    if max_lag < 1:
-        raise CxlabError(f"choose_lag: max_lag must be >= 1, got {max_lag}.")
-    score = np.zeros(max_lag)
+    if lags < 1:
+        raise CxlabError(f"choose_lag: lags must be >= 1, got {lags}.")
+    score = np.zeros(lags)
     for m in metrics_:
         lc = lag_correlations(
             panel,
             m,
             outcome,
-            lags=range(1, max_lag + 1),
+            lags=range(1, lags + 1),
             effects=effects,
             correction="none",
             model_test=False,

@@ -17,6 +17,7 @@ from cxlab.errors import CxlabError
 from cxlab.outcomes._common import (
     PanelWarning,
     as_list,
+    renamed_keywords,
 )
 from cxlab.outcomes.result import Panel
 from cxlab.periods import quarter_from_index, quarter_indices
@@ -56,8 +57,9 @@ PANEL_COLUMNS = [
 ]
 
 
+@renamed_keywords(responses="data")
 def build_panel(
-    responses: pd.DataFrame | ir.Table,
+    data: pd.DataFrame | ir.Table,
     outcomes: pd.DataFrame | ir.Table,
     *,
     units: str | Sequence[str] | None = None,
@@ -83,8 +85,9 @@ def build_panel(
 
     Parameters
     ----------
-    responses : pandas.DataFrame or ibis Table
-        Survey responses with ``unit``, ``quarter`` and the score columns.
+    data : pandas.DataFrame or ibis Table
+        Survey responses with ``unit``, ``quarter`` and the score columns (formerly
+        ``responses=``, still accepted).
     outcomes : pandas.DataFrame or ibis Table
         Business outcomes with ``unit, quarter, new_customers, revenue, profit,
         market_share`` (see :mod:`cxlab.schema`).
@@ -138,7 +141,7 @@ def build_panel(
     >>> p
     <Panel: 1 units x 2 quarters (2025Q1 to 2025Q2), 0 gaps>
     """
-    r, o, keep_units = _select(responses, outcomes, units, (ltr, csat, ces), weight)
+    r, o, keep_units = _select(data, outcomes, units, (ltr, csat, ces), weight)
     resp = _engine_counts(r, ltr, csat, ces, breaks, weight)
     outc = _outcome_rows(o)
     if resp.empty and outc.empty:
@@ -146,8 +149,8 @@ def build_panel(
     p = _quarter_grid(resp, outc, first, last, keep_units)
     n, thin = _derive_metrics(p, weight, min_responses)
     gaps_df = _find_gaps(p, n, thin, min_responses)
-    data = _tidy(p, weight)
-    return Panel(data, gaps_df, weight=weight, min_responses=min_responses)
+    table = _tidy(p, weight)
+    return Panel(table, gaps_df, weight=weight, min_responses=min_responses)
 
 
 def _select(
@@ -337,7 +340,7 @@ def _find_gaps(
             f"the panel has {len(gaps_df)} missing or thin unit-quarter(s), left as gaps (lags "
             f"never bridge them): {summary}" + (" ..." if gaps_df["unit"].nunique() > 5 else ""),
             PanelWarning,
-            stacklevel=3,  # the caller of build_panel
+            stacklevel=4,  # the caller of build_panel (past renamed_keywords)
         )
     return gaps_df
 

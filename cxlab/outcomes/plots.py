@@ -21,6 +21,7 @@ from cxlab.outcomes._common import (
     absorb,
     check_usable,
     metric_pairs,
+    renamed_keywords,
 )
 from cxlab.outcomes.regression import (
     fe_regression,
@@ -40,8 +41,9 @@ from cxlab.plots.style import (
 
 
 @literal_plot
+@renamed_keywords(panel="data")
 def plot_scatter(
-    panel: PanelLike,
+    data: PanelLike,
     metric: str = "nps",
     outcome: str = "new_customers",
     *,
@@ -91,6 +93,7 @@ def plot_scatter(
     True
     >>> plt.close("all")
     """
+    panel = data
     if effects not in EFFECTS:
         raise CxlabError(f"effects must be 'twoway' or 'unit', not {effects!r}.")
     ax = ax or plt.gca()

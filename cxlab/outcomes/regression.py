@@ -22,9 +22,10 @@ from cxlab.outcomes._common import (
     as_list,
     check_panel,
     lagged,
+    renamed_keywords,
 )
 from cxlab.outcomes.wild import (
-    s2_variance,
+    eiv_correct,
     wild_draws,
     wild_inference,
 )
@@ -68,8 +69,9 @@ FE_COLUMNS = [
 ]
 
 
+@renamed_keywords(panel="data")
 def fe_regression(
-    panel: PanelLike,
+    data: PanelLike,
     metric: str = "nps",
     outcome: str = "new_customers",
     *,
@@ -139,8 +141,8 @@ def fe_regression(
 
     Parameters
     ----------
-    panel : pandas.DataFrame
-        From :func:`build_panel`.
+    data : Panel or pandas.DataFrame
+        From :func:`build_panel` (or its ``data_`` table).
     metric, outcome : str
     lag : int or list of int
         Lag(s) of the metric, in quarters (0 = same quarter).
@@ -180,7 +182,7 @@ def fe_regression(
     lags = [lag] if isinstance(lag, int | np.integer) else list(lag)
     if not lags:
         raise CxlabError("fe_regression: give at least one lag.")
-    panel = check_panel(panel, [metric, outcome])
+    panel = check_panel(data, [metric, outcome])
     level = check_level(level, "fe_regression")
     _check_fe_options(effects, cov, weights, n_boot, seed)
     if eiv and len(lags) != 1:
@@ -205,7 +207,7 @@ def fe_regression(
     notes: list[str] = []
     reliability, se_rel = np.ones(len(xcols)), np.zeros(len(xcols))
     if eiv:
-        reliability, se_rel, notes = _eiv_correct(est, X, df, d["mdiag"], metric, where, crit_rel)
+        reliability, se_rel, notes = eiv_correct(est, X, df, d["mdiag"], metric, where, crit_rel)
     if cov == "cluster" and n_units < WILD_BELOW:
         notes.append(f"{n_units} clusters: cluster-robust SE is approximate (cov='wild' is better)")
     if d["max_t"] < MIN_PERIODS:
@@ -390,47 +392,9 @@ def _fe_inference(
     return p, coef - tcrit * se, coef + tcrit * se, inference, tcrit
 
 
-def _eiv_correct(
-    est: dict[str, np.ndarray],
-    X: np.ndarray,
-    df: pd.DataFrame,
-    mdiag: np.ndarray,
-    metric: str,
-    where: str,
-    crit_rel: float,
-) -> tuple[np.ndarray, np.ndarray, list[str]]:
-    """The errors-in-variables correction of the (single) slope, in place in ``est``;
-    returns the reliability, its SE term and a note (Fuller 1987)."""
-    sxx = float(X[:, 0] @ X[:, 0])
-    s2 = df["s2"].to_numpy(float)
-    noise = float(np.sum(s2 * mdiag))
-    lam = (sxx - noise) / sxx
-    if lam < 0.2:
-        raise CxlabError(
-            f"{where}: sampling error makes up {1 - lam:.0%} of the within-unit variance of "
-            f"{metric}; the corrected slope would be unstable. More responses per "
-            "unit-quarter are needed."
-        )
-    v_s2 = s2_variance(df, metric)
-    sd_lam = float(np.sqrt(np.sum(mdiag**2 * v_s2))) / sxx if v_s2 is not None else 0.0
-    coef, low, high = est["coef"], est["low"], est["high"]
-    b0 = coef[0]
-    reliability = np.array([lam])
-    coef = coef / lam
-    se_rel = np.array([abs(coef[0]) * sd_lam / lam])
-    half_lo, half_hi = (b0 - low[0]) / lam, (high[0] - b0) / lam
-    est["coef"] = coef
-    est["se"] = est["se"] / lam
-    est["low"] = np.array([coef[0] - np.hypot(half_lo, crit_rel * se_rel[0])])
-    est["high"] = np.array([coef[0] + np.hypot(half_hi, crit_rel * se_rel[0])])
-    notes = []
-    if v_s2 is None:
-        notes.append("no response counts: the reliability's own uncertainty is not included")
-    return reliability, se_rel, notes
-
-
+@renamed_keywords(panel="data")
 def effects(
-    panel: PanelLike,
+    data: PanelLike,
     metrics: str | Sequence[str] | None = None,
     outcomes: str | Sequence[str] | None = None,
     *,
@@ -471,6 +435,7 @@ def effects(
     >>> effects(p, ["nps"], ["revenue"], lags=0, eiv=False)[["coef", "estimable"]].round(4).values.tolist()
     [[2.3333, True]]
     """
+    panel = data
     metrics_ = as_list(metrics, CX_METRICS)
     outcomes_ = as_list(outcomes, OUTCOMES)
     if effects not in EFFECTS:

@@ -1,4 +1,5 @@
-"""The restricted wild cluster bootstrap (WCR) and the sampling variance of a cell's variance.
+"""The restricted wild cluster bootstrap (WCR) and the errors-in-variables correction
+(with the sampling variance of a cell's variance) of :func:`cxlab.outcomes.fe_regression`.
 
 Hand-written: no maintained Python package offers the restricted wild cluster bootstrap with
 test-inversion intervals on absorbed fixed effects (``wildboottest`` has no two-way absorption).
@@ -8,6 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+
+from cxlab.errors import CxlabError
 
 
 def wild_draws(g: int, weights: str, n_boot: int, seed: int) -> tuple[np.ndarray, str]:
@@ -143,3 +146,42 @@ def s2_variance(df: pd.DataFrame, metric: str) -> np.ndarray | None:
         var_s = (mu4 - sigma2**2 * (n - 3) / (n - 1)) / n
         out = np.clip(var_s, 0, None) / n**2
     return np.where(np.isfinite(out), out, 0.0)
+
+
+def eiv_correct(
+    est: dict[str, np.ndarray],
+    X: np.ndarray,
+    df: pd.DataFrame,
+    mdiag: np.ndarray,
+    metric: str,
+    where: str,
+    crit_rel: float,
+) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """The errors-in-variables correction of the (single) slope, in place in ``est``;
+    returns the reliability, its SE term and a note (Fuller 1987)."""
+    sxx = float(X[:, 0] @ X[:, 0])
+    s2 = df["s2"].to_numpy(float)
+    noise = float(np.sum(s2 * mdiag))
+    lam = (sxx - noise) / sxx
+    if lam < 0.2:
+        raise CxlabError(
+            f"{where}: sampling error makes up {1 - lam:.0%} of the within-unit variance of "
+            f"{metric}; the corrected slope would be unstable. More responses per "
+            "unit-quarter are needed."
+        )
+    v_s2 = s2_variance(df, metric)
+    sd_lam = float(np.sqrt(np.sum(mdiag**2 * v_s2))) / sxx if v_s2 is not None else 0.0
+    coef, low, high = est["coef"], est["low"], est["high"]
+    b0 = coef[0]
+    reliability = np.array([lam])
+    coef = coef / lam
+    se_rel = np.array([abs(coef[0]) * sd_lam / lam])
+    half_lo, half_hi = (b0 - low[0]) / lam, (high[0] - b0) / lam
+    est["coef"] = coef
+    est["se"] = est["se"] / lam
+    est["low"] = np.array([coef[0] - np.hypot(half_lo, crit_rel * se_rel[0])])
+    est["high"] = np.array([coef[0] + np.hypot(half_hi, crit_rel * se_rel[0])])
+    notes = []
+    if v_s2 is None:
+        notes.append("no response counts: the reliability's own uncertainty is not included")
+    return reliability, se_rel, notes
