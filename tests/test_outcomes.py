@@ -166,7 +166,7 @@ def test_granger_per_unit_matches_statsmodels():
     y = rng.normal(size=(4, t_n))
     y[:, 1:] += 0.8 * x[:, :-1]
     p = _panel({"nps": x.tolist(), "new_customers": y.tolist()})
-    res = oc.granger(p, maxlag=2)
+    res = oc.granger(p, lags=2)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         ref = grangercausalitytests(np.column_stack([y[0], x[0]]), maxlag=[2])
@@ -176,7 +176,7 @@ def test_granger_per_unit_matches_statsmodels():
     assert row.p == pytest.approx(p_ref, rel=1e-8)
     pooled = res[res.scope == "pooled"].iloc[0]  # two-way; F(2, G - 1) with G = 4 units
     assert pooled.p < 0.05 and pooled.significant and "unit + quarter effects" in pooled.caution
-    one = oc.granger(p, maxlag=2, effects="unit")
+    one = oc.granger(p, lags=2, effects="unit")
     assert one.loc[one.scope == "pooled", "p"].iloc[0] < 1e-3
 
 
@@ -259,7 +259,7 @@ def _raw(quarters=("2025Q1", "2025Q2", "2025Q3"), units=("a", "b"), drop=()):
 
 def test_build_panel_hand_values():
     r, o = _raw()
-    p = oc.build_panel(r, o)
+    p = oc.build_panel(r, o).data_
     assert len(p) == 6 and p["complete"].all()
     cell = r[(r.unit == "a") & (r.quarter == "2025Q2")]
     pro, det = (cell.ltr >= 9).mean(), (cell.ltr <= 6).mean()
@@ -279,18 +279,21 @@ def test_build_panel_hand_values():
     # an Ibis table gives the same panel as the DataFrame
     import ibis
 
-    same = oc.build_panel(ibis.memtable(r), ibis.memtable(o))
+    same = oc.build_panel(ibis.memtable(r), ibis.memtable(o)).data_
     pd.testing.assert_frame_equal(p, same)
 
 
 def test_missing_quarter_is_reported_and_not_bridged():
     r, o = _raw(quarters=("2025Q1", "2025Q2", "2025Q3", "2025Q4"), drop={("a", "2025Q2")})
     with pytest.warns(oc.PanelWarning, match=r"a: 2025Q2 \(no survey responses\)"):
-        p = oc.build_panel(r, o)
+        panel = oc.build_panel(r, o)
+    p = panel.data_
     assert len(p) == 8  # the missing quarter is an explicit row
-    gaps = oc.panel_gaps(p)
+    gaps = oc.panel_gaps(panel)
+    pd.testing.assert_frame_equal(gaps, panel.gaps_)
     assert set(gaps.problem) == {"no survey responses", "no outcomes row"}
     assert (gaps.quarter == "2025Q2").all() and (gaps.unit == "a").all()
+    assert not p.attrs  # the gaps live on the Panel, not in DataFrame.attrs
     a = p[p.unit == "a"].reset_index(drop=True)
     assert np.isnan(a.loc[1, "nps"])
     assert np.isnan(a.loc[2, "revenue_growth"])  # no revenue in 2025Q2 to grow from
@@ -300,8 +303,48 @@ def test_missing_quarter_is_reported_and_not_bridged():
 def test_thin_cells_are_blanked_and_reported():
     r, o = _raw()
     with pytest.warns(oc.PanelWarning, match="fewer than 50 responses"):
-        p = oc.build_panel(r, o, min_responses=50)
+        p = oc.build_panel(r, o, min_responses=50).data_
     assert p["nps"].isna().all() and (p["n"] == 40).all()
+
+
+def test_panel_result_holds_its_parts():
+    r, o = _raw(quarters=("2025Q1", "2025Q2", "2025Q3", "2025Q4"), drop={("a", "2025Q2")})
+    with pytest.warns(oc.PanelWarning):
+        panel = oc.build_panel(r, o)
+    assert isinstance(panel, oc.Panel)
+    assert panel.units_ == ["a", "b"]
+    assert panel.quarters_ == ["2025Q1", "2025Q2", "2025Q3", "2025Q4"]
+    assert panel.n_ == int(r.groupby(["unit", "quarter"]).size().sum()) == 7 * 40
+    assert panel.n_eff_ == panel.n_ and panel.weight_ is None and panel.min_responses_ == 30
+    s = panel.summary().iloc[0]
+    assert (s.n_units, s.n_quarters, s["first"], s["last"], s.n_gaps) == (
+        2,
+        4,
+        "2025Q1",
+        "2025Q4",
+        2,
+    )
+    assert repr(panel) == "<Panel: 2 units x 4 quarters (2025Q1 to 2025Q4), 2 gaps>"
+    # the analyses take the Panel or its table and give the same numbers
+    pd.testing.assert_frame_equal(
+        oc.lag_correlations(panel, "nps", "revenue", lags=[0], within=False),
+        oc.lag_correlations(panel.data_, "nps", "revenue", lags=[0], within=False),
+    )
+
+
+def test_panel_read_as_a_table_still_works_with_a_deprecation_warning():
+    r, o = _raw()
+    panel = oc.build_panel(r, o)
+    with pytest.warns(DeprecationWarning, match="panel.data_"):
+        assert len(panel) == 6
+    with pytest.warns(DeprecationWarning, match="panel.data_"):
+        assert panel["nps"].tolist() == panel.data_["nps"].tolist()
+    with pytest.warns(DeprecationWarning, match="panel.data_"):
+        assert panel.unit.nunique() == 2
+    with pytest.warns(DeprecationWarning, match="gaps_"):
+        assert panel.attrs == {"gaps": []}
+    with pytest.raises(AttributeError):
+        panel.no_such_part_  # noqa: B018
 
 
 # ----------------------------------------------------------------------------- bad input
@@ -503,6 +546,45 @@ def test_say_do_censoring_and_window_by_hand():
     assert res.loc["detractor", "revenue_change"] == pytest.approx(-50.0)
 
 
+def test_one_vocabulary_new_names_and_the_former_ones_with_a_deprecation_warning():
+    """data=, score=, lags= (issue #10); panel=, responses=, ltr=, maxlag=, max_lag= still
+    work for now, warn, and give the same numbers; giving both names is refused."""
+    d = pd.to_datetime
+    resp = pd.DataFrame(
+        {
+            "customer_id": ["a", "a", "b", "b"],
+            "survey_date": d(["2025-01-01", "2025-07-01", "2025-02-01", "2025-08-01"]),
+            "q1": [3, 10, 9, 2],
+        }
+    )
+    new = oc.migration(data=resp, score="q1", end="2026-06-30")
+    with pytest.warns(DeprecationWarning, match=r"migration: ltr= is now called score="):
+        old = oc.migration(resp, ltr="q1", end="2026-06-30")
+    pd.testing.assert_frame_equal(new, old)
+    with pytest.warns(DeprecationWarning, match=r"migration: responses= is now called data="):
+        old = oc.migration(responses=resp, score="q1", end="2026-06-30")
+    pd.testing.assert_frame_equal(new, old)
+    assert new.set_index(["from", "to"]).loc[("detractor", "promoter"), "n"] == 1
+    with pytest.raises(CxlabError, match="give score= or its former name ltr=, not both"):
+        oc.migration(resp, score="q1", ltr="q1")
+    p = _synth_like(3)
+    pd.testing.assert_frame_equal(
+        oc.granger(data=p, lags=1), _deprecated(oc.granger, panel=p, maxlag=1)
+    )
+    assert oc.choose_lag(p, "new_customers", ["nps"], lags=3) == _deprecated(
+        oc.choose_lag, p, "new_customers", ["nps"], max_lag=3
+    )
+    pd.testing.assert_frame_equal(
+        oc.lag_correlations(data=p, lags=[1, 2], model_test=False),
+        _deprecated(oc.lag_correlations, panel=p, lags=[1, 2], model_test=False),
+    )
+
+
+def _deprecated(func, *args, **kwargs):
+    with pytest.warns(DeprecationWarning, match="is now called"):
+        return func(*args, **kwargs)
+
+
 def test_migration_by_hand():
     d = pd.to_datetime
     resp = pd.DataFrame(
@@ -534,26 +616,136 @@ def test_migration_by_hand():
 # ----------------------------------------------------------------------------- plots
 
 
-def test_plots_return_axes():
+def _plot_panel() -> pd.DataFrame:
     rng = np.random.default_rng(2)
     x = rng.normal(0, 5, (4, 10))
     y = rng.normal(0, 1, (4, 10))
     y[:, 2:] += x[:, :-2]
-    p = _panel({"nps": x.tolist(), "new_customers": y.tolist()})
-    fig, axes = plt.subplots(1, 3)
-    assert oc.plot_scatter(p, lag=2, ax=axes[0]) is axes[0]
-    lc = oc.lag_correlations(p, lags=range(-3, 4))
-    assert int(lc.loc[lc.best, "lag"].iloc[0]) == 2
-    assert len(oc.plot_correlogram(lc, ax=axes[1]).patches) == 7
-    fe = pd.concat([oc.fe_regression(p, lag=k) for k in (1, 2)])
-    assert len(oc.plot_coefficients(fe, ax=axes[2]).get_yticklabels()) == 2
-    plt.close(fig)
-    mig = pd.DataFrame(
-        [(a, b, 5, 20.0) for a in oc.CATEGORIES for b in oc.CATEGORIES],
-        columns=["from", "to", "n", "share"],
+    return _panel({"nps": x.tolist(), "new_customers": y.tolist()})
+
+
+def _migration_table() -> pd.DataFrame:
+    return pd.DataFrame(
+        [(a, b, 5, 20.0, 3.0) for a in oc.CATEGORIES for b in oc.CATEGORIES],
+        columns=["from", "to", "n", "share", "revenue_change"],
     )
+
+
+def _coef_rows() -> pd.DataFrame:
+    return pd.DataFrame(
+        {"outcome": ["a", "b", "c"], "lag": [1, 2, 3], "coef": [2.0, 0.5, -1.5]}
+        | {"low": [1.0, -0.5, -2.5], "high": [3.0, 1.5, -0.5]}
+    )
+
+
+OUTCOME_CHARTS = {
+    "plot_scatter": lambda **kw: oc.plot_scatter(_plot_panel(), lag=2, **kw),
+    "plot_correlogram": lambda **kw: oc.plot_correlogram(
+        oc.lag_correlations(_plot_panel(), lags=range(-3, 4), model_test=False), **kw
+    ),
+    "plot_coefficients": lambda **kw: oc.plot_coefficients(_coef_rows(), **kw),
+    "plot_migration": lambda **kw: oc.plot_migration(_migration_table(), **kw),
+}
+
+
+@pytest.mark.parametrize("name", OUTCOME_CHARTS)
+def test_outcome_charts_follow_the_axes_level_contract(name):
+    import inspect
+
+    params = inspect.signature(getattr(oc, name)).parameters
+    assert params["ax"].kind is inspect.Parameter.KEYWORD_ONLY and params["ax"].default is None
+    assert any(q.kind is inspect.Parameter.VAR_KEYWORD for q in params.values())
+    fig, (given, current) = plt.subplots(1, 2)
+    try:
+        assert OUTCOME_CHARTS[name](ax=given) is given
+        assert given.has_data() and not current.has_data()
+        plt.sca(current)
+        n_figures = len(plt.get_fignums())
+        assert OUTCOME_CHARTS[name]() is current  # no ax: the current Axes, no new figure
+        assert len(plt.get_fignums()) == n_figures
+    finally:
+        plt.close(fig)
+
+
+def test_plot_scatter_draws_each_unit_its_points_and_the_fit():
+    from matplotlib.colors import to_rgba
+
+    from cxlab.plots import style
+
+    p = _plot_panel()
     fig, ax = plt.subplots()
-    assert oc.plot_migration(mig, ax=ax) is ax
+    oc.plot_scatter(p, lag=2, ax=ax, s=40)
+    pairs = oc.lagged(p, "nps", 2).notna() & p["new_customers"].notna()
+    per_unit = p[pairs].groupby("unit").size()
+    points = [c for c in ax.collections if len(c.get_offsets()) and c.get_label() in per_unit]
+    assert [c.get_label() for c in points] == list(per_unit.index)
+    assert [len(c.get_offsets()) for c in points] == per_unit.tolist()  # 8 each: 10 minus the lag
+    assert all((c.get_sizes() == 40).all() for c in points)  # **kwargs reach the points
+    cmap = plt.get_cmap(style.UNIT_PALETTE)
+    for i, c in enumerate(points):
+        assert tuple(c.get_facecolor()[0][:3]) == pytest.approx(to_rgba(cmap(i))[:3])
+    labels = ax.get_legend_handles_labels()[1]
+    assert labels[: len(per_unit)] == ["a", "b", "c", "d"]
+    assert labels[-2].startswith("fit (slope") and labels[-1] == "95% band"
+    assert ax.get_lines()[0].get_color() == style.FIT_LINE
+    assert "unit and quarter effects removed" in ax.get_xlabel()
+    assert ax.get_xlabel().startswith("NPS (t-2)") and ax.get_ylabel().startswith("New customers")
+    plt.close(fig)
+
+
+def test_plot_correlogram_draws_r_per_lag_and_highlights_the_best():
+    from matplotlib.colors import to_rgba
+
+    from cxlab.plots import style
+
+    lc = oc.lag_correlations(_plot_panel(), lags=range(-3, 4), model_test=False)
+    fig, ax = plt.subplots()
+    oc.plot_correlogram(lc, ax=ax, width=0.4)
+    bars = ax.patches
+    assert len(bars) == 7
+    assert [b.get_height() for b in bars] == pytest.approx(lc["r"].tolist())
+    assert [b.get_width() for b in bars] == pytest.approx([0.4] * 7)  # **kwargs reach the bars
+    best = int(np.flatnonzero(lc["best"])[0])
+    assert int(lc.loc[lc.best, "lag"].iloc[0]) == 2  # the planted lead
+    for i, b in enumerate(bars):
+        want = style.ACCENT if i == best else style.ACCENT_LIGHT
+        assert b.get_facecolor() == pytest.approx(to_rgba(want))
+    assert ax.get_ylim() == (-1.0, 1.0)
+    assert [int(t) for t in ax.get_xticks()] == list(range(-3, 4))
+    plt.close(fig)
+
+
+def test_plot_coefficients_fills_the_dots_whose_interval_excludes_zero():
+    from matplotlib.colors import to_rgba
+
+    from cxlab.plots import style
+
+    fig, ax = plt.subplots()
+    oc.plot_coefficients(_coef_rows(), ax=ax, s=50)
+    at = {t.get_text(): t.get_position()[1] for t in ax.get_yticklabels()}
+    assert at == {"a | 1": 2, "b | 2": 1, "c | 3": 0}  # the first row at the top
+    filled, hollow = (c for c in ax.collections if c.get_label().startswith("interval"))
+    assert filled.get_label() == "interval excludes 0"
+    assert sorted(np.asarray(filled.get_offsets())[:, 0]) == [-1.5, 2.0]
+    assert np.asarray(hollow.get_offsets())[:, 0].tolist() == [0.5]
+    assert tuple(filled.get_facecolor()[0]) == pytest.approx(to_rgba(style.ACCENT))
+    assert tuple(hollow.get_facecolor()[0]) == pytest.approx(to_rgba("white"))
+    assert (filled.get_sizes() == 50).all() and (hollow.get_sizes() == 50).all()
+    plt.close(fig)
+
+
+def test_plot_migration_annotates_share_and_n_in_the_category_order():
+    fig, (left, right) = plt.subplots(1, 2)
+    oc.plot_migration(_migration_table(), ax=left)
+    assert [t.get_text() for t in left.texts] == ["20%\nn=5"] * 9
+    assert [t.get_text() for t in left.get_yticklabels()] == list(oc.CATEGORIES)
+    assert [t.get_text() for t in left.get_xticklabels()] == list(oc.CATEGORIES)
+    n_axes = len(fig.axes)
+    oc.plot_migration(_migration_table(), value="revenue_change", ax=right, cbar=False)
+    assert len(fig.axes) == n_axes  # **kwargs reach seaborn: no colour bar
+    assert [t.get_text() for t in right.texts] == ["3\nn=5"] * 9
+    with pytest.raises(CxlabError, match="no column 'margin'"):
+        oc.plot_migration(_migration_table(), value="margin", ax=right)
     plt.close(fig)
 
 
@@ -760,11 +952,12 @@ def test_trend_check_warns_and_the_report_text_does_not_call_a_trend_an_effect()
     with pytest.warns(oc.PanelWarning, match="both trend within units"):
         tc = oc.trend_check(p, "nps", "margin", lag=2)
     assert tc.trending.all() and tc.r.iloc[0] < -0.3 < 0.3 < tc.r.iloc[1]
-    assert "opposite trends" in tc.attrs["message"]
+    assert "opposite trends" in tc["message"].iloc[0]
+    assert tc["message"].nunique() == 1 and tc.attrs["message"] == tc["message"].iloc[0]
     quiet = _synth_like(1)
     with warnings.catch_warnings():
         warnings.simplefilter("error", oc.PanelWarning)
-        assert oc.trend_check(quiet, "nps", "new_customers", lag=2).attrs["message"] == ""
+        assert oc.trend_check(quiet, "nps", "new_customers", lag=2)["message"].eq("").all()
     lags = oc.lag_correlations(p, "nps", "margin", lags=range(1, 5))
     two = oc.fe_regression(p, "nps", "margin", lag=4)
     one = oc.fe_regression(p, "nps", "margin", lag=4, effects="unit")
@@ -925,7 +1118,7 @@ def test_report_verdict_on_opposite_trends_seeds_1_to_40():
     called = fooled = 0
     for seed in range(1, 41):
         p = _opposite_trends(seed)
-        k = oc.choose_lag(p, "margin", ["nps"], max_lag=4)
+        k = oc.choose_lag(p, "margin", ["nps"], lags=4)
         kw = {"lags_tried": range(1, 5), "eiv": False}
         two = oc.lag_effect(p, "margin", k, **kw)
         one = oc.lag_effect(p, "margin", k, effects="unit", **kw)
@@ -986,7 +1179,7 @@ def test_report_verdict_recovers_the_planted_lag_2_effect_seeds_1_to_40():
     chosen = called = covered = 0
     for seed in range(1, 41):
         p = _synth_like(seed)
-        k = oc.choose_lag(p, "new_customers", ["nps"], max_lag=4)
+        k = oc.choose_lag(p, "new_customers", ["nps"], lags=4)
         fit = oc.lag_effect(p, "new_customers", k, lags_tried=range(1, 5)).iloc[0]
         chosen += k == LAG
         called += bool(fit.low > 0)
@@ -1007,7 +1200,7 @@ def test_granger_and_horse_race_do_not_credit_a_common_trend_seeds_1_to_20():
     for seed in range(1, 21):
         p = _opposite_trends(seed)
         for effects in ("twoway", "unit"):
-            g = oc.granger(p, "nps", "margin", maxlag=2, effects=effects)
+            g = oc.granger(p, "nps", "margin", lags=2, effects=effects)
             hit = int(g.loc[g.scope == "pooled", "p"].iloc[0] < 0.05)
             g2, g1 = (g2 + hit, g1) if effects == "twoway" else (g2, g1 + hit)
         for trend in (True, False):
@@ -1015,7 +1208,7 @@ def test_granger_and_horse_race_do_not_credit_a_common_trend_seeds_1_to_20():
             hit = int(race.loc["nps", "p_vs_none"] < 0.05)
             r2, r1 = (r2 + hit, r1) if trend else (r2, r1 + hit)
         q = _synth_like(seed)
-        g = oc.granger(q, "nps", "new_customers", maxlag=2)
+        g = oc.granger(q, "nps", "new_customers", lags=2)
         g_planted += int(g.loc[g.scope == "pooled", "p"].iloc[0] < 0.05)
         race = oc.horse_race(q, "new_customers", ["nps"], lag=2).set_index("metric")
         r_planted += int(race.loc["nps", "p_vs_none"] < 0.05)
@@ -1056,7 +1249,7 @@ def test_eiv_recovers_the_demo_designs_planted_effect_seeds_1_to_20(tmp_path):
             warnings.simplefilter("ignore", oc.PanelWarning)
             p = oc.build_panel(
                 synth.read_table(out, "responses"), synth.read_table(out, "outcomes")
-            )
+            ).data_
         p = p.dropna(subset=["nps"]).reset_index(drop=True)
         q = list(truth["quarters_with_lead"])
         p["latent"] = [truth["latent_nps"][u][q.index(k)] for u, k in zip(p.unit, p.quarter)]
@@ -1147,6 +1340,174 @@ def test_notebook_renders_on_the_demo_warehouse(demo_warehouse, tmp_path):
     con.disconnect()
     det = res.set_index("category").loc["detractor"]
     assert f"{det.churn_rate:.1f}% of detractors churned" in html
+
+
+def test_notebook_composes_no_text_in_its_code_cells():
+    """Thin notebook: sentences and tables' words come from cxlab.outcomes.sections (tested
+    here), fixed prose from Markdown cells; no code cell builds text with an f-string."""
+    import io
+    import tokenize
+
+    import nbformat
+
+    nb = nbformat.read(NOTEBOOK, as_version=4)
+    for cell in nb.cells[1:]:
+        if cell.cell_type != "code":
+            continue
+        tokens = tokenize.generate_tokens(io.StringIO(cell.source).readline)
+        fstrings = [
+            tok.string
+            for tok in tokens
+            if tok.type == tokenize.STRING and tok.string[:2].lower() in ('f"', "f'", "rf", "fr")
+        ]
+        assert not fstrings, (cell.id, fstrings)
+        assert '" + ' not in cell.source and ".join(" not in cell.source, cell.id
+
+
+def _section_panel(unit: str = "a") -> oc.Panel:
+    data = pd.DataFrame(
+        {"unit": [unit] * 3, "quarter": ["2025Q1", "2025Q2", "2025Q3"], "qi": [8100, 8101, 8102]}
+        | {"n": [1200, 1300, 1500], "n_eff": [1000.0, 1100.0, 1200.5]}
+    )
+    gaps = pd.DataFrame(
+        [(unit, "2025Q2", "no outcomes row")], columns=["unit", "quarter", "problem"]
+    )
+    return oc.Panel(data, gaps, weight="w_*1")
+
+
+def test_section_texts_state_the_panel_and_escape_names_from_data():
+    from cxlab.outcomes import sections
+
+    panel = _section_panel("Nord*ics_[1]")
+    assert sections.title(panel, "Nord*ics_[1]") == (
+        "# Does customer experience move the business? (Nord\\*ics\\_\\[1\\]\\, 2025Q1 to 2025Q3)"
+    )
+    assert sections.title(panel, "ALL").endswith("(all units\\, 2025Q1 to 2025Q3)")
+    basis = sections.basis(panel, 0.9)
+    assert basis.startswith("Every interval is a 90% interval. Estimates are weighted")
+    assert "(column w\\_\\*1)" in basis and "3,300 of 4,000 here." in basis
+    assert basis.endswith("what the same respondent did.")  # weighted: say vs do explained
+    assert sections.data_text(panel).startswith(
+        "3 unit-quarters (1 units x 3 quarters), 4,000 survey responses (n), effective n 3,300 "
+        "(Kish, summed over cells). Survey metrics"
+    )
+    assert sections.gaps_text(panel) == (
+        "**1 missing or thin unit-quarters** were left as gaps (lags never bridge them):"
+    )
+    none = oc.Panel(panel.data_, panel.gaps_.iloc[:0])
+    assert sections.gaps_text(none).startswith("No missing quarters")
+    assert "effective n" not in sections.data_text(none)  # unweighted: n only
+    race = pd.DataFrame(
+        {"outcome": ["new_customers", "x"], "lag": [2, 2], "n_forecasts": [48] * 2}
+        | {"n_quarters": [6] * 2}
+    )
+    assert sections.race_heading(race) == "**New customers** (lag 2, 48 forecasts over 6 quarters)"
+    assert sections.race_heading(race.iloc[::-1].assign(outcome="a*b")).startswith("**a\\*b**")
+
+
+def test_section_texts_of_effects_trends_say_do_and_logit():
+    from cxlab.outcomes import sections
+
+    rows = pd.DataFrame(
+        {"metric": ["nps", "ces_mean", "csat_top2"], "outcome": ["margin", "margin", "revenue"]}
+        | {"estimable": [True, False, False]}
+        | {"caution": ["", "fe_regression m: noise_1 dominates; more data", "lag 2: constant"]}
+    )
+    assert sections.effect_labels(rows).tolist() == [
+        "NPS  ->  Profit margin %",
+        "CES mean  ->  Profit margin %",
+        "CSAT % 4-5  ->  Revenue",
+    ]
+    text = sections.not_estimated_text(rows)
+    assert text.startswith("**Not estimated (2)**, mostly because")
+    assert text.endswith("(noise\\_1 dominates); CSAT \\% 4\\-5 \\-&gt; Revenue (constant)")
+    assert sections.not_estimated_text(rows.assign(estimable=True)) == ""
+    trends = {
+        "margin": pd.DataFrame({"message": ["both trend.", "both trend."]}),
+        "revenue": pd.DataFrame({"message": ["", ""]}),
+    }
+    assert sections.trend_text(trends) == "**Trend check.** both trend."
+    assert sections.trend_text({"revenue": trends["revenue"]}) == ""
+    saydo = pd.DataFrame(
+        {"category": ["detractor", "passive", "promoter"], "churn_rate": [30.04, 20.0, 8.06]}
+        | {"churn_low": [28.0, 18.0, 7.5], "churn_high": [32.0, 22.0, 8.5]}
+    )
+    say = sections.say_do_text(saydo, 90)
+    assert "Within 90 days of the survey, 30.0% of detractors churned (28.0 to 32.0)" in say
+    assert "against 8.1% of promoters (7.5 to 8.5)" in say
+    logit = pd.DataFrame(
+        {"term": ["intercept", "ltr"], "odds_ratio": [0.5, 0.8123], "or_low": [0.4, 0.75]}
+        | {"or_high": [0.6, 0.85], "n": [12345, 12345]}
+    )
+    assert sections.logit_text(logit, 0.9).endswith(
+        "by 0.812 (90% interval 0.750 to 0.850; 12,345 surveys)."
+    )
+    assert sections.trust_text(8, 12).startswith("**How far to trust this.** 8 units over 12")
+    assert sections.correlogram_title("market_share_change") == (
+        "NPS vs market share change (points)"
+    )
+    assert sections.scatter_title("margin", 3) == "Profit margin % vs NPS 3 quarter(s) earlier"
+    assert sections.interval_header("r", 0.99) == "r (99% interval)"
+
+
+def test_conclusions_read_each_outcome_in_order_then_say_do_and_trust():
+    from cxlab.outcomes import sections
+
+    lags = pd.DataFrame(
+        {"lag": [1, 2], "r": [0.1, 0.5], "low": [-0.1, 0.3], "high": [0.3, 0.7]}
+        | {"p_adj": [0.4, 0.001], "best": [False, True], "scope": "within"}
+        | {"effects": "unit + quarter effects"}
+    )
+    fit = pd.DataFrame(
+        {"lag": [2], "coef": [3.0], "low": [1.0], "high": [5.0], "n": [80], "n_units": [8]}
+        | {"caution": [""], "effects": ["unit + quarter effects"], "inference": ["wild"]}
+    )
+    race = pd.DataFrame(
+        {"metric": ["nps"], "rmse": [1.0], "rmse_vs_none": [80.0], "n_quarters": [6]}
+    )
+    saydo = pd.DataFrame(
+        {"category": ["detractor", "promoter"], "churn_rate": [30.0, 8.0]}
+        | {"churn_low": [28.0, 7.5], "churn_high": [32.0, 8.5]}
+    )
+    outcomes = ["revenue", "margin"]
+    text = sections.conclusions(
+        _section_panel(),
+        dict.fromkeys(outcomes, lags),
+        dict.fromkeys(outcomes, fit),
+        dict.fromkeys(outcomes, race),
+        saydo,
+        window_days=182,
+    )
+    paragraphs = text.split("\n\n")
+    assert len(paragraphs) == 4
+    assert paragraphs[0] == oc.conclusion("revenue", lags, fit, race)
+    assert paragraphs[1] == oc.conclusion("margin", lags, fit, race)
+    assert paragraphs[2] == sections.say_do_text(saydo, 182)
+    assert paragraphs[3] == sections.trust_text(1, 3)
+
+
+def test_plot_churn_by_score_draws_each_score_with_its_interval():
+    s = pd.DataFrame(
+        {"ltr": [0, 6, 9, 10], "churn_rate": [30.0, 25.0, 9.0, 8.0]}
+        | {"churn_low": [26.0, 22.0, 8.0, 7.0], "churn_high": [34.0, 29.0, 10.5, 9.0]}
+        | {"window_days": 90}
+    )
+    fig, ax = plt.subplots()
+    assert oc.plot_churn_by_score(s, ax=ax, color="C3") is ax
+    line = ax.get_lines()[0]
+    assert line.get_xdata().tolist() == [0, 6, 9, 10]
+    assert line.get_ydata().tolist() == [30.0, 25.0, 9.0, 8.0]
+    assert line.get_color() == "C3"  # **kwargs reach the error bars
+    bars = [c for c in ax.collections if len(c.get_segments())][0].get_segments()
+    assert [(seg[0][1], seg[1][1]) for seg in bars] == [
+        (26.0, 34.0),
+        (22.0, 29.0),
+        (8.0, 10.5),
+        (7.0, 9.0),
+    ]
+    assert [int(x) for x in ax.get_xticks()] == list(range(11))
+    assert ax.get_ylabel() == "churned within 90 days (%)"
+    plt.close(fig)
 
 
 def test_lead_states_only_the_verdicts_of_lag_effect_in_three_sentences():

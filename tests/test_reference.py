@@ -234,7 +234,7 @@ def test_granger_per_unit_equals_lmtest_grangertest(panel, case):
     metric, outcome, order = GRANGER_CASES[case]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        res = oc.granger(panel, metric, outcome, maxlag=order)
+        res = oc.granger(panel, metric, outcome, lags=order)
     ref = _sel(_csv("r_granger.csv"), case=case)
     units = _sel(res, scope="unit")
     assert sorted(units["unit"]) == sorted(set(ref["unit"]) - {"ALL"})
@@ -259,7 +259,7 @@ def test_granger_pooled_equals_plm_cluster_wald(panel, case):
     ):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            res = oc.granger(panel, metric, outcome, maxlag=order, effects=effects)
+            res = oc.granger(panel, metric, outcome, lags=order, effects=effects)
         row = _sel(res, scope="pooled").iloc[0]
         assert row["n"] == _lookup(ref, quantity="n")
         np.testing.assert_allclose(row["F"], _lookup(ref, quantity="F"), rtol=RTOL)

@@ -65,7 +65,9 @@ def _panel_data(seed: int = 3):
 
 def test_build_panel_weighted_cells_match_pandas():
     r, o = _panel_data()
-    p = outcomes.build_panel(r, o, min_responses=1, weight="weight").set_index(["unit", "quarter"])
+    p = outcomes.build_panel(r, o, min_responses=1, weight="weight").data_.set_index(
+        ["unit", "quarter"]
+    )
     for (u, q), g in r.groupby(["unit", "quarter"]):
         row, w = p.loc[(u, q)], g["weight"].to_numpy()
         assert row["n"] == len(g)
@@ -89,10 +91,10 @@ def test_build_panel_weighted_cells_match_pandas():
 
 def test_build_panel_unweighted_is_unchanged():
     r, o = _panel_data()
-    p = outcomes.build_panel(r, o, min_responses=1).set_index(["unit", "quarter"])
-    same = outcomes.build_panel(r.drop(columns="weight"), o, min_responses=1)
+    p = outcomes.build_panel(r, o, min_responses=1).data_.set_index(["unit", "quarter"])
+    same = outcomes.build_panel(r.drop(columns="weight"), o, min_responses=1).data_
     pd.testing.assert_frame_equal(p.reset_index()[same.columns], same)
-    weighted = outcomes.build_panel(r, o, min_responses=1, weight="weight")
+    weighted = outcomes.build_panel(r, o, min_responses=1, weight="weight").data_
     assert not np.allclose(weighted["nps"], p["nps"].to_numpy())  # the weights matter here
     for (u, q), g in r.groupby(["unit", "quarter"]):
         row = p.loc[(u, q)]

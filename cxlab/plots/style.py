@@ -31,6 +31,7 @@ __all__ = [
     "CMAP_DIVERGING",
     "CMAP_SEQUENTIAL",
     "CUT_LINE",
+    "FIT_LINE",
     "INTERVAL_GREY",
     "MIX_COLORS",
     "QUADRANT_COLORS",
@@ -78,6 +79,8 @@ ZERO_LINE = "0.8"
 REFERENCE_LINE = "0.4"
 CUT_LINE = "#777777"
 INTERVAL_GREY = "#999999"
+#: A fitted line (and error bars drawn over coloured bars).
+FIT_LINE = "black"
 
 #: Marker of each base flag (see :data:`cxlab.stats.BASE_MARKS`), ``**`` into
 #: :meth:`matplotlib.axes.Axes.scatter`: filled dot, hollow dot, hollow cross.
