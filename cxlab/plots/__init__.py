@@ -5,7 +5,8 @@
   the one call a notebook makes instead of a ``plt.rcParams.update`` block.
   It does not import matplotlib, so any module can name its colours.
 - :mod:`cxlab.plots.core`: :func:`plot_intervals`, :func:`plot_trend`,
-  :func:`plot_mix`, the :func:`draw_intervals` primitive, and
+  :func:`plot_mix`, the :func:`draw_intervals` primitive, :func:`wrap_label`,
+  :func:`legend_below` and
   :func:`literal_plot` / :func:`literal_text`, which keep text from data from
   being parsed as mathtext.
 
@@ -37,22 +38,26 @@ if TYPE_CHECKING:  # static analysers see the eager imports
     from cxlab.plots import core as core
     from cxlab.plots.core import (
         draw_intervals,
+        legend_below,
         literal_plot,
         literal_text,
         plot_intervals,
         plot_mix,
         plot_trend,
+        wrap_label,
     )
 
 #: Names of :mod:`cxlab.plots.core`, imported with matplotlib on first use.
 _CORE = frozenset(
     {
         "draw_intervals",
+        "legend_below",
         "literal_plot",
         "literal_text",
         "plot_intervals",
         "plot_mix",
         "plot_trend",
+        "wrap_label",
     }
 )
 
@@ -75,10 +80,12 @@ __all__ = [
     "MIX_COLORS",
     "STYLE",
     "draw_intervals",
+    "legend_below",
     "literal_plot",
     "literal_text",
     "plot_intervals",
     "plot_mix",
     "plot_trend",
     "style",
+    "wrap_label",
 ]
