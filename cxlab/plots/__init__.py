@@ -5,10 +5,10 @@
   the one call a notebook makes instead of a ``plt.rcParams.update`` block.
   It does not import matplotlib, so any module can name its colours.
 - :mod:`cxlab.plots.core`: :func:`plot_intervals`, :func:`plot_trend`,
-  :func:`plot_mix`, the :func:`draw_intervals` primitive, :func:`wrap_label`,
-  :func:`legend_below` and
-  :func:`literal_plot` / :func:`literal_text`, which keep text from data from
-  being parsed as mathtext.
+  :func:`plot_mix` and the :func:`draw_intervals` primitive.
+- :mod:`cxlab.plots.text`: :func:`literal_plot` / :func:`literal_text`, which
+  keep text from data from being parsed as mathtext, :func:`wrap_label` and
+  :func:`legend_below`, which keep charts readable in a narrow report figure.
 
 Every chart takes a keyword-only ``ax=None`` (then the current Axes), passes
 ``**kwargs`` to its main artist and returns the Axes. The names below are
