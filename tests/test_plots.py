@@ -256,10 +256,12 @@ def test_a_chart_draws_on_the_axes_it_is_given_and_returns_it(name):
 def test_ax_is_keyword_only_everywhere():
     import inspect
 
-    from cxlab import key_drivers
+    from cxlab import journey, key_drivers
 
     funcs = [plots.plot_intervals, plots.plot_trend, plots.plot_mix]
     funcs += [key_drivers.plot_importance, key_drivers.plot_importance_performance]
+    funcs += [journey.plot_journey, journey.plot_transitions]
+    funcs += [journey.plot_removal_effects, journey.plot_dropoff]
     for f in funcs:
         params = inspect.signature(f).parameters
         assert params["ax"].kind is inspect.Parameter.KEYWORD_ONLY, f.__name__
@@ -379,3 +381,13 @@ def test_notebooks_take_their_style_and_colours_from_the_style_module(path):
     assert "plots.style.use(" in code
     assert "rcParams" not in code
     assert not re.findall(r"['\"]#[0-9A-Fa-f]{3,8}['\"]", code)
+
+
+@pytest.mark.parametrize("module", ["plots/core.py", "plots/text.py", "journey/plots.py"])
+def test_chart_modules_name_no_colour_or_font_size_of_their_own(module):
+    """Colours, colour maps and text sizes come from cxlab.plots.style, nowhere else."""
+    code = (ROOT / "cxlab" / module).read_text()
+    assert not re.findall(r"['\"]#[0-9A-Fa-f]{3,8}['\"]", code)  # hex colours
+    assert not re.findall(r"(?:color|colors|edgecolors|facecolors)=['\"]0\.\d+['\"]", code)  # greys
+    assert not re.findall(r"cmap['\"]?\s*[:=]\s*['\"]", code)  # colour map names
+    assert not re.findall(r"fontsize=(?:\d|['\"])", code)  # sizes: style.SMALL
