@@ -5,7 +5,8 @@
 Runs the code cells of ``notebooks/quarterly_report.ipynb`` in this process as
 a warm kernel would (one untimed run first; ``gc.freeze()`` after it, as the
 pool does), with the figures drawn to PNG as IPython's inline backend does
-(``bbox_inches="tight"``) and tables and Markdown turned into their HTML.
+after ``plots.style.use()`` (``plots.style.PRINT_KWARGS``: no tight box) and
+tables and Markdown turned into their HTML.
 Each named step is timed in process CPU seconds (DuckDB's threads included),
 outermost call only, so a loaded machine inflates it far less than wall time.
 Steps overlap (``_histogram`` contains the Ibis execution); "other" is the
@@ -67,7 +68,7 @@ def show(*_: Any, **__: Any) -> None:
     """What the inline backend does with each figure at the end of a cell."""
     for num in plt.get_fignums():
         fig = plt.figure(num)
-        fig.canvas.print_figure(io.BytesIO(), format="png", bbox_inches="tight")
+        fig.canvas.print_figure(io.BytesIO(), format="png", **plots.style.PRINT_KWARGS)
     plt.close("all")
 
 
@@ -108,7 +109,7 @@ def main() -> None:
     timed(report, "snapshot", "report.snapshot (this quarter, profile join)")
     timed(report.compare, "versus_rest", "report.versus_rest")  # breakdown calls it there
     timed(tables, "format_table", "tables.format_table")
-    timed(mbb.FigureCanvasBase, "print_figure", "matplotlib PNG (tight bbox + draw + encode)")
+    timed(mbb.FigureCanvasBase, "print_figure", "matplotlib PNG (layout + draw + encode)")
     timed(mfig.Figure, "tight_layout", "matplotlib tight_layout")
     timed(plt, "subplots", "matplotlib subplots")
     for name in ("plot_intervals", "plot_trend", "plot_mix"):

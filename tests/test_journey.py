@@ -541,7 +541,7 @@ def test_plot_journey_draws_each_touchpoint_on_the_cases_scale():
     assert weak[:, 0].tolist() == [2, 5] and weak[:, 1].tolist() == [3, 1]
     assert ax.collections[-2].get_facecolor()[0][:3].tolist() == [0.0, 0.0, 0.0]  # kwargs
     assert len(ax.get_xticklabels()) == 5
-    assert ax.get_ylim() == pytest.approx((-0.8, 11.28))  # scale 0..10, padded
+    assert ax.get_ylim() == pytest.approx((-0.8, 12.4))  # scale 0..10, padded, stage names above
     legend = [t.get_text() for t in ax.get_legend().get_texts()]
     assert "weak below 5" in legend
     assert any(t.endswith(": 9.2") for t in legend)  # the aggregate's dashed line

@@ -13,6 +13,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import pytest
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.collections import LineCollection, PathCollection
 from matplotlib.colors import to_rgba
 from matplotlib.figure import Figure
@@ -55,10 +56,12 @@ def _segments(ax) -> list[tuple[float, float, float]]:
 
 
 def _outside(ax) -> bool:
-    """Whether the legend starts right of the Axes (drawn, in display coordinates)."""
-    ax.figure.canvas.draw()
+    """Whether the legend is clear of the Axes, its tick labels and its x label (drawn)."""
+    canvas = FigureCanvasAgg(ax.figure)
+    canvas.draw()
     box = ax.get_legend().get_window_extent()
-    return box.x0 >= ax.get_window_extent().x1
+    axis = ax.xaxis.get_tightbbox(canvas.get_renderer())
+    return not box.overlaps(ax.get_window_extent()) and not box.overlaps(axis)
 
 
 # ----------------------------------------------------------------------------- plot_intervals
@@ -253,10 +256,12 @@ def test_a_chart_draws_on_the_axes_it_is_given_and_returns_it(name):
 def test_ax_is_keyword_only_everywhere():
     import inspect
 
-    from cxlab import key_drivers
+    from cxlab import journey, key_drivers
 
     funcs = [plots.plot_intervals, plots.plot_trend, plots.plot_mix]
     funcs += [key_drivers.plot_importance, key_drivers.plot_importance_performance]
+    funcs += [journey.plot_journey, journey.plot_transitions]
+    funcs += [journey.plot_removal_effects, journey.plot_dropoff]
     for f in funcs:
         params = inspect.signature(f).parameters
         assert params["ax"].kind is inspect.Parameter.KEYWORD_ONLY, f.__name__
@@ -286,11 +291,58 @@ def test_use_sets_the_report_style_and_the_figure_size():
         assert mpl.rcParams["figure.figsize"] == [8.0, 3.6]
         assert mpl.rcParams["axes.grid"] is True
         for key, value in style.STYLE.items():
-            assert mpl.rcParams[key] == value, key
+            if key != "figure.figsize":
+                assert mpl.rcParams[key] == (list(value) if isinstance(value, tuple) else value), (
+                    key
+                )
     with mpl.rc_context():
-        before = mpl.rcParams["figure.figsize"]
         style.use()
-        assert mpl.rcParams["figure.figsize"] == before  # no size: matplotlib's stays
+        assert mpl.rcParams["figure.figsize"] == list(style.figsize(3.4))  # no size: the style's
+        assert mpl.rcParams["figure.constrained_layout.use"] is True
+
+
+def test_report_text_is_readable_on_a_phone_by_the_styles_numbers():
+    # a figure of the style's width shrunk into the 421 px column of a 480 px page
+    assert style.shown_px(style.SMALL) >= style.MIN_TEXT_PX
+    assert style.shown_px(10, width=8) < style.MIN_TEXT_PX  # the old 8-inch figures were not
+    assert style.shown_px(10, width=2) == pytest.approx(10 / 72 * style.DPI)  # never enlarged
+    with style.context():
+        for key in ("font.size", "xtick.labelsize", "ytick.labelsize", "legend.fontsize"):
+            assert style.shown_px(_pt(mpl.rcParams[key])) >= style.MIN_TEXT_PX, key
+
+
+def _pt(size) -> float:
+    from matplotlib.font_manager import FontProperties
+
+    return FontProperties(size=size).get_size_in_points()
+
+
+def test_smallest_text_finds_the_smallest_visible_text_of_a_figure():
+    fig = Figure()
+    ax, hidden = fig.subplots(1, 2)
+    ax.set_title("title", fontsize=14)
+    ax.text(0, 0, "note", fontsize=6)
+    ax.text(0, 0, "gone", fontsize=3, visible=False)
+    hidden.set_xlabel("on a hidden Axes", fontsize=2)
+    hidden.set_visible(False)
+    assert style.smallest_text(fig) == (6.0, "note")
+    assert style.smallest_text(Figure()) == (float("inf"), "")
+
+
+def test_use_prints_inline_figures_at_their_own_size_in_ipython():
+    code = (
+        "from IPython.testing.globalipapp import start_ipython\n"
+        "shell = start_ipython()\n"
+        "from matplotlib.figure import Figure\n"
+        "from cxlab.plots import style\n"
+        "style.use()\n"
+        "png = shell.display_formatter.formatters['image/png']\n"
+        "f = png.lookup_by_type(Figure)\n"
+        "print(f.keywords['bbox_inches'], f.keywords['pil_kwargs'])\n"
+    )
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.split("\n")[-2] == "None {'compress_level': 3}"
 
 
 def test_context_restores_the_rcparams():
@@ -329,3 +381,13 @@ def test_notebooks_take_their_style_and_colours_from_the_style_module(path):
     assert "plots.style.use(" in code
     assert "rcParams" not in code
     assert not re.findall(r"['\"]#[0-9A-Fa-f]{3,8}['\"]", code)
+
+
+@pytest.mark.parametrize("module", ["plots/core.py", "plots/text.py", "journey/plots.py"])
+def test_chart_modules_name_no_colour_or_font_size_of_their_own(module):
+    """Colours, colour maps and text sizes come from cxlab.plots.style, nowhere else."""
+    code = (ROOT / "cxlab" / module).read_text()
+    assert not re.findall(r"['\"]#[0-9A-Fa-f]{3,8}['\"]", code)  # hex colours
+    assert not re.findall(r"(?:color|colors|edgecolors|facecolors)=['\"]0\.\d+['\"]", code)  # greys
+    assert not re.findall(r"cmap['\"]?\s*[:=]\s*['\"]", code)  # colour map names
+    assert not re.findall(r"fontsize=(?:\d|['\"])", code)  # sizes: style.SMALL

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from cxlab.plots.style import ACCENT, CUT_LINE, INTERVAL_GREY, QUADRANT_COLORS
+from cxlab.plots.style import ACCENT, CUT_LINE, INTERVAL_GREY, QUADRANT_COLORS, SMALL
 
 if TYPE_CHECKING:
     from cxlab.key_drivers.model import KeyDrivers
@@ -148,7 +148,7 @@ def _plot_importance_performance(
     ax.axhline(ic, color=CUT_LINE, lw=1, ls="--")
     ax.axvline(pc, color=CUT_LINE, lw=1, ls="--")
     for xi, yi, name in zip(x, y, table["driver"], strict=True):
-        ax.annotate(name, (xi, yi), xytext=(6, 4), textcoords="offset points", fontsize=9)
+        ax.annotate(name, (xi, yi), xytext=(6, 4), textcoords="offset points", fontsize=SMALL)
     xr = max(x.max() - x.min(), 1e-9)
     yr = max(y.max() - y.min(), 1e-9)
     ax.set_xlim(x.min() - 0.15 * xr, x.max() + 0.35 * xr)
@@ -179,7 +179,7 @@ def _quadrant_labels(ax: Any) -> None:
             text,
             ha=ha,
             va=va,
-            fontsize=9,
+            fontsize=SMALL,
             color=QUADRANT_COLORS[q],
             fontweight="bold",
         )

@@ -26,7 +26,7 @@ from cxlab.outcomes._common import (
 from cxlab.outcomes.regression import (
     fe_regression,
 )
-from cxlab.plots import literal_plot
+from cxlab.plots import legend_below, literal_plot
 from cxlab.plots.style import (
     ACCENT,
     ACCENT_LIGHT,
@@ -177,10 +177,9 @@ def _scatter_labels(
     note = f"\n({suffix[2:]})" if suffix else ""
     ax.set_xlabel(f"{mlab}{lag_txt}{note}")
     ax.set_ylabel(f"{olab} (t){note}")
-    # under the axes, never over the points (tight_layout makes room for it)
-    ax.legend(
-        fontsize="x-small", frameon=False, ncols=2, loc="upper center", bbox_to_anchor=(0.5, -0.32)
-    )
+    # under the axes, never over the points (constrained layout makes room for it);
+    # the labels above take two lines when they name what was removed
+    legend_below(ax, tick_lines=1)
 
 
 @literal_plot
@@ -287,7 +286,7 @@ def plot_coefficients(
     ax.set_yticks(y, names)
     if standardized:
         ax.set_xlabel("effect of +1 SD of the metric, in SDs of the outcome (within units)")
-    ax.legend(fontsize="x-small", frameon=False, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    legend_below(ax)  # beside the axes it would take the data's width
     return ax
 
 

@@ -5,9 +5,10 @@
   the one call a notebook makes instead of a ``plt.rcParams.update`` block.
   It does not import matplotlib, so any module can name its colours.
 - :mod:`cxlab.plots.core`: :func:`plot_intervals`, :func:`plot_trend`,
-  :func:`plot_mix`, the :func:`draw_intervals` primitive, and
-  :func:`literal_plot` / :func:`literal_text`, which keep text from data from
-  being parsed as mathtext.
+  :func:`plot_mix` and the :func:`draw_intervals` primitive.
+- :mod:`cxlab.plots.text`: :func:`literal_plot` / :func:`literal_text`, which
+  keep text from data from being parsed as mathtext, :func:`wrap_label` and
+  :func:`legend_below`, which keep charts readable in a narrow report figure.
 
 Every chart takes a keyword-only ``ax=None`` (then the current Axes), passes
 ``**kwargs`` to its main artist and returns the Axes. The names below are
@@ -37,22 +38,26 @@ if TYPE_CHECKING:  # static analysers see the eager imports
     from cxlab.plots import core as core
     from cxlab.plots.core import (
         draw_intervals,
+        legend_below,
         literal_plot,
         literal_text,
         plot_intervals,
         plot_mix,
         plot_trend,
+        wrap_label,
     )
 
 #: Names of :mod:`cxlab.plots.core`, imported with matplotlib on first use.
 _CORE = frozenset(
     {
         "draw_intervals",
+        "legend_below",
         "literal_plot",
         "literal_text",
         "plot_intervals",
         "plot_mix",
         "plot_trend",
+        "wrap_label",
     }
 )
 
@@ -75,10 +80,12 @@ __all__ = [
     "MIX_COLORS",
     "STYLE",
     "draw_intervals",
+    "legend_below",
     "literal_plot",
     "literal_text",
     "plot_intervals",
     "plot_mix",
     "plot_trend",
     "style",
+    "wrap_label",
 ]

@@ -19,19 +19,26 @@ for their own titles and labels too.
 
 from __future__ import annotations
 
-import contextlib
-import functools
-from collections.abc import Callable, Iterator, Sequence
-from typing import Any, TypeVar
+import textwrap
+from collections.abc import Sequence
+from typing import Any
 
-import matplotlib as mpl
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 
 from cxlab import stats
-from cxlab.plots.style import ACCENT, BASE_MARKERS, MIX_COLORS, REFERENCE_LINE, ZERO_LINE
+from cxlab.plots.style import (
+    ACCENT,
+    AXIS_LABEL_CHARS,
+    BASE_MARKERS,
+    MIX_COLORS,
+    REFERENCE_LINE,
+    SMALL,
+    ZERO_LINE,
+)
+from cxlab.plots.text import legend_below, literal_plot, literal_text, wrap_label
 
 __all__ = [
     "draw_intervals",
@@ -40,64 +47,9 @@ __all__ = [
     "plot_intervals",
     "plot_mix",
     "plot_trend",
+    "legend_below",
+    "wrap_label",
 ]
-
-
-@contextlib.contextmanager
-def literal_text() -> Iterator[None]:
-    """Context in which new matplotlib text is never parsed as mathtext or TeX.
-
-    A :class:`matplotlib.text.Text` takes ``parse_math`` from rcParams when it is
-    created, so labels, titles and legends created inside keep showing ``$``
-    literally when the figure is drawn later. Tick labels that existed before
-    (an Axes makes its first tick when it is created) are not covered: use
-    :func:`literal_plot` for whole plotting functions.
-
-    Examples
-    --------
-    >>> import matplotlib.pyplot as plt
-    >>> with literal_text():
-    ...     t = plt.figure().text(0, 0, "$\\alpha$")
-    >>> t.get_parse_math()
-    False
-    """
-    with mpl.rc_context({"text.parse_math": False, "text.usetex": False}):
-        yield
-
-
-def _literal_ticks(ax: Any) -> None:
-    """Turn mathtext off on every existing tick label of ``ax``."""
-    axes = ax.ravel() if isinstance(ax, np.ndarray) else [ax]
-    for a in axes:
-        if not isinstance(a, Axes):
-            continue
-        for axis in (a.xaxis, a.yaxis):
-            for tick in [*axis.get_major_ticks(), *axis.get_minor_ticks()]:
-                for label in (tick.label1, tick.label2):
-                    label.set_parse_math(False)
-                    label.set_usetex(False)
-
-
-_F = TypeVar("_F", bound=Callable[..., Any])
-
-
-def literal_plot(func: _F) -> _F:
-    """Decorate a plotting function that returns its Axes: all its text is literal.
-
-    The function runs inside :func:`literal_text`, and the tick labels of the
-    Axes it returns are made literal too (the first tick of an Axes predates
-    the call). Used by every chart function of cxlab: names from data are drawn
-    as written, never parsed as mathtext (``$...$``) or TeX.
-    """
-
-    @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        with literal_text():
-            ax = func(*args, **kwargs)
-            _literal_ticks(ax)
-        return ax
-
-    return wrapper  # type: ignore[return-value]
 
 
 def draw_intervals(
@@ -189,15 +141,15 @@ def _fmt_n(n: object) -> str:
 
 
 def _base_label(row: pd.Series) -> str:
-    """``"  (n=4,038)"``, or ``"  (n=4,038, effective n=3,187)"`` when weights shrink it."""
+    """``"(n=4,038)"``, or ``"(n=4,038, effective n=3,187)"`` when weights shrink it."""
     n, ne = row.get("n"), row.get("n_eff")
     if n is None and ne is None:
         return ""
     if n is None:
-        return f"  (effective n={_fmt_n(ne)})"
+        return f"(effective n={_fmt_n(ne)})"
     if ne is None or _fmt_n(ne) == _fmt_n(n):
-        return f"  (n={_fmt_n(n)})"
-    return f"  (n={_fmt_n(n)}, effective n={_fmt_n(ne)})"
+        return f"(n={_fmt_n(n)})"
+    return f"(n={_fmt_n(n)}, effective n={_fmt_n(ne)})"
 
 
 @literal_plot
@@ -285,17 +237,17 @@ def plot_intervals(
             ax.scatter(est[sel], y[sel], **(style | kwargs))
             drawn.append(flag)
     ticklabels = [
-        f"{lab}{_base_label(row)}" + stats.BASE_MARKS.get(f, "")
+        wrap_label(lab, _base_label(row), stats.BASE_MARKS.get(f, ""))
         for lab, (_, row), f in zip(labels, frame.iterrows(), flags)
     ]
     ax.set_yticks(y, ticklabels)
     if reference is not None:
         ax.axvline(reference, color=REFERENCE_LINE, linestyle="--", linewidth=1)
     ax.axvline(0, color=ZERO_LINE, linewidth=0.8, zorder=0)
-    ax.set_xlabel(xlabel)
+    ax.set_xlabel(textwrap.fill(xlabel, AXIS_LABEL_CHARS))
     if any(f != "reportable" for f in drawn):
-        # beside the chart: inside it, the legend would hide rows
-        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small", frameon=False)
+        # under the chart: inside it, the legend would hide rows; beside it, squeeze them
+        legend_below(ax, ncols=1)
     return ax
 
 
@@ -416,12 +368,12 @@ def plot_mix(
                     f"{w:.0f}%",
                     ha="center",
                     va="center",
-                    fontsize="small",
+                    fontsize=SMALL,
                     color="white" if name != "passives" else "black",
                 )
         left += width
-    ax.set_yticks(pos, labels)
+    ax.set_yticks(pos, [wrap_label(lab) for lab in labels])
     ax.set_xlim(0, 100)
     ax.set_xlabel("% of respondents")
-    ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), frameon=False)
+    legend_below(ax, ncols=3)
     return ax
