@@ -22,6 +22,17 @@ if os.environ.get("CI"):
     settings.load_profile("ci")
 
 
+@pytest.fixture(autouse=True)
+def _close_figures():
+    """Close the figures a test leaves open: a later test that collects the open
+    figures (tests/test_figures.py) must see only its own."""
+    yield
+    import sys
+
+    if "matplotlib.pyplot" in sys.modules:
+        sys.modules["matplotlib.pyplot"].close("all")
+
+
 @pytest.fixture(scope="session")
 def demo_warehouse(tmp_path_factory) -> tuple[Path, dict]:
     """Demo data (20,000 responses, seed 11) loaded into a DuckDB file: (db, truth)."""

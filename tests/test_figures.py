@@ -50,6 +50,7 @@ def _figures(notebook: str, db: Path, monkeypatch: pytest.MonkeyPatch) -> list[F
         shown.extend(plt.figure(num) for num in plt.get_fignums())
         plt.close("all")
 
+    plt.close("all")  # only this notebook's figures are collected
     monkeypatch.setattr(plt, "show", show)
     monkeypatch.chdir(NOTEBOOKS)  # as the kernel: case files are found from there
     ns: dict[str, object] = {}
