@@ -216,7 +216,11 @@ def execute(
                 kernel_name=kernel_name,
                 progress_bar=False,
                 log_output=False,
-                request_save_on_cell_execute=True,
+                # papermill writes the whole notebook (figures included) at every cell's
+                # start and end when asked to; nothing reads those copies: a failing
+                # cell still writes the notebook before raising, and the final one is
+                # written once (a third of the render's own CPU went to the copies)
+                request_save_on_cell_execute=False,
                 execution_timeout=timeout,
                 **engine,
             )
