@@ -190,12 +190,14 @@ def execute(
     timeout: int | None = 600,
     km_class: type | None = None,
     km: Any = None,
+    kc: Any = None,
 ) -> nbformat.NotebookNode:
     """Execute a prepared notebook with papermill; the second step of :func:`render`.
 
     With ``km_class`` (see :func:`kernel_manager_class`) papermill starts a fresh
     kernel; with ``km``, an already running kernel manager, the notebook runs on
-    that kernel (papermill's engine ``cxlab-warm``, :mod:`cxlab.render.engine`). A cell
+    that kernel (papermill's engine ``cxlab-warm``, :mod:`cxlab.render.engine`), through
+    ``kc`` when given (a ready async client of ``km``, left open). A cell
     that raises keeps ``<name>.failed.ipynb`` and raises the :class:`RenderError`
     :func:`render` documents.
     """
@@ -205,7 +207,7 @@ def execute(
     nb_path = job.nb_path
     engine: dict[str, Any] = {"kernel_manager_class": km_class}
     if km is not None:
-        engine = {"engine_name": register_engine(), "km": km}
+        engine = {"engine_name": register_engine(), "km": km, "kc": kc}
     with tempfile.TemporaryDirectory(prefix="cxlab-execute-") as tmpdir:
         executed_path = Path(tmpdir) / f"{job.stem}.ipynb"
         try:
