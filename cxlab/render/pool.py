@@ -1,6 +1,6 @@
 """Warm kernels: many reports, each its own executed notebook, without a kernel start each.
 
-Starting a kernel and importing pandas, Ibis, DuckDB, matplotlib and statsmodels
+Starting a kernel and importing pandas, Ibis, DuckDB, matplotlib and SciPy
 costs more than a small report's own work. A :class:`WarmKernel` starts one
 kernel with the environment :func:`cxlab.render.render` gives its kernels,
 imports the heavy modules once (:data:`WARM_IMPORTS`), and then renders reports
@@ -55,7 +55,10 @@ WARM_IMPORTS = (
     "ibis.backends.duckdb",
     "matplotlib.pyplot",
     "seaborn",
-    "statsmodels.api",
+    # what the reports use of statsmodels; statsmodels.api (0.45 CPU s more per
+    # kernel) is imported by the analyses that need it, on first use
+    "statsmodels.stats.multitest",
+    "statsmodels.stats.proportion",
     "scipy.stats",
     "cxlab",
     "cxlab.report",
