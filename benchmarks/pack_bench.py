@@ -1,7 +1,7 @@
 """A 100-report pack: ``cxlab pack --jobs 2`` vs the naive loop vs the kernel floor (issue #8.6).
 
     .venv/bin/python benchmarks/pack_bench.py [--responses 150000] [--sample 10]
-        [--big 1000000] [--skip-big] [--skip-naive] [--skip-profile] [--quarters 4]
+        [--big 1000000] [--skip-big] [--skip-naive] [--skip-profile] [--skip-pack] [--quarters 4]
 
 ``--skip-naive --skip-profile --skip-big`` runs the pack step alone (its CPU
 seconds / 2 are the least wall time on two quiet cores); ``--quarters 1`` packs
@@ -213,6 +213,9 @@ def main() -> None:
     ap.add_argument("--skip-big", action="store_true")
     ap.add_argument("--skip-naive", action="store_true", help="no naive loop, no floor")
     ap.add_argument("--skip-profile", action="store_true")
+    ap.add_argument(
+        "--skip-pack", action="store_true", help="no pack step (e.g. the big step alone)"
+    )
     ap.add_argument("--quarters", type=int, default=4, help="pack the last N quarters")
     args = ap.parse_args()
     WORK.mkdir(exist_ok=True)
@@ -226,7 +229,7 @@ def main() -> None:
     rows: list[tuple[str, float, float, str]] = []  # what, wall s, CPU s, note
 
     pack_s, c0 = 0.0, cpu()
-    for q in quarters:
+    for q in quarters if not args.skip_pack else []:
         pack_s += run(
             [str(BIN / "cxlab"), "pack", "--db", str(db), "--quarter", q, "--jobs", "2"]
             + ["--out", str(WORK / "pack-out" / q)]
@@ -235,7 +238,7 @@ def main() -> None:
     pack_cpu = cpu() - c0
     rows.append(
         (
-            f"(a) `cxlab pack --jobs 2`, {len(quarters)} quarters, measured",
+            f"(a){' (skipped)' if args.skip_pack else ''} `cxlab pack --jobs 2`, {len(quarters)} quarters, measured",
             pack_s,
             pack_cpu,
             f"{len(reports)} reports; CPU s / 2 = {pack_cpu / 2:.1f}",
