@@ -6,7 +6,6 @@ with a kernel that stays up between reports.
 
 from __future__ import annotations
 
-import copy
 import os
 import tempfile
 from collections.abc import Mapping
@@ -262,6 +261,9 @@ def _keep_failure(
     )
 
 
+_NO_TITLE = object()
+
+
 def finish(job: Prepared, executed: nbformat.NotebookNode, *, kernel_name: str = "python3") -> Path:
     """Clean up, add provenance, export, check offline and write; the last step of :func:`render`."""
     nb_path, given = job.nb_path, job.given
@@ -271,12 +273,18 @@ def finish(job: Prepared, executed: nbformat.NotebookNode, *, kernel_name: str =
     make_deterministic(executed, str(nb_path))  # number the provenance cell too
 
     describe_figures(executed)
-    for_html = copy.deepcopy(executed)
-    for_html.metadata["title"] = report_title(executed, nb_path, given)
+    # the page title goes in the HTML only; nbconvert exports its own deep copy
+    own_title = executed.metadata.get("title", _NO_TITLE)
+    executed.metadata["title"] = report_title(executed, nb_path, given)
     try:
-        body = export_html(for_html)
+        body = export_html(executed)
     except Exception as exc:
         raise RenderError(f"nbconvert could not export {nb_path} to HTML: {exc}") from exc
+    finally:
+        if own_title is _NO_TITLE:
+            del executed.metadata["title"]
+        else:
+            executed.metadata["title"] = own_title
     remote = find_remote_resources(body)
     if remote:
         raise RenderError(
