@@ -1,7 +1,13 @@
 """A 100-report pack: ``cxlab pack --jobs 2`` vs the naive loop vs the kernel floor (issue #8.6).
 
     .venv/bin/python benchmarks/pack_bench.py [--responses 150000] [--sample 10]
-        [--big 1000000] [--skip-big]
+        [--big 1000000] [--skip-big] [--skip-naive] [--skip-profile] [--skip-pack] [--quarters 4]
+
+``--skip-naive --skip-profile --skip-big`` runs the pack step alone (its CPU
+seconds / 2 are the least wall time on two quiet cores); ``--quarters 1`` packs
+one quarter (25 reports). ``--big 10000000`` builds the 10M-response warehouse
+once (kept in ``benchmarks/_work``; about 4 minutes on a quiet machine:
+``cxlab.synth`` writes every table, the warehouse loads three).
 
 Side by side, in one run, on a synthetic warehouse with 24 units and 12 quarters
 (survey responses, customers and their history only, so the pack holds the
@@ -175,36 +181,12 @@ def child(code: str, *args: str) -> dict:
     return json.loads(res.stdout.strip().splitlines()[-1])
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--responses", type=int, default=150_000)
-    ap.add_argument("--sample", type=int, default=10)
-    ap.add_argument("--big", type=int, default=1_000_000)
-    ap.add_argument("--skip-big", action="store_true")
-    args = ap.parse_args()
-    WORK.mkdir(exist_ok=True)
-    os.environ.setdefault("SOURCE_DATE_EPOCH", "1767225600")
-    print(f"uptime at start: {uptime()}", flush=True)
-    db = build(args.responses)
-    quarters, units = quarters_and_units(db)
-    reports = [(q, u) for q in quarters for u in ["ALL", *units]]
-    print(f"{len(reports)} reports: {quarters} x (company + {len(units)} units)", flush=True)
-    rows: list[tuple[str, float, float, str]] = []  # what, wall s, CPU s, note
-
-    pack_s, c0 = 0.0, cpu()
-    for q in quarters:
-        pack_s += run(
-            [str(BIN / "cxlab"), "pack", "--db", str(db), "--quarter", q, "--jobs", "2"]
-            + ["--out", str(WORK / "pack-out" / q)]
-        )
-        print(f"  pack {q}: total so far {pack_s:.1f} s", flush=True)
-    pack_cpu = cpu() - c0
-    rows.append(
-        ("(a) `cxlab pack --jobs 2`, 4 quarters, measured", pack_s, pack_cpu, "100 reports")
-    )
-
-    step = max(1, len(reports) // args.sample)
-    sample = reports[::step][: args.sample]
+def naive_and_floor(
+    reports: list[tuple[str, str]], db: Path, sample_size: int
+) -> list[tuple[str, float, float, str]]:
+    """(b) the naive loop on a sample of the reports, scaled to 100; (c) the empty-notebook floor."""
+    step = max(1, len(reports) // sample_size)
+    sample = reports[::step][:sample_size]
     c0 = cpu()
     naive_s = [
         naive(QUARTERLY, {"quarter": q, "unit": u, "warehouse": str(db)}, WORK / "naive" / str(i))
@@ -212,18 +194,64 @@ def main() -> None:
     ]
     per, cper = sum(naive_s) / len(naive_s), (cpu() - c0) / len(naive_s)
     note = f"{len(naive_s)} sampled: {per:.2f} s ({cper:.2f} CPU s) each, x 100"
-    rows.append(("(b) naive loop, one at a time", per * 100, cper * 100, note))
+    rows = [("(b) naive loop, one at a time", per * 100, cper * 100, note)]
     rows.append(("(b) naive loop / 2 cores", per * 50, cper * 50, "as if two ran at once"))
     empty = empty_notebook()
     c0 = cpu()
-    floor_s = [naive(empty, {"x": 2}, WORK / "floor" / str(i)) for i in range(args.sample)]
+    floor_s = [naive(empty, {"x": 2}, WORK / "floor" / str(i)) for i in range(sample_size)]
     fper, fcpu = sum(floor_s) / len(floor_s), (cpu() - c0) / len(floor_s)
     note = f"{fper:.2f} s ({fcpu:.2f} CPU s) each"
     rows.append(("(c) floor: empty notebook x 100 / 2 cores", fper * 50, fcpu * 50, note))
+    return rows
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--responses", type=int, default=150_000)
+    ap.add_argument("--sample", type=int, default=10)
+    ap.add_argument("--big", type=int, default=1_000_000)
+    ap.add_argument("--skip-big", action="store_true")
+    ap.add_argument("--skip-naive", action="store_true", help="no naive loop, no floor")
+    ap.add_argument("--skip-profile", action="store_true")
+    ap.add_argument(
+        "--skip-pack", action="store_true", help="no pack step (e.g. the big step alone)"
+    )
+    ap.add_argument("--quarters", type=int, default=4, help="pack the last N quarters")
+    args = ap.parse_args()
+    WORK.mkdir(exist_ok=True)
+    os.environ.setdefault("SOURCE_DATE_EPOCH", "1767225600")
+    print(f"uptime at start: {uptime()}", flush=True)
+    db = build(args.responses)
+    quarters, units = quarters_and_units(db)
+    quarters = quarters[len(quarters) - args.quarters :]
+    reports = [(q, u) for q in quarters for u in ["ALL", *units]]
+    print(f"{len(reports)} reports: {quarters} x (company + {len(units)} units)", flush=True)
+    rows: list[tuple[str, float, float, str]] = []  # what, wall s, CPU s, note
+
+    pack_s, c0 = 0.0, cpu()
+    for q in quarters if not args.skip_pack else []:
+        pack_s += run(
+            [str(BIN / "cxlab"), "pack", "--db", str(db), "--quarter", q, "--jobs", "2"]
+            + ["--out", str(WORK / "pack-out" / q)]
+        )
+        print(f"  pack {q}: total so far {pack_s:.1f} s", flush=True)
+    pack_cpu = cpu() - c0
+    rows.append(
+        (
+            f"(a){' (skipped)' if args.skip_pack else ''} `cxlab pack --jobs 2`, {len(quarters)} quarters, measured",
+            pack_s,
+            pack_cpu,
+            f"{len(reports)} reports; CPU s / 2 = {pack_cpu / 2:.1f}",
+        )
+    )
+    if not args.skip_naive:
+        rows += naive_and_floor(reports, db, args.sample)
     print(f"uptime after the pack runs: {uptime()}", flush=True)
 
     params = {"quarter": quarters[-1], "unit": "ALL", "warehouse": str(db)}
-    prof = child(PROFILE, str(QUARTERLY), str(WORK / "profile"), json.dumps(params))
+    prof = None
+    if not args.skip_profile:
+        prof = child(PROFILE, str(QUARTERLY), str(WORK / "profile"), json.dumps(params))
 
     big_rows: list[tuple[str, float, float]] = []
     if not args.skip_big:
@@ -231,7 +259,7 @@ def main() -> None:
         bparams = {"quarter": "latest", "unit": "ALL", "warehouse": str(big)}
         out = str(WORK / "big")
         for label, nb, p, how in (
-            ("empty notebook, render() (floor)", empty, {"x": 2}, "fresh"),
+            ("empty notebook, render() (floor)", empty_notebook(), {"x": 2}, "fresh"),
             ("company report, render() (fresh kernel)", QUARTERLY, bparams, "fresh"),
             ("company report, warm kernel", QUARTERLY, bparams, "warm"),
         ):
@@ -252,6 +280,8 @@ def main() -> None:
         print("| what | wall s | CPU s (whole child) |\n| --- | ---: | ---: |")
         for name, s, c in big_rows:
             print(f"| {name} | {s:.2f} | {c:.2f} |")
+    if prof is None:
+        return
     print("\nOne quarterly report on a warm kernel (company, last quarter)\n")
     print("| step | seconds |\n| --- | ---: |")
     for key in ("start_and_warm", "warm_report", "prepare", "reset", "execute", "finish"):

@@ -52,6 +52,11 @@ def _histogram(
     shows up as a key. Weighted data add the sum of weights and of squared
     weights per cell.
 
+    The weights are checked on each cell's smallest and largest weight and
+    count of weights (cheaper in the engine than counting each kind of bad
+    weight); only when a rule is broken is the aggregation run again with
+    those counts, for the message (:func:`_weight_problems`).
+
     Extreme weights (largest weight outside 2^-400..2^400, e.g. 1e155, whose
     squares overflow) are divided by a power of two near the largest weight
     and the aggregation is run again: ``ws`` and ``w2`` are then the sums of
@@ -76,14 +81,12 @@ def _histogram(
         if weight is not None:
             w0 = t[weight].cast("float64")
             w = w0 / factor if factor != 1.0 else w0
-            finite = ~w0.isnan() & ~w0.isinf()
             aggs |= {
                 "ws": w.sum(),
                 "w2": (w * w).sum(),
-                "_wmax": w0.max(where=finite & (w0 > 0)),
-                "_neg_w": (w0 < 0).sum(),
-                "_null_w": w0.isnull().sum(),
-                "_bad_w": (~finite).sum(),
+                "_wmin": w0.min(),
+                "_wmax": w0.max(),  # NaN if any weight is NaN (DuckDB sorts NaN last)
+                "_n_w": w0.count(),
             }
         out = t.group_by([*by, s.name("_score")]).aggregate(**aggs).to_pandas()
         if weight is not None:
@@ -103,22 +106,19 @@ def _histogram(
             f"'whole number from {lo} to {hi}' (offending values include {values})."
         )
     if weight is not None:
-        neg, null = int(hist["_neg_w"].sum()), int(hist["_null_w"].sum())
-        inf = int(hist["_bad_w"].sum())
-        if neg or null or inf:
-            raise CxlabError(
-                f"column {weight!r}: survey weights must be present, finite and >= 0 for "
-                f"every scored row; {neg} row(s) are negative, {null} missing and {inf} "
-                "infinite or NaN."
-            )
-        wmax = float(hist["_wmax"].max()) if hist["_wmax"].notna().any() else 0.0
+        wmin, wmax_cell = hist["_wmin"].astype(float), hist["_wmax"].astype(float)
+        broken = (wmin < 0) | ~np.isfinite(wmax_cell) | (hist["_n_w"] < hist["count"])
+        if broken.any():
+            raise _weight_problems(t, score, weight)
+        # all weights finite and >= 0 here: the largest is the largest positive one
+        wmax = float(wmax_cell.max()) if len(hist) else 0.0
         if wmax > 0 and not 2.0**-400 <= wmax <= 2.0**400:
             # (w / f)^2 neither overflows nor underflows; f is a power of two (exact).
             raw = aggregate(2.0 ** (math.frexp(wmax)[1] - 1))
             raw["_score"] = raw["_score"].astype("float64")
             missing = raw["_score"].isna()
             hist = raw[~missing].copy()
-        hist = hist.drop(columns=["_neg_w", "_null_w", "_bad_w", "_wmax"])
+        hist = hist.drop(columns=["_wmin", "_wmax", "_n_w"])
         hist[["w", "ws", "w2"]] = hist[["w", "ws", "w2"]].fillna(0.0)
     else:
         hist["w"] = hist["count"].astype(float)
@@ -136,6 +136,24 @@ def _histogram(
         )
     groups[["n", "n_missing"]] = groups[["n", "n_missing"]].fillna(0).astype("int64")
     return groups, hist
+
+
+def _weight_problems(t: ir.Table, score: str, weight: str) -> CxlabError:
+    """The message for survey weights that break the rules, with a count of each kind."""
+    w = t[weight].cast("float64")
+    scored = t[score].notnull()
+    finite = ~w.isnan() & ~w.isinf()
+    counts = t.aggregate(
+        neg=(w < 0).sum(where=scored),
+        null=w.isnull().sum(where=scored),
+        bad=(~finite).sum(where=scored),
+    ).to_pandas()
+    neg, null, inf = (int(counts[c].fillna(0).iloc[0]) for c in ("neg", "null", "bad"))
+    return CxlabError(
+        f"column {weight!r}: survey weights must be present, finite and >= 0 for "
+        f"every scored row; {neg} row(s) are negative, {null} missing and {inf} "
+        "infinite or NaN."
+    )
 
 
 def _per_group(

@@ -8,6 +8,7 @@ figures inline.
 
 from __future__ import annotations
 
+import functools
 import html
 import os
 import re
@@ -149,6 +150,17 @@ def report_title(nb: nbformat.NotebookNode, notebook: Path, given: Mapping[str, 
 
 
 def export_html(nb: nbformat.NotebookNode) -> str:
+    """The report's HTML: nbconvert's ``HTMLExporter`` with the ``cxlab_report`` template.
+
+    One exporter serves every report of a process (:func:`_exporter`): building it
+    compiles the Jinja templates again, which cost more than the export itself.
+    """
+    body, _ = _exporter().from_notebook_node(nb, resources={"metadata": {"name": "report"}})
+    return body
+
+
+@functools.cache
+def _exporter() -> Any:
     from nbconvert import HTMLExporter
     from traitlets.config import Config
 
@@ -160,10 +172,8 @@ def export_html(nb: nbformat.NotebookNode) -> str:
     config.TagRemovePreprocessor.enabled = True
     config.TagRemovePreprocessor.remove_cell_tags = set(REMOVE_CELL_TAGS)
     config.TagRemovePreprocessor.remove_all_outputs_tags = set(REMOVE_OUTPUT_TAGS)
-    exporter = HTMLExporter(
+    return HTMLExporter(
         config=config,
         template_name=_TEMPLATE_NAME,
         extra_template_basedirs=[str(TEMPLATE_DIR)],
     )
-    body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": "report"}})
-    return body
