@@ -31,7 +31,11 @@ from cxlab.synth.purchases import transactions_table
 
 
 def emit_tables(
-    design: Design, rng: np.random.Generator, sim: dict[str, Any], offsets: dict[str, int]
+    design: Design,
+    b: int,
+    rng: np.random.Generator,
+    sim: dict[str, Any],
+    offsets: dict[str, int],
 ) -> tuple[dict[str, pa.Table], np.ndarray]:
     """The block's tables and its churn counts ``[category, (surveys, churned)]``; advances
     ``offsets`` (the next id number of each table) past the block's rows."""
@@ -41,11 +45,11 @@ def emit_tables(
     tables = customer_tables(design, sim, cust_ids, stop)
     tables["responses"] = responses_table(design, rng, sim, cust_ids, offsets["responses"])
     stats = churn_counts(design, sim)
-    tables["interactions"], events = interactions_table(
+    tables["interactions"] = interactions_table(
         design, rng, sim, cust_ids, stop, offsets["interactions"]
     )
     tables["transactions"] = transactions_table(
-        design, rng, sim, cust_ids, stop, events, offsets["transactions"]
+        design, b, sim, cust_ids, stop, offsets["transactions"]
     )
     for name in ("customers", "responses", "interactions", "transactions"):
         offsets[name] += tables[name].num_rows

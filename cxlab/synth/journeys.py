@@ -47,9 +47,8 @@ def interactions_table(
     cust_ids: pa.Array,
     stop: np.ndarray,
     offset: int,
-) -> tuple[pa.Table, dict[str, np.ndarray]]:
-    """0-2 journeys per active customer, their events before churn, as a table; also the
-    events' customer index, timestamp (seconds) and slot, sorted by customer and time."""
+) -> pa.Table:
+    """0-2 journeys per active customer: their events before churn, by customer and time."""
     ws = np.maximum(sim["signup"], design.start)
     active_days = np.maximum(stop - ws, 0)
     n_j = np.where(active_days > 0, draw_categorical(rng, JOURNEY_PROBS, sim["m"]), 0)
@@ -64,8 +63,8 @@ def interactions_table(
     ec, es = np.nonzero(active)
     e_cust, e_ts = jc[ec], ts[ec, es]
     order = np.lexsort((es, e_ts, e_cust))
-    e_cust, e_ts, e_row, e_slot = e_cust[order], e_ts[order], rows[ec, es][order], es[order]
-    table = pa.Table.from_arrays(
+    e_cust, e_ts, e_row = e_cust[order], e_ts[order], rows[ec, es][order]
+    return pa.Table.from_arrays(
         [
             id_array("I", offset, len(e_cust), 9),
             cust_ids.take(pa.array(e_cust)),
@@ -76,7 +75,6 @@ def interactions_table(
         ],
         schema=arrow_schema("interactions"),
     )
-    return table, {"cust": e_cust, "ts": e_ts, "slot": e_slot}
 
 
 def _journey_channels(

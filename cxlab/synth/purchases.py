@@ -1,4 +1,18 @@
-"""Transactions of one block's customers."""
+"""Transactions of one block's customers: BG/NBD purchases with Gamma-Gamma spend.
+
+Every customer buys on their signup day (time 0) and then follows the BG/NBD model
+(Fader, Hardie & Lee 2005, "Counting your customers the easy way", *Marketing
+Science* 24(2)): while alive, repeat purchases arrive as a Poisson process with rate
+``lambda ~ Gamma(r, rate alpha)`` per week, and after each repeat purchase the
+customer drops out with probability ``p ~ Beta(a, b)``. Each transaction's revenue
+follows the Gamma-Gamma model (Fader & Hardie 2013, "The Gamma-Gamma model of
+monetary value"): ``z ~ Gamma(p, rate nu)`` with ``nu ~ Gamma(q, rate v)`` per
+customer. The table holds the transactions between the first day of data and the
+day before the customer's churn date (a churned customer does not buy), so for
+customers who signed up inside the period and did not churn, the warehouse's
+(frequency, recency, T, monetary) summary is a sample from the two models. The
+draws come from their own seed stream (``SeedSequence([seed, 3, block])``).
+"""
 
 from __future__ import annotations
 
@@ -8,46 +22,25 @@ import numpy as np
 import pyarrow as pa
 
 from cxlab.synth._arrow import arrow_schema, date_array, id_array, label_array
-from cxlab.synth.constants import MARGIN_RATE, REPEAT_RATE, TXN_MEAN, TXN_SIGMA
+from cxlab.synth.constants import BG_NBD, GAMMA_GAMMA, MARGIN_RATE, MIN_REVENUE
 from cxlab.synth.design import Design
-from cxlab.synth.journeys import PURCHASE_SLOT, profile_at
 
 
 def transactions_table(
-    design: Design,
-    rng: np.random.Generator,
-    sim: dict[str, Any],
-    cust_ids: pa.Array,
-    stop: np.ndarray,
-    events: dict[str, np.ndarray],
-    offset: int,
+    design: Design, b: int, sim: dict[str, Any], cust_ids: pa.Array, stop: np.ndarray, offset: int
 ) -> pa.Table:
-    """Purchases from journeys plus repeat purchases."""
-    m = sim["m"]
-    ws = np.maximum(sim["signup"], design.start)
-    active_days = np.maximum(stop - ws, 0)
-    buy = events["slot"] == PURCHASE_SLOT
-    p_cust, p_day = events["cust"][buy], events["ts"][buy] // 86400
-    eff = (sim["cdates"] < stop[:, None]) & (sim["cdates"] <= design.end)
-    seg_now = sim["prof"][0, np.arange(m), eff.sum(axis=1)]
-    lam = np.asarray(REPEAT_RATE)[seg_now] * active_days / 365.0
-    n_rep = rng.poisson(lam)
-    rc = np.repeat(np.arange(m), n_rep)
-    r_day = ws[rc] + (rng.random(len(rc)) * active_days[rc]).astype(np.int64)
-    t_cust = np.concatenate([p_cust, rc])
-    t_day = np.concatenate([p_day, r_day])
-    order = np.lexsort((t_day, t_cust))
-    t_cust, t_day = t_cust[order], t_day[order]
-    n_t = len(t_cust)
-    t_seg = profile_at(sim, t_cust, t_day)[0]
-    mean = np.asarray(TXN_MEAN)[t_seg]
-    revenue = np.round(
-        rng.lognormal(np.log(mean) - TXN_SIGMA**2 / 2, TXN_SIGMA, n_t).clip(5.0, None), 2
-    )
-    rate = np.clip(rng.normal(MARGIN_RATE[0], MARGIN_RATE[1], n_t), 0.02, 0.50)
+    """The block's transactions, sorted by customer and day."""
+    rng = np.random.default_rng(np.random.SeedSequence([design.seed, 3, b]))
+    t_cust, t_day = purchase_days(rng, sim["signup"], design.end)
+    p, q, v = GAMMA_GAMMA.values()
+    nu = rng.gamma(q, 1.0 / v, sim["m"])
+    seen = (t_day >= design.start) & (t_day < stop[t_cust])
+    t_cust, t_day = t_cust[seen], t_day[seen]
+    revenue = np.round(rng.gamma(p, 1.0 / nu[t_cust]).clip(MIN_REVENUE, None), 2)
+    rate = np.clip(rng.normal(MARGIN_RATE[0], MARGIN_RATE[1], len(t_cust)), 0.02, 0.50)
     return pa.Table.from_arrays(
         [
-            id_array("T", offset, n_t, 9),
+            id_array("T", offset, len(t_cust), 9),
             cust_ids.take(pa.array(t_cust)),
             label_array(design.units, sim["unit"][t_cust]),
             date_array(t_day),
@@ -56,3 +49,32 @@ def transactions_table(
         ],
         schema=arrow_schema("transactions"),
     )
+
+
+def purchase_days(
+    rng: np.random.Generator, signup: np.ndarray, end: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """(customer index, day) of every purchase from signup to ``end``, by customer and day.
+
+    Given ``m`` Poisson arrivals on the ``end - signup`` days after signup, their times
+    are uniform order statistics; the customer is gone after repeat purchase
+    ``D ~ Geometric(p)``, so the first ``min(D, m)`` arrivals are purchases. An arrival
+    at ``t`` days (continuous) is recorded on day ``signup + ceil(t)``.
+    """
+    r, alpha, a, b = BG_NBD.values()
+    n = len(signup)
+    lam = rng.gamma(r, 1.0 / alpha, n)  # per week
+    drop = np.clip(rng.beta(a, b, n), 1e-12, 1.0)
+    repeats = rng.geometric(drop)
+    horizon = (end - signup).astype(float)  # days
+    arrivals = rng.poisson(lam * horizon / 7.0)
+    cust = np.repeat(np.arange(n), arrivals)
+    t = rng.random(len(cust)) * horizon[cust]
+    order = np.lexsort((t, cust))
+    cust, t = cust[order], t[order]
+    rank = np.arange(len(cust)) - (np.cumsum(arrivals) - arrivals)[cust]
+    bought = rank < repeats[cust]
+    days = np.concatenate([signup, signup[cust[bought]] + np.ceil(t[bought]).astype(np.int64)])
+    custs = np.concatenate([np.arange(n), cust[bought]])
+    order = np.lexsort((days, custs))
+    return custs[order], days[order]

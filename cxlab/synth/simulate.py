@@ -13,6 +13,8 @@ from cxlab.synth.constants import (
     CHANGE_ATTR_PROBS,
     CHANGE_PROBS,
     CHANNELS,
+    CHURN_BASELINE_HAZARD,
+    CHURN_HAZARD_RATIO,
     CHURN_RATE,
     CHURN_WINDOW,
     EARLY_ENTRY,
@@ -46,7 +48,7 @@ def simulate_block(
         if sim is not None:
             break
         attempt, factor = attempt + 1, factor * 2
-    tables, stats = emit_tables(design, rng, sim, offsets)
+    tables, stats = emit_tables(design, b, rng, sim, offsets)
     return tables, stats
 
 
@@ -195,10 +197,23 @@ def _ltr(
 
 
 def _churn_draws(rng: np.random.Generator, cat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Per survey: does the customer churn within the window, and after how many days."""
+    """Per survey: does the customer churn within the window, and after how many days.
+
+    Proportional hazards: the churn time T after the survey has hazard
+    ``CHURN_BASELINE_HAZARD * CHURN_HAZARD_RATIO[category]`` per day for ``CHURN_WINDOW``
+    days and none after, so ``P(T <= CHURN_WINDOW) = CHURN_RATE[category]``. T is drawn by
+    inversion, ``T = -log(1 - u) / hazard``, and recorded on day ``ceil(T)`` after the
+    survey (1..CHURN_WINDOW); ``u < CHURN_RATE[category]`` is exactly ``T <= CHURN_WINDOW``.
+    """
     n = len(cat)
-    trig = rng.random(n) < np.asarray(CHURN_RATE)[cat]
-    churn_lag = rng.integers(1, CHURN_WINDOW + 1, n)
+    u = rng.random(n)
+    trig = u < np.asarray(CHURN_RATE)[cat]
+    # the uniform churn day of the earlier model, no longer used: still drawn so that every
+    # later draw (background churn, CSAT, CES, verbatims, journeys) stays as it was
+    rng.integers(1, CHURN_WINDOW + 1, n)
+    hazard = CHURN_BASELINE_HAZARD * np.asarray(CHURN_HAZARD_RATIO)[cat]
+    days = np.ceil(-np.log1p(-np.where(trig, u, 0.0)) / hazard)
+    churn_lag = np.clip(days, 1, CHURN_WINDOW).astype(np.int64)
     return trig, churn_lag
 
 
