@@ -160,7 +160,7 @@ REPEAT_RATE = (0.5, 1.2, 2.5)
 # the Gamma purchase rate, Beta(a, b) dropout), and Gamma-Gamma spend per transaction
 BG_NBD = {"r": 0.9, "alpha": 20.0, "a": 0.8, "b": 3.2}
 GAMMA_GAMMA = {"p": 3.0, "q": 6.0, "v": 1000.0}
-MIN_REVENUE = 5.0  # floor of a transaction's revenue (binds on about 1 in 100,000)
+MIN_REVENUE = 5.0  # floor of a transaction's revenue (binds on about 7 in a million)
 MARGIN_RATE = (0.24, 0.06)  # mean, sd (clipped to 0.02-0.50)
 
 JOURNEY_PROBS = (0.45, 0.45, 0.10)  # 0, 1, 2 journeys per customer

@@ -58,8 +58,11 @@ def purchase_days(
 
     Given ``m`` Poisson arrivals on the ``end - signup`` days after signup, their times
     are uniform order statistics; the customer is gone after repeat purchase
-    ``D ~ Geometric(p)``, so the first ``min(D, m)`` arrivals are purchases. An arrival
-    at ``t`` days (continuous) is recorded on day ``signup + ceil(t)``.
+    ``D ~ Geometric(p)``, so the first ``x = min(D, m)`` arrivals are purchases. Only
+    those are drawn: the k-th of m uniform order statistics is ``S_k / S_(m+1)``, with
+    ``S_k`` the sum of k standard exponentials and ``S_(m+1) = S_x + Gamma(m + 1 - x)``.
+    An arrival ``t`` days after signup (continuous) is recorded on day
+    ``signup + ceil(t)``.
     """
     r, alpha, a, b = BG_NBD.values()
     n = len(signup)
@@ -68,13 +71,15 @@ def purchase_days(
     repeats = rng.geometric(drop)
     horizon = (end - signup).astype(float)  # days
     arrivals = rng.poisson(lam * horizon / 7.0)
-    cust = np.repeat(np.arange(n), arrivals)
-    t = rng.random(len(cust)) * horizon[cust]
-    order = np.lexsort((t, cust))
-    cust, t = cust[order], t[order]
-    rank = np.arange(len(cust)) - (np.cumsum(arrivals) - arrivals)[cust]
-    bought = rank < repeats[cust]
-    days = np.concatenate([signup, signup[cust[bought]] + np.ceil(t[bought]).astype(np.int64)])
-    custs = np.concatenate([np.arange(n), cust[bought]])
+    x = np.minimum(repeats, arrivals)
+    rest = rng.gamma(arrivals - x + 1.0)
+    cust = np.repeat(np.arange(n), x)
+    cs = np.concatenate([[0.0], np.cumsum(rng.exponential(1.0, len(cust)))])
+    first = np.cumsum(x) - x  # position of each customer's first repeat purchase
+    s_k = cs[1:] - cs[first[cust]]
+    s_x = cs[first + x] - cs[first]
+    t = horizon[cust] * s_k / (s_x + rest)[cust]
+    days = np.concatenate([signup, signup[cust] + np.ceil(t).astype(np.int64)])
+    custs = np.concatenate([np.arange(n), cust])
     order = np.lexsort((days, custs))
     return custs[order], days[order]
