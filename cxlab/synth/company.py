@@ -44,7 +44,7 @@ def generate(
         the seven tables and ``truth.json`` in it are replaced.
     n_responses : int
         Exact number of survey responses (the other tables scale with it:
-        about 0.65 customers, 1.4 interactions and 1.45 transactions per response).
+        about 0.65 customers, 1.4 interactions and 1.5 transactions per response).
     seed : int
         Non-negative seed; the same arguments give byte-identical files.
     n_units : int
