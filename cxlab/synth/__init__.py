@@ -52,7 +52,8 @@ Planted truths (all numbers are in ``truth.json``)
    and ``market_share[u, t] - market_share[u, t - 1] = alpha + beta_share *
    latent[u, t - 2] + e`` with normal noise of known sd. Revenue and profit
    follow from the active customer base (new customers in, 5 % out a quarter)
-   at the same spend per customer as the transactions table.
+   at a fixed spend per customer and quarter (``truth["nps_to_outcomes"]["revenue"]``;
+   the transactions table has its own purchase model, item 6).
 2. **An aggregate that hides failing touch points.** ``Product questions and
    pre-orders`` (staff cannot answer questions or take pre-orders) is shifted
    by -35 NPS points and ``Stock availability`` (stock-outs) by -40; the
