@@ -36,8 +36,8 @@ the interaction stage), a verbatim drawn from templates that depend on the
 score category and the touch point (a few contain fake PII or HTML, to exercise
 masking and escaping), and a post-stratification weight per segment.
 Interactions are ordered journeys (attraction -> interaction -> purchase ->
-cultivation) in which some customers switch channel; transactions come from
-journeys that reach the ``Purchase`` touch point plus repeat purchases.
+cultivation) in which some customers switch channel; transactions follow a
+buy-till-you-die purchase process (item 6).
 
 Planted truths (all numbers are in ``truth.json``)
 --------------------------------------------------
@@ -52,18 +52,23 @@ Planted truths (all numbers are in ``truth.json``)
    and ``market_share[u, t] - market_share[u, t - 1] = alpha + beta_share *
    latent[u, t - 2] + e`` with normal noise of known sd. Revenue and profit
    follow from the active customer base (new customers in, 5 % out a quarter)
-   at the same spend per customer as the transactions table.
+   at a fixed spend per customer and quarter (``truth["nps_to_outcomes"]["revenue"]``;
+   the transactions table has its own purchase model, item 6).
 2. **An aggregate that hides failing touch points.** ``Product questions and
    pre-orders`` (staff cannot answer questions or take pre-orders) is shifted
    by -35 NPS points and ``Stock availability`` (stock-outs) by -40; the
    ``phone`` channel by -15 at any touch point; Enterprise customers +15 and
    Small business -5 against Consumer. The overall NPS stays clearly positive.
-3. **Detractors churn more.** After each survey a customer churns within 182
-   days with probability 0.30 (detractor), 0.15 (passive) or 0.08 (promoter);
-   a churned customer neither answers, buys nor interacts afterwards. Survey
-   dates of one customer are at least 183 days apart, so each response's
-   six-month churn is exactly that draw (censored when the window runs past the
-   last day of data). Non-respondents churn at a background rate.
+3. **Detractors churn more.** After each survey a customer churns with a
+   proportional hazard: ``h0 * HR[category]`` per day for 182 days (none after),
+   with hazard ratios 4.28 (detractor) and 1.95 (passive) against promoters, so
+   that the customer churns within 182 days with probability 0.30 (detractor),
+   0.15 (passive) or 0.08 (promoter); the churn date is the survey date plus the
+   drawn time rounded up to whole days. A churned customer neither answers, buys
+   nor interacts afterwards. Survey dates of one customer are at least 183 days
+   apart, so each response's six-month churn is exactly that draw (censored when
+   the window runs past the last day of data). Non-respondents churn at a
+   background rate.
 4. **CSAT and CES move with LTR.** ``csat = clip(round(0.9 + 0.4 ltr + e), 1, 5)``
    with ``e ~ N(0, 0.7)``; ``ces = clip(round(1.5 + 0.5 ltr + s_phone + e), 1,
    7)`` with ``e ~ N(0, 1)`` and ``s_phone = -0.5``. Journeys that meet a weak
@@ -82,6 +87,15 @@ Planted truths (all numbers are in ``truth.json``)
    exact population Shapley shares and the expected ranking. The battery is
    drawn from its own seed stream (``SeedSequence([seed, 2, block])``), so
    every other table is the same as without it.
+6. **Purchases follow BG/NBD and Gamma-Gamma.** Each customer buys on the signup
+   day, then repeat purchases arrive at a Gamma(r, alpha)-distributed weekly
+   rate until the customer drops out, with a Beta(a, b)-distributed probability
+   after each repeat purchase (Fader, Hardie & Lee 2005); revenue per
+   transaction is Gamma(p, nu) with nu ~ Gamma(q, v) per customer (Fader &
+   Hardie 2013). The table holds the purchases inside the period and before
+   churn; customers who signed up inside the period and did not churn are a
+   sample from the two models (``truth["purchases"]``). Drawn from its own seed
+   stream (``SeedSequence([seed, 3, block])``).
 
 Scale and memory
 ----------------

@@ -19,7 +19,7 @@ from cxlab.schema import TABLES
 from cxlab.synth._arrow import PartWriter, arrow_schema
 from cxlab.synth.battery import attribute_ratings
 from cxlab.synth.constants import BLOCK_RESPONSES
-from cxlab.synth.design import check_args, make_design, touchpoint_table
+from cxlab.synth.design import Design, check_args, make_design, touchpoint_table
 from cxlab.synth.simulate import simulate_block
 from cxlab.synth.truth import build_truth
 
@@ -44,7 +44,7 @@ def generate(
         the seven tables and ``truth.json`` in it are replaced.
     n_responses : int
         Exact number of survey responses (the other tables scale with it:
-        about 0.65 customers, 1.4 interactions and 1.6 transactions per response).
+        about 0.65 customers, 1.4 interactions and 1.5 transactions per response).
     seed : int
         Non-negative seed; the same arguments give byte-identical files.
     n_units : int
@@ -85,13 +85,28 @@ def generate(
     >>> load_truth(out)["units"]
     ['Nordics', 'UK & Ireland', 'Benelux']
     """
-    from tqdm.auto import tqdm
-
     check_args(n_responses, seed, n_units, quarters, chunk_size)
     out = Path(out_dir)
     design = make_design(seed, n_units, quarters, last_quarter)
     out.mkdir(parents=True, exist_ok=True)
     writers = {name: PartWriter(out / name, name, chunk_size) for name in TABLES}
+
+    stats = _write_blocks(design, n_responses, writers, progress)
+    writers["outcomes"].add(design.outcomes)
+    writers["touchpoints"].add(touchpoint_table())
+    counts = {name: w.close() for name, w in writers.items()}
+
+    truth = build_truth(design, n_responses, counts, stats)
+    (out / "truth.json").write_text(json.dumps(truth, indent=2, sort_keys=True) + "\n")
+    return out
+
+
+def _write_blocks(
+    design: Design, n_responses: int, writers: dict[str, PartWriter], progress: bool
+) -> np.ndarray:
+    """Simulate the blocks of responses and their customers, and stream their tables to
+    ``writers``; returns the churn counts ``[category, (surveys, churned)]``."""
+    from tqdm.auto import tqdm
 
     n_blocks = max(1, math.ceil(n_responses / BLOCK_RESPONSES))
     offsets = {"customers": 0, "responses": 0, "transactions": 0, "interactions": 0}
@@ -105,13 +120,7 @@ def generate(
             for name, tab in tables.items():
                 writers[name].add(tab)
             bar.update(quota)
-    writers["outcomes"].add(design.outcomes)
-    writers["touchpoints"].add(touchpoint_table())
-    counts = {name: w.close() for name, w in writers.items()}
-
-    truth = build_truth(design, n_responses, counts, stats)
-    (out / "truth.json").write_text(json.dumps(truth, indent=2, sort_keys=True) + "\n")
-    return out
+    return stats
 
 
 def load_truth(out_dir: str | Path) -> dict[str, Any]:

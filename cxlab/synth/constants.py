@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -120,8 +121,12 @@ GROSS_MARGIN_RATE = 0.24
 OPEX_RATE = 0.16
 REVENUE_NOISE_SD = 0.02
 
-CHURN_RATE = (0.30, 0.15, 0.08)  # detractor, passive, promoter
+CHURN_RATE = (0.30, 0.15, 0.08)  # detractor, passive, promoter: churn within CHURN_WINDOW
 CHURN_WINDOW = 182
+# Proportional hazards after a survey: hazard h0 * HR[category] per day for CHURN_WINDOW days
+# (none after), h0 and HR chosen so that 1 - exp(-h0 * HR * CHURN_WINDOW) = CHURN_RATE.
+CHURN_BASELINE_HAZARD = -math.log1p(-CHURN_RATE[2]) / CHURN_WINDOW  # promoters, per day
+CHURN_HAZARD_RATIO = tuple(math.log1p(-p) / math.log1p(-CHURN_RATE[2]) for p in CHURN_RATE)
 BACKGROUND_CHURN = 0.15  # non-respondents, over the whole period
 RESPONDENT_SHARE = 0.75
 MIN_SURVEY_GAP = CHURN_WINDOW + 1
@@ -147,10 +152,15 @@ CSAT_MISSING = 0.10
 CES_MISSING = {"interaction": 0.20, "other": 0.75}
 COMMENT_RATE = (0.55, 0.35, 0.45)
 
-# transactions: mean revenue per purchase and repeat purchases per year, by segment
+# outcomes table: mean revenue per purchase and purchases per year by segment, for the
+# revenue of the unit-quarter outcomes model (design.py)
 TXN_MEAN = (220.0, 900.0, 3500.0)
-TXN_SIGMA = 0.8
 REPEAT_RATE = (0.5, 1.2, 2.5)
+# transactions table (purchases.py): BG/NBD purchase process, time in weeks (rate alpha of
+# the Gamma purchase rate, Beta(a, b) dropout), and Gamma-Gamma spend per transaction
+BG_NBD = {"r": 0.9, "alpha": 20.0, "a": 0.8, "b": 3.2}
+GAMMA_GAMMA = {"p": 3.0, "q": 6.0, "v": 1000.0}
+MIN_REVENUE = 5.0  # floor of a transaction's revenue (binds on about 7 in a million)
 MARGIN_RATE = (0.24, 0.06)  # mean, sd (clipped to 0.02-0.50)
 
 JOURNEY_PROBS = (0.45, 0.45, 0.10)  # 0, 1, 2 journeys per customer

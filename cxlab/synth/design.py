@@ -130,24 +130,7 @@ def make_design(seed: int, n_units: int, quarters: int, last_quarter: str) -> De
     signup_cum = signup_cum / signup_cum[:, -1:]
     signup_cum[:, -1] = np.inf  # a uniform draw always falls in a quarter
 
-    # touch-point rows, their response mix and the shift centring
-    tp_names = [t[0] for t in TOUCHPOINTS]
-    row_tp, row_ch, row_w = [], [], []
-    for i, tp in enumerate(TOUCHPOINTS):
-        chans, weight = tp[2], tp[6]
-        for ch in chans:
-            row_tp.append(i)
-            row_ch.append(CHANNELS.index(ch))
-            row_w.append(weight * CHANNEL_WEIGHT[CHANNELS.index(ch)])
-    row_tp_a, row_ch_a = np.array(row_tp), np.array(row_ch)
-    row_p = np.array(row_w) / np.sum(row_w)
-    row_stage = np.array([STAGES.index(TOUCHPOINTS[i][1]) for i in row_tp])
-    row_shift = np.array(
-        [
-            WEAK_TOUCHPOINTS.get(tp_names[t], 0.0) + WEAK_CHANNELS.get(CHANNELS[c], 0.0)
-            for t, c in zip(row_tp, row_ch, strict=True)
-        ]
-    )
+    row_tp_a, row_ch_a, row_p, row_stage, row_shift = _touchpoint_rows()
     channel_share = np.array([row_p[row_ch_a == c].sum() for c in range(len(CHANNELS))])
     chan_cum = np.zeros((len(CHANNELS), len(row_p)))
     for c in range(len(CHANNELS)):
@@ -179,6 +162,28 @@ def make_design(seed: int, n_units: int, quarters: int, last_quarter: str) -> De
         comment_count=count,
         comments=comments,
     )
+
+
+def _touchpoint_rows() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The (touch point, channel) rows of the inventory: touch point, channel, response mix,
+    stage and NPS shift of each."""
+    tp_names = [t[0] for t in TOUCHPOINTS]
+    row_tp, row_ch, row_w = [], [], []
+    for i, tp in enumerate(TOUCHPOINTS):
+        chans, weight = tp[2], tp[6]
+        for ch in chans:
+            row_tp.append(i)
+            row_ch.append(CHANNELS.index(ch))
+            row_w.append(weight * CHANNEL_WEIGHT[CHANNELS.index(ch)])
+    row_p = np.array(row_w) / np.sum(row_w)
+    row_stage = np.array([STAGES.index(TOUCHPOINTS[i][1]) for i in row_tp])
+    row_shift = np.array(
+        [
+            WEAK_TOUCHPOINTS.get(tp_names[t], 0.0) + WEAK_CHANNELS.get(CHANNELS[c], 0.0)
+            for t, c in zip(row_tp, row_ch, strict=True)
+        ]
+    )
+    return np.array(row_tp), np.array(row_ch), row_p, row_stage, row_shift
 
 
 def _spend_per_customer_quarter() -> float:

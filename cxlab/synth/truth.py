@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -13,23 +14,27 @@ from cxlab.synth.battery import drivers_truth
 from cxlab.synth.comments import SPECIAL
 from cxlab.synth.constants import (
     BACKGROUND_CHURN,
+    BG_NBD,
     CES,
     CES_CHANNEL_SHIFT,
     CES_MISSING,
+    CHURN_BASELINE_HAZARD,
+    CHURN_HAZARD_RATIO,
     CHURN_RATE,
     CHURN_WINDOW,
     CONVERT,
     CSAT,
     CSAT_MISSING,
+    GAMMA_GAMMA,
+    MARGIN_RATE,
+    MIN_REVENUE,
     PURCHASE_TOUCHPOINT,
-    REPEAT_RATE,
     SCORE_PROBS,
     SEGMENT_NPS_SHIFT,
     SEGMENT_POPULATION_SHARE,
     SEGMENT_SAMPLE_SHARE,
     SEGMENTS,
     SWITCH_PROB,
-    TXN_MEAN,
     WEAK_CHANNELS,
     WEAK_TOUCHPOINTS,
 )
@@ -41,10 +46,6 @@ from cxlab.synth.design import Design
 def build_truth(
     design: Design, n_responses: int, counts: dict[str, int], stats: np.ndarray
 ) -> dict[str, Any]:
-    seg_w = np.asarray(SEGMENT_POPULATION_SHARE) / np.asarray(SEGMENT_SAMPLE_SHARE)
-    pop_shift = float(np.dot(SEGMENT_POPULATION_SHARE, SEGMENT_NPS_SHIFT))
-    sample_shift = float(np.dot(SEGMENT_SAMPLE_SHARE, SEGMENT_NPS_SHIFT))
-    cats = ("detractor", "passive", "promoter")
     return {
         "description": (
             "Ground truth planted by cxlab.synth.generate. latent_nps[unit] lists the latent "
@@ -91,32 +92,42 @@ def build_truth(
             "shift_nps_points": dict(WEAK_CHANNELS),
         },
         "segment_shift_nps_points": dict(zip(SEGMENTS, SEGMENT_NPS_SHIFT, strict=True)),
-        "weights": {
+        "weights": _weights_truth(),
+        "churn": _churn_truth(stats),
+        **_csat_ces_and_journeys_truth(),
+        "purchases": _purchases_truth(),
+        "customer_history": {
             "description": (
-                "weight = population_share / sample_share of the respondent's segment at the "
-                "survey date. The expected population-weighted NPS differs from the unweighted "
-                "one by weighted_minus_unweighted_nps points."
+                "Type-2 history: valid_to is the inclusive last day (the day before the next "
+                "row's valid_from); valid_to is null on exactly one (the current) row per "
+                "customer."
             ),
-            "sample_share": dict(zip(SEGMENTS, SEGMENT_SAMPLE_SHARE, strict=True)),
-            "population_share": dict(zip(SEGMENTS, SEGMENT_POPULATION_SHARE, strict=True)),
-            "weight_by_segment": {s: round(float(w), 6) for s, w in zip(SEGMENTS, seg_w)},
-            "weighted_minus_unweighted_nps": round(pop_shift - sample_shift, 6),
         },
-        "churn": {
-            "description": (
-                "After each survey the customer churns within window_days days (uniform "
-                "1..window_days) with probability rate_by_category[LTR category]; a churned "
-                "customer stops answering, buying and interacting. churn_date is null when the "
-                "drawn day falls after the last day of data. Non-respondents churn with "
-                "probability background_rate_non_respondents over the period. observed_* count "
-                "the surveys whose window ends inside the data."
-            ),
-            "window_days": CHURN_WINDOW,
-            "rate_by_category": dict(zip(cats, CHURN_RATE, strict=True)),
-            "background_rate_non_respondents": BACKGROUND_CHURN,
-            "observed_surveys": {c: int(stats[i, 0]) for i, c in enumerate(cats)},
-            "observed_churned": {c: int(stats[i, 1]) for i, c in enumerate(cats)},
-        },
+        "drivers": drivers_truth(),
+        "verbatim_special": list(SPECIAL),
+        "row_counts": dict(sorted(counts.items())),
+    }
+
+
+def _weights_truth() -> dict[str, Any]:
+    seg_w = np.asarray(SEGMENT_POPULATION_SHARE) / np.asarray(SEGMENT_SAMPLE_SHARE)
+    pop_shift = float(np.dot(SEGMENT_POPULATION_SHARE, SEGMENT_NPS_SHIFT))
+    sample_shift = float(np.dot(SEGMENT_SAMPLE_SHARE, SEGMENT_NPS_SHIFT))
+    return {
+        "description": (
+            "weight = population_share / sample_share of the respondent's segment at the "
+            "survey date. The expected population-weighted NPS differs from the unweighted "
+            "one by weighted_minus_unweighted_nps points."
+        ),
+        "sample_share": dict(zip(SEGMENTS, SEGMENT_SAMPLE_SHARE, strict=True)),
+        "population_share": dict(zip(SEGMENTS, SEGMENT_POPULATION_SHARE, strict=True)),
+        "weight_by_segment": {s: round(float(w), 6) for s, w in zip(SEGMENTS, seg_w)},
+        "weighted_minus_unweighted_nps": round(pop_shift - sample_shift, 6),
+    }
+
+
+def _csat_ces_and_journeys_truth() -> dict[str, Any]:
+    return {
         "csat_ces_model": {
             "description": (
                 "csat = clip(round(intercept + slope * ltr + N(0, noise_sd)), 1, 5), missing "
@@ -136,23 +147,68 @@ def build_truth(
                 "Each customer has 0-2 journeys: 1-2 attraction, 1-2 interaction events, then a "
                 "'Purchase' event (conversion) and maybe one cultivation event. A journey "
                 "switches channel at a random event with switch_probability. It converts with "
-                "conversion_probability, lower when it met a weak touch point. Each purchase is "
-                "also a transaction; customers buy again at repeat_purchases_per_year."
+                "conversion_probability, lower when it met a weak touch point. The 'Purchase' "
+                "events are interactions only: the transactions table follows the purchases "
+                "section."
             ),
             "purchase_touchpoint": PURCHASE_TOUCHPOINT,
             "conversion_probability": {"no_weak_touchpoint": CONVERT[0], "weak": CONVERT[1]},
             "switch_probability": SWITCH_PROB,
-            "repeat_purchases_per_year": dict(zip(SEGMENTS, REPEAT_RATE, strict=True)),
-            "mean_revenue_per_purchase": dict(zip(SEGMENTS, TXN_MEAN, strict=True)),
         },
-        "customer_history": {
-            "description": (
-                "Type-2 history: valid_to is the inclusive last day (the day before the next "
-                "row's valid_from); valid_to is null on exactly one (the current) row per "
-                "customer."
-            ),
-        },
-        "drivers": drivers_truth(),
-        "verbatim_special": list(SPECIAL),
-        "row_counts": dict(sorted(counts.items())),
+    }
+
+
+def _purchases_truth() -> dict[str, Any]:
+    p, q, v = GAMMA_GAMMA.values()
+    return {
+        "description": (
+            "Table transactions. Each customer buys on the signup day, then follows BG/NBD "
+            "(Fader, Hardie & Lee 2005): while alive, repeat purchases arrive at rate lambda "
+            "per week, lambda ~ Gamma(shape r, rate alpha); after each repeat purchase the "
+            "customer drops out with probability p ~ Beta(a, b). A purchase t days after "
+            "signup (continuous) is dated signup + ceil(t). Revenue per transaction follows "
+            "Gamma-Gamma (Fader & Hardie 2013): Gamma(shape p, rate nu), nu ~ Gamma(shape q, "
+            "rate v) per customer, rounded to cents with a floor of min_revenue; margin = "
+            "revenue x a rate drawn per transaction from N(margin_rate mean, sd) clipped to "
+            "0.02-0.50. The table keeps the transactions from the first day of data to the "
+            "day before the churn date (churn is independent of the purchase process). "
+            "Customers who signed up inside the period and did not churn are therefore a "
+            "BG/NBD and Gamma-Gamma sample: cxlab.value.rfm(their transactions, end=last "
+            "day, unit='weeks') then bgnbd and gamma_gamma recover these parameters. Fits on "
+            "all customers do not: customers who signed up before the first day of data are "
+            "seen from the middle of their history, and churned ones stop buying early."
+        ),
+        "time_unit": "weeks",
+        "bgnbd": dict(BG_NBD),
+        "gamma_gamma": dict(GAMMA_GAMMA),
+        "expected_revenue_per_transaction": round(p * v / (q - 1), 6),
+        "min_revenue": MIN_REVENUE,
+        "margin_rate": dict(zip(("mean", "sd"), MARGIN_RATE, strict=True)),
+    }
+
+
+def _churn_truth(stats: np.ndarray) -> dict[str, Any]:
+    cats = ("detractor", "passive", "promoter")
+    hr = dict(zip(cats, CHURN_HAZARD_RATIO, strict=True))
+    return {
+        "description": (
+            "Proportional hazards after each survey: the customer's churn time T (days after "
+            "the survey) has hazard baseline_hazard_per_day * hazard_ratio[LTR category] for "
+            "window_days days and none after (promoters are the reference, hazard ratio 1), "
+            "so P(T <= window_days) = rate_by_category[LTR category]. The churn date is the "
+            "survey date + ceil(T) days. A churned customer stops answering, buying and "
+            "interacting; surveys of one customer are more than window_days apart, so each "
+            "survey's follow-up (to churn, window_days or the last day of data) carries its "
+            "own category's hazard. churn_date is null when the day falls after the last day "
+            "of data. Non-respondents churn with probability background_rate_non_respondents "
+            "over the period. observed_* count the surveys whose window ends inside the data."
+        ),
+        "window_days": CHURN_WINDOW,
+        "rate_by_category": dict(zip(cats, CHURN_RATE, strict=True)),
+        "baseline_hazard_per_day": CHURN_BASELINE_HAZARD,
+        "hazard_ratio": hr,
+        "log_hazard_ratio": {c: math.log(v) for c, v in hr.items()},
+        "background_rate_non_respondents": BACKGROUND_CHURN,
+        "observed_surveys": {c: int(stats[i, 0]) for i, c in enumerate(cats)},
+        "observed_churned": {c: int(stats[i, 1]) for i, c in enumerate(cats)},
     }
