@@ -58,6 +58,7 @@ from cxlab._html import html_escape
 __all__ = [
     "KINDS",
     "NA",
+    "signed",
     "FormattedTable",
     "base_note",
     "fmt_interval",
@@ -154,6 +155,20 @@ def _fixed(v: float, decimals: int) -> str:
     if text.startswith("-") and not any(c in "123456789" for c in text):
         text = text[1:]
     return text
+
+
+def signed(x: float, digits: int = 1, suffix: str = "") -> str:
+    """A number with an explicit sign for sentences: ``+3.0``, ``-1.4``; ``0.0``, never ``-0.0``.
+
+    Examples
+    --------
+    >>> signed(3.04), signed(-1.375, 2), signed(-0.03), signed(0.004, 2, "%")
+    ('+3.0', '-1.38', '0.0', '0.00%')
+    """
+    text = f"{x:+.{digits}f}"
+    if re.fullmatch(r"[+-]0(\.0*)?", text):
+        text = text[1:]
+    return text + suffix
 
 
 def fmt_number(v: Any, kind: str = "effect", decimals: int | None = None) -> str:

@@ -17,6 +17,7 @@ import pandas as pd
 from cxlab._html import md_escape as e
 from cxlab.journey.markov import conversion_probability
 from cxlab.journey.narrative import interval_text, level_of
+from cxlab.tables import signed
 
 if TYPE_CHECKING:
     from cxlab.tables import FormattedTable
@@ -121,7 +122,7 @@ def inventory_text(inventory: pd.DataFrame, *, level: float | None = None) -> st
     lvl = level_of(inventory, level)
     weak = inventory[inventory["weak"].astype(bool)]
     parts = [
-        f"**{e(r['touchpoint'])}** (NPS {r['nps']:+.1f}, "
+        f"**{e(r['touchpoint'])}** (NPS {signed(r['nps'])}, "
         f"{interval_text(r['nps_low'], r['nps_high'], lvl)}; "
         + (
             f"{r['conv_rate']:.0f}% of the journeys through it convert)"
@@ -172,7 +173,7 @@ def vs_overall_text(comparison: pd.DataFrame, *, level: float | None = None) -> 
     r = comparison["r"].astype(float)
     if np.isfinite(r).any():
         text += (
-            f" Correlations range from {r.min():+.2f} to {r.max():+.2f}: near zero means a "
+            f" Correlations range from {signed(r.min(), 2)} to {signed(r.max(), 2)}: near zero means a "
             "customer's score at one touch point says little about the rest of their "
             "experience, so each touch point has to be measured on its own."
         )
@@ -263,7 +264,7 @@ def channel_gaps_text(gaps: pd.DataFrame, *, level: float | None = None) -> str:
         text = (
             "Below the other channels at the same touch points: "
             + ", ".join(
-                f"**{e(r['channel'])}** ({r['gap']:+.1f} NPS points, "
+                f"**{e(r['channel'])}** ({signed(r['gap'])} NPS points, "
                 f"{interval_text(r['gap_low'], r['gap_high'], lvl)})"
                 for _, r in below.iterrows()
             )
@@ -335,9 +336,9 @@ def switching_text(switching: pd.DataFrame, *, level: float | None = None) -> st
     significant = not (t["p_conv"] >= 1 - lvl and t["p_nps"] >= 1 - lvl)
     return (
         f"Journeys that switched channel ({int(t['journeys']):,} of "
-        f"{int(switching['journeys'].sum()):,}) converted {t['conv_diff']:+.1f} points against "
+        f"{int(switching['journeys'].sum()):,}) converted {signed(t['conv_diff'])} points against "
         f"single-channel journeys ({conv}, {report.fmt_p(t['p_conv'])}); the NPS of their "
-        f"surveys in the next 180 days differs by {t['nps_diff']:+.1f} points "
+        f"surveys in the next 180 days differs by {signed(t['nps_diff'])} points "
         f"({nps}, {report.fmt_p(t['p_nps'])}). "
         + (
             "Switchers may differ from other customers in ways this comparison does not see."

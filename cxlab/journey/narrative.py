@@ -7,6 +7,8 @@ warehouse sections' sentences are in :mod:`cxlab.journey.findings`.
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 
 from cxlab._html import md_escape as e
@@ -45,8 +47,15 @@ def interval_text(low: float, high: float, level: float, fmt: str = "{:+.1f}") -
     '95% interval -3.1 to +0.4'
     >>> interval_text(12.34, 20.0, 0.9, "{:.1f}%")
     '90% interval 12.3% to 20.0%'
+    >>> interval_text(-0.03, 6.0, 0.95)  # never "-0.0"
+    '95% interval 0.0 to +6.0'
     """
-    return f"{level:.0%} interval {fmt.format(low)} to {fmt.format(high)}"
+    return f"{level:.0%} interval {_no_sign_on_zero(fmt.format(low))} to {_no_sign_on_zero(fmt.format(high))}"
+
+
+def _no_sign_on_zero(text: str) -> str:
+    """``-0.0`` (a small negative rounded) and ``+0.0`` read ``0.0``."""
+    return text[1:] if re.fullmatch(r"[+-]0(\.0*)?%?", text) else text
 
 
 def title(result: CaseStudyResult) -> str:

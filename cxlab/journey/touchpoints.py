@@ -19,6 +19,7 @@ from cxlab._checks import check_level
 from cxlab.errors import CxlabError
 from cxlab.journey._common import ADJ_COLS, JourneyColumns, by_evidence, journey_columns
 from cxlab.journey.events import journeys
+from cxlab.tables import signed
 
 __all__ = ["journey_patterns", "touchpoint_effects", "touchpoint_verdict_text"]
 
@@ -326,7 +327,7 @@ def touchpoint_verdict_text(result: pd.DataFrame) -> str:
     if len(lose):
         items = [
             f"**{e(r.touchpoint)}** convert {abs(r.adj_diff):.1f} points less "
-            f"({level:.0%} interval {r.adj_diff_low:+.1f} to {r.adj_diff_high:+.1f}; "
+            f"({level:.0%} interval {signed(r.adj_diff_low)} to {signed(r.adj_diff_high)}; "
             f"Holm-adjusted {_p(r.p_adj)})"
             + (" on an indicative base" if r.flag == "indicative" else "")
             for r in lose.itertuples()
@@ -346,10 +347,10 @@ def touchpoint_verdict_text(result: pd.DataFrame) -> str:
     cleared = cleared[cleared["adj_diff"].notna()]
     for r in cleared.itertuples():
         parts.append(
-            f"**{e(r.touchpoint)}** looks worse in the crude comparison ({r.diff:+.1f} points) "
+            f"**{e(r.touchpoint)}** looks worse in the crude comparison ({signed(r.diff)} points) "
             "only because its journeys also meet other touch points: given those, the "
-            f"difference is {r.adj_diff:+.1f} points ({level:.0%} interval "
-            f"{r.adj_diff_low:+.1f} to {r.adj_diff_high:+.1f}), no evidence that it loses "
+            f"difference is {signed(r.adj_diff)} points ({level:.0%} interval "
+            f"{signed(r.adj_diff_low)} to {signed(r.adj_diff_high)}), no evidence that it loses "
             "customers."
         )
     few = result[~ok]
