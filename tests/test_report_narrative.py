@@ -186,7 +186,8 @@ def test_former_keyword_names_still_work_with_a_deprecation_warning():
     ]
     for func, args, kwargs, old in calls:
         ((new, value),) = kwargs.items()
-        with pytest.warns(DeprecationWarning, match=rf"{old}=\.\.\.\) is now .*\({new}=\.\.\.\)"):
+        message = rf"^{func.__name__}: {old}= is now called {new}= "
+        with pytest.warns(DeprecationWarning, match=message):
             before = func(*args, **{old: value})
         now = func(*args, **kwargs)
         if isinstance(now, dict):

@@ -7,7 +7,6 @@ public to the package's modules and not part of the user API, except
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Sequence
 from typing import TypeVar
 
@@ -50,25 +49,3 @@ def complete_rows(t: ir.Table, columns: Sequence[str], weight: str | None) -> ir
         x = t[c].cast("float64")
         cond = cond & x.notnull() & ~x.isnan()
     return cond
-
-
-def renamed(
-    new: _T | None, old: _T | None, new_name: str, old_name: str, *, stacklevel: int = 3
-) -> tuple[_T | None, str]:
-    """The value of a renamed keyword and the name the caller used for it.
-
-    ``old`` is the value given under the keyword's former name (``None`` when
-    not given); using it works and warns once with a :class:`DeprecationWarning`.
-    Giving both names is an error.
-    """
-    if old is None:
-        return new, new_name
-    if new is not None:
-        raise CxlabError(f"give {new_name}= or its former name {old_name}=, not both.")
-    warnings.warn(
-        f"{old_name}= is now called {new_name}= (the name cxlab uses everywhere); "
-        f"{old_name}= still works.",
-        DeprecationWarning,
-        stacklevel=stacklevel,
-    )
-    return old, old_name

@@ -25,9 +25,9 @@ import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
 
-from cxlab._checks import as_table, check_columns
+from cxlab._checks import as_table, check_columns, renamed
 from cxlab.errors import CxlabError
-from cxlab.key_drivers._common import complete_rows, cov_to_corr, numeric, renamed
+from cxlab.key_drivers._common import complete_rows, cov_to_corr, numeric
 from cxlab.stats import kish_n
 
 __all__ = ["Moments", "driver_frame", "grouped_rows", "moments"]

@@ -17,7 +17,7 @@ import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
 
-from cxlab._checks import as_table, check_level
+from cxlab._checks import as_table, check_level, renamed
 from cxlab.errors import CxlabError
 from cxlab.key_drivers._common import (
     FAMILIES,
@@ -25,7 +25,6 @@ from cxlab.key_drivers._common import (
     MAX_EXACT_LOGISTIC,
     METHODS,
     cov_to_corr,
-    renamed,
 )
 from cxlab.key_drivers.engine import Moments, grouped_rows, moments
 from cxlab.key_drivers.importance import check_matrix, linear_importance

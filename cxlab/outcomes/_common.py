@@ -4,14 +4,13 @@ lags by quarter arithmetic, the fixed-effects (within) transformations and Holm 
 
 from __future__ import annotations
 
-import functools
-import warnings
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any, TypeAlias, TypeVar, cast
+from typing import Any, TypeAlias, TypeVar
 
 import numpy as np
 import pandas as pd
 
+from cxlab._checks import renamed_keywords
 from cxlab.errors import CxlabError
 from cxlab.outcomes.result import Panel
 
@@ -57,49 +56,6 @@ EFFECTS = {"twoway": "unit + quarter effects", "unit": "unit effects only"}
 
 
 _F = TypeVar("_F", bound=Callable[..., Any])
-
-
-def renamed_keywords(**old_to_new: str) -> Callable[[_F], _F]:
-    """Accept a keyword under its former name for now (one vocabulary, issue #10).
-
-    ``@renamed_keywords(panel="data")``: a call with ``panel=`` works and warns once with
-    a :class:`DeprecationWarning`; giving both names is an error. Positional calls are
-    unaffected.
-
-    Examples
-    --------
-    >>> @renamed_keywords(maxlag="lags")
-    ... def f(*, lags=1):
-    ...     return lags
-    >>> import warnings
-    >>> with warnings.catch_warnings(record=True) as seen:
-    ...     warnings.simplefilter("always")
-    ...     f(maxlag=3), str(seen[0].message)
-    (3, 'f: maxlag= is now called lags= (the name cxlab uses everywhere); maxlag= still works.')
-    """
-
-    def decorate(func: _F) -> _F:
-        @functools.wraps(func)
-        def wrapper(*args: Any, **kwargs: Any) -> Any:
-            for old, new in old_to_new.items():
-                if old not in kwargs:
-                    continue
-                if new in kwargs:
-                    raise CxlabError(
-                        f"{func.__name__}: give {new}= or its former name {old}=, not both."
-                    )
-                warnings.warn(
-                    f"{func.__name__}: {old}= is now called {new}= (the name cxlab uses "
-                    f"everywhere); {old}= still works.",
-                    DeprecationWarning,
-                    stacklevel=2,
-                )
-                kwargs[new] = kwargs.pop(old)
-            return func(*args, **kwargs)
-
-        return cast(_F, wrapper)
-
-    return decorate
 
 
 #: What every analysis takes: a :class:`Panel` or its table (any frame with its columns).

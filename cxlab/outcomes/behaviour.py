@@ -10,11 +10,10 @@ import numpy as np
 import pandas as pd
 
 from cxlab import stats as cxstats
-from cxlab._checks import as_table, check_columns, check_level
+from cxlab._checks import as_table, check_columns, check_level, renamed_keywords
 from cxlab.errors import CxlabError
 from cxlab.outcomes._common import (
     CATEGORIES,
-    renamed_keywords,
 )
 
 

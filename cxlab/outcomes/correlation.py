@@ -10,7 +10,7 @@ import pandas as pd
 from scipy import stats as sps
 
 from cxlab import stats as cxstats
-from cxlab._checks import check_level
+from cxlab._checks import check_level, renamed_keywords
 from cxlab.errors import CxlabError
 from cxlab.outcomes._common import (
     CX_METRICS,
@@ -24,7 +24,6 @@ from cxlab.outcomes._common import (
     check_usable,
     demean,
     metric_pairs,
-    renamed_keywords,
 )
 from cxlab.outcomes.regression import (
     fe_regression,

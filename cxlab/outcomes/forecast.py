@@ -11,7 +11,7 @@ import pandas as pd
 from scipy import stats as sps
 
 from cxlab import stats as cxstats
-from cxlab._checks import check_level
+from cxlab._checks import check_level, renamed_keywords
 from cxlab.errors import CxlabError
 from cxlab.outcomes._common import (
     CX_METRICS,
@@ -23,7 +23,6 @@ from cxlab.outcomes._common import (
     check_panel,
     interval_levels,
     lagged,
-    renamed_keywords,
 )
 
 

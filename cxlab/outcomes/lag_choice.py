@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from cxlab import stats as cxstats
-from cxlab._checks import check_level
+from cxlab._checks import check_level, renamed_keywords
 from cxlab.errors import CxlabError
 from cxlab.outcomes._common import (
     CX_METRICS,
@@ -17,7 +17,6 @@ from cxlab.outcomes._common import (
     PanelLike,
     as_list,
     interval_levels,
-    renamed_keywords,
 )
 from cxlab.outcomes.correlation import (
     lag_correlations,

@@ -12,12 +12,11 @@ import numpy as np
 import pandas as pd
 
 from cxlab import stats as cxstats
-from cxlab._checks import as_table, check_columns
+from cxlab._checks import as_table, check_columns, renamed_keywords
 from cxlab.errors import CxlabError
 from cxlab.outcomes._common import (
     PanelWarning,
     as_list,
-    renamed_keywords,
 )
 from cxlab.outcomes.result import Panel
 from cxlab.periods import quarter_from_index, quarter_indices

@@ -11,6 +11,7 @@ import pandas as pd
 from matplotlib.axes import Axes
 from scipy import stats as sps
 
+from cxlab._checks import renamed_keywords
 from cxlab.errors import CxlabError
 from cxlab.outcomes._common import (
     CATEGORIES,
@@ -21,7 +22,6 @@ from cxlab.outcomes._common import (
     absorb,
     check_usable,
     metric_pairs,
-    renamed_keywords,
 )
 from cxlab.outcomes.regression import (
     fe_regression,

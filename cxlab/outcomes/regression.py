@@ -10,7 +10,7 @@ import pandas as pd
 from scipy import stats as sps
 
 from cxlab import stats as cxstats
-from cxlab._checks import check_level
+from cxlab._checks import check_level, renamed_keywords
 from cxlab.errors import CxlabError
 from cxlab.outcomes._common import (
     CX_METRICS,
@@ -22,7 +22,6 @@ from cxlab.outcomes._common import (
     as_list,
     check_panel,
     lagged,
-    renamed_keywords,
 )
 from cxlab.outcomes.wild import (
     eiv_correct,

@@ -6,9 +6,6 @@ reach :data:`NOT_RECORDED` and :func:`label_missing` as ``cxlab.report.*``.
 
 from __future__ import annotations
 
-import functools
-import warnings
-from collections.abc import Callable
 from typing import ParamSpec, TypeVar
 
 import pandas as pd
@@ -24,7 +21,6 @@ __all__ = [
     "group_column",
     "label_missing",
     "low_base_note",
-    "renamed_keywords",
 ]
 
 P = ParamSpec("P")
@@ -85,52 +81,3 @@ def label_missing(table: pd.DataFrame, column: str) -> pd.DataFrame | None:
         table = table.copy()
         table[column] = table[column].astype(object).where(~missing, NOT_RECORDED)
     return table
-
-
-def renamed_keywords(**old_to_new: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
-    """Accept a keyword's former name for now, with a :class:`DeprecationWarning`.
-
-    ``@renamed_keywords(result="data")`` lets ``f(result=x)`` run as
-    ``f(data=x)`` and warns that the keyword is now ``data=`` (the name cxlab
-    uses everywhere, issue #10); giving both names is a :class:`CxlabError`.
-    The decorated function's signature shows the new names only. Written here
-    because the standard library has no such decorator (``warnings.deprecated``
-    deprecates whole functions); the same rule as ``renamed`` in
-    :mod:`cxlab.key_drivers`, which renames keyword-only parameters in place.
-
-    Examples
-    --------
-    >>> import warnings
-    >>> @renamed_keywords(table="data")
-    ... def rows(data):
-    ...     return len(data)
-    >>> with warnings.catch_warnings(record=True) as caught:
-    ...     warnings.simplefilter("always")
-    ...     rows(table=[1, 2])
-    2
-    >>> str(caught[0].message)
-    'rows(table=...) is now rows(data=...) (the name cxlab uses everywhere); table= still works.'
-    """
-
-    def decorate(func: Callable[P, R]) -> Callable[P, R]:
-        @functools.wraps(func)
-        def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-            for old, new in old_to_new.items():
-                if old not in kwargs:
-                    continue
-                if new in kwargs:
-                    raise CxlabError(
-                        f"{func.__name__}: give {new}= or its former name {old}=, not both."
-                    )
-                warnings.warn(
-                    f"{func.__name__}({old}=...) is now {func.__name__}({new}=...) (the name "
-                    f"cxlab uses everywhere); {old}= still works.",
-                    DeprecationWarning,
-                    stacklevel=2,
-                )
-                kwargs[new] = kwargs.pop(old)
-            return func(*args, **kwargs)
-
-        return wrapper
-
-    return decorate

@@ -15,10 +15,10 @@ import numpy as np
 import pandas as pd
 
 from cxlab import stats
-from cxlab._checks import as_table
+from cxlab._checks import as_table, renamed_keywords
 from cxlab.errors import CxlabError
 from cxlab.metrics import nps
-from cxlab.report._common import effective_counts, label_missing, renamed_keywords
+from cxlab.report._common import effective_counts, label_missing
 
 __all__ = [
     "DIMENSIONS",

@@ -13,7 +13,8 @@ import ibis.expr.types as ir
 import pandas as pd
 
 from cxlab import metrics, tables
-from cxlab.report._common import label_missing, renamed_keywords
+from cxlab._checks import renamed_keywords
+from cxlab.report._common import label_missing
 
 __all__ = ["breakdown_table", "headline_table", "scorecard", "scorecard_table", "table_html"]
 

@@ -13,8 +13,8 @@ import numpy as np
 import pandas as pd
 
 from cxlab import stats
+from cxlab._checks import renamed_keywords
 from cxlab._html import md_escape
-from cxlab.report._common import renamed_keywords
 
 __all__ = [
     "base_caption",
