@@ -318,16 +318,63 @@ def pack(
         and :func:`cxlab.render.check_out_dir`, before any kernel starts), or a
         report that failed to render (the others are still written).
     """
-    from tqdm.auto import tqdm
+    from cxlab import render
 
-    from cxlab import pool, render, report, warehouse
-
-    given = str(db)
+    given = str(db)  # as the analyst typed it, for the fix commands in the index
     db = Path(db).resolve()
     out_dir = Path(out_dir)
     render.check_out_dir(out_dir)  # the checks every report gets, before any kernel
     params = {"quarter": quarter, "unit": "ALL", "warehouse": str(db), "level": float(level)}
     render.check_values(QUARTERLY, params)
+    counts, quarter, chosen, unit_rows = _scope(db, quarter, units, level)
+    jobs_list, skipped = _jobs(db, given, quarter, chosen, counts, level)
+    paths, failed = _render_all(jobs_list, out_dir, jobs, progress)
+    if pdf:
+        for path in paths.values():
+            print_pdf(path)
+    rows, analyses = _index_entries(jobs_list, paths, unit_rows)
+    for job, why in failed:
+        title = job["analysis"].title if "analysis" in job else f"Quarterly report, {job['unit']}"
+        skipped.append({"title": title, "reason": f"failed to render: {why}", "fix": ""})
+    try:  # created by the first report written, or here if none was
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise CxlabError(f"{out_dir}: cannot create the output folder: {exc.strerror}.") from None
+    index = write_index(out_dir, quarter, rows, analyses, skipped, level=level)
+    if failed:
+        names = ", ".join(j["name"] for j, _ in failed)
+        raise CxlabError(
+            f"{len(failed)} report(s) failed ({names}); the others and {index} were written. "
+            + failed[0][1]
+        )
+    return index
+
+
+def _check_units(units: list[str], present: list[str], quarter: str) -> None:
+    """One message for units with no responses in ``quarter``, with "did you mean"."""
+    import difflib
+
+    unknown = [u for u in units if u not in present]
+    if not unknown:
+        return
+    hints = [
+        f"{u!r} (did you mean {m[0]!r}?)"
+        if (m := difflib.get_close_matches(u, present, 1))
+        else repr(u)
+        for u in unknown
+    ]
+    raise CxlabError(
+        f"unit(s) {', '.join(hints)} have no responses in {quarter}; units there: "
+        f"{', '.join(present)}."
+    )
+
+
+def _scope(
+    db: Path, quarter: str, units: list[str] | None, level: float
+) -> tuple[dict[str, int], str, list[str], list[dict[str, Any]]]:
+    """The tables' row counts, the quarter, the units reported on and their index rows."""
+    from cxlab import report, warehouse
+
     con = warehouse.connect(db)
     try:
         counts = _table_counts(con)
@@ -346,26 +393,18 @@ def pack(
             .to_pandas()["unit"]
         )
         if units:
-            unknown = [u for u in units if u not in present]
-            if unknown:
-                import difflib
-
-                hints = [
-                    f"{u!r} (did you mean {m[0]!r}?)"
-                    if (m := difflib.get_close_matches(u, present, 1))
-                    else repr(u)
-                    for u in unknown
-                ]
-                raise CxlabError(
-                    f"unit(s) {', '.join(hints)} have no responses in {quarter}; units there: "
-                    f"{', '.join(present)}."
-                )
+            _check_units(units, present, quarter)
         chosen = list(units) if units else present
-        unit_rows = _unit_rows(con, quarter, chosen, level)
+        return counts, quarter, chosen, _unit_rows(con, quarter, chosen, level)
     finally:
         con.disconnect()
 
-    jobs_list = []
+
+def _jobs(
+    db: Path, given: str, quarter: str, chosen: list[str], counts: dict[str, int], level: float
+) -> tuple[list[dict[str, Any]], list[dict[str, str]]]:
+    """The reports to render (company, units, analyses) and the analyses skipped, and why."""
+    jobs_list: list[dict[str, Any]] = []
     for unit in ["ALL", *chosen]:
         name = f"quarterly-{'company' if unit == 'ALL' else slug(unit)}-{quarter}"
         params = {"quarter": quarter, "unit": unit, "warehouse": str(db), "level": level}
@@ -394,6 +433,17 @@ def pack(
                 "analysis": a,
             }
         )
+    return jobs_list, skipped
+
+
+def _render_all(
+    jobs_list: list[dict[str, Any]], out_dir: Path, jobs: int, progress: bool
+) -> tuple[dict[int, Path], list[tuple[dict[str, Any], str]]]:
+    """Render every job on ``jobs`` warm kernels: the paths written, and the failures."""
+    from tqdm.auto import tqdm
+
+    from cxlab import pool
+
     paths: dict[int, Path] = {}
     failed: list[tuple[dict[str, Any], str]] = []
     order = sorted(range(len(jobs_list)), key=lambda i: "unit" in jobs_list[i])  # slow ones first
@@ -408,10 +458,13 @@ def pack(
             paths[order[k]] = result
         bar.update(1)
     bar.close()
-    if pdf:
-        for path in paths.values():
-            print_pdf(path)
+    return paths, failed
 
+
+def _index_entries(
+    jobs_list: list[dict[str, Any]], paths: dict[int, Path], unit_rows: list[dict[str, Any]]
+) -> tuple[list[dict[str, Any]], list[dict[str, str]]]:
+    """The index's unit rows and analysis entries, for the reports that were written."""
     rows, analyses = [], []
     by_unit = {r["unit"]: r for r in unit_rows}
     for i, job in enumerate(jobs_list):
@@ -422,21 +475,7 @@ def pack(
             analyses.append({"title": a.title, "href": paths[i].name, "blurb": a.blurb})
         elif (key := None if job["unit"] == "ALL" else job["unit"]) in by_unit:
             rows.append(by_unit[key] | {"href": paths[i].name})
-    for job, why in failed:
-        title = job["analysis"].title if "analysis" in job else f"Quarterly report, {job['unit']}"
-        skipped.append({"title": title, "reason": f"failed to render: {why}", "fix": ""})
-    try:  # created by the first report written, or here if none was
-        out_dir.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise CxlabError(f"{out_dir}: cannot create the output folder: {exc.strerror}.") from None
-    index = write_index(out_dir, quarter, rows, analyses, skipped, level=level)
-    if failed:
-        names = ", ".join(j["name"] for j, _ in failed)
-        raise CxlabError(
-            f"{len(failed)} report(s) failed ({names}); the others and {index} were written. "
-            + failed[0][1]
-        )
-    return index
+    return rows, analyses
 
 
 def print_pdf(html: Path) -> Path:
