@@ -208,6 +208,11 @@ def test_retention_report_renders_on_a_tiny_warehouse_and_a_two_customer_unit(
                 "(SELECT customer_id FROM responses WHERE customer_id IS NOT NULL "
                 "ORDER BY response_id LIMIT 2)"
             )
+        # a unit with surveys but no customer at all (n = 0)
+        con.execute(
+            "UPDATE responses SET unit = 'Ghost', customer_id = NULL WHERE response_id IN "
+            "(SELECT response_id FROM responses WHERE unit <> 'Tiny' ORDER BY 1 DESC LIMIT 2)"
+        )
     nb = ROOT / "notebooks" / "retention_value.ipynb"
     html = render.render(nb, {"warehouse": str(db)}, out_dir=tmp_path, name="tiny")
     text = unescape(re.sub(r"<[^>]+>", "", html.read_text(encoding="utf-8")))
@@ -219,3 +224,7 @@ def test_retention_report_renders_on_a_tiny_warehouse_and_a_two_customer_unit(
     assert "Retention and customer value: Tiny" in text
     assert "Too few customers with a survey" in text
     assert "too few to fit a repeat-purchase model" in text or "No customer bought" in text
+    params = {"warehouse": str(tmp_path / "two.duckdb"), "units": "Ghost"}
+    html = render.render(nb, params, out_dir=tmp_path, name="ghost")
+    text = unescape(re.sub(r"<[^>]+>", "", html.read_text(encoding="utf-8")))
+    assert "No customer of the units chosen is in the customers table" in text

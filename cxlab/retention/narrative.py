@@ -29,6 +29,7 @@ __all__ = [
     "at_risk_text",
     "cox_table",
     "cox_text",
+    "data_problem",
     "lead",
     "period_end",
     "rates_text",
@@ -60,6 +61,26 @@ def period_end(quarter: str) -> pd.Timestamp:
 
     year, q = periods.parse_quarter(quarter)
     return pd.Timestamp(year=year, month=3 * q, day=1) + pd.offsets.MonthEnd(0)
+
+
+def data_problem(customers: pd.DataFrame | ir.Table) -> str:
+    """Why the report has nothing to show (no customer in the units chosen), or ``""``.
+
+    Examples
+    --------
+    >>> data_problem(pd.DataFrame({"customer_id": ["a"]}))
+    ''
+    >>> data_problem(pd.DataFrame({"customer_id": []}))
+    'No customer of the units chosen is in the customers table, so there is no churn to report.'
+    """
+    from cxlab._checks import as_table
+
+    t = as_table(customers)
+    if int(t.count().to_pandas()) > 0:
+        return ""
+    return (
+        "No customer of the units chosen is in the customers table, so there is no churn to report."
+    )
 
 
 def title(units: str, quarter: str) -> str:
