@@ -107,6 +107,20 @@ def test_small_groups_give_sentences_not_errors():
     after = retention.churn_after_survey(responses.head(1), customers, end="2026-06-30")
     text = rn.after_text(after, 365)
     assert "no log-rank test" in text
+    gone = pd.DataFrame(  # every detractor left: survival 0, no Greenwood interval
+        {"customer_id": ["a", "b", "c"], "churn_date": pd.to_datetime(["2025-02-01", None, None])}
+    )
+    said = pd.DataFrame({"customer_id": ["a", "b", "c"], "ltr": [2, 9, 10]}).assign(
+        survey_date=pd.Timestamp("2025-01-01").date()
+    )
+    text = rn.after_text(
+        retention.churn_after_survey(
+            said, gone.assign(churn_date=gone.churn_date.dt.date), end="2026-06-30"
+        ),
+        365,
+    )
+    assert "detractors 0.0% (no interval: every one of them left)" in text
+    assert "nan" not in text
     assert isinstance(rn.survey_cox(responses.head(2), customers, end="2026-06-30"), str)
     empty = pd.DataFrame(
         {"unit": ["North"], "value_at_risk": [np.nan], "value_low": [np.nan]}

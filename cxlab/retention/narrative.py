@@ -10,7 +10,7 @@ described: no customer is named.
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -148,17 +148,19 @@ def rates_text(rates: pd.DataFrame, level: float = 0.95) -> str:
     return text
 
 
+def _share(row: Any, level: float) -> str:
+    if math.isnan(row.survival):
+        return "not followed that long"
+    if math.isnan(row.low) or math.isnan(row.high):
+        return f"{_pct(row.survival)} (no interval: every one of them left)"
+    return f"{_pct(row.survival)} ({level:.0%} interval {_pct(row.low)} to {_pct(row.high)})"
+
+
 def after_text(after: ChurnAfterSurvey, days: int, level: float = 0.95) -> str:
     """Share still active ``days`` after the survey per LTR category, medians and log-rank."""
     at = after.at(days)
     parts = [
-        f"{e(_PLURAL.get(r.category, r.category))} "
-        + (
-            f"{_pct(r.survival)} ({level:.0%} interval {_pct(r.low)} to {_pct(r.high)})"
-            if not math.isnan(r.survival)
-            else "not followed that long"
-        )
-        for r in at.itertuples()
+        f"{e(_PLURAL.get(r.category, r.category))} {_share(r, level)}" for r in at.itertuples()
     ]
     if not parts:
         return "No scored survey could be linked to a customer, so there is nothing to follow."
