@@ -100,6 +100,9 @@ def test_after_text_lead_and_cox_on_realistic_data():
     lead = rn.lead(rates, after, risk, days=365)
     assert _sentences(lead) <= 3
     assert "of detractors had left, against" in lead
+    assert "Detractors' excess churn puts about " in lead
+    noise = risk.assign(value_low=-1e6, value_high=1e6)
+    assert "cannot be told apart from zero" in rn.lead(rates, after, noise, days=365)
 
 
 def test_small_groups_give_sentences_not_errors():

@@ -280,6 +280,13 @@ def cox_text(model: CoxPH | str) -> str:
     return text + " " + e(model.ph_text())
 
 
+def _total(ok: pd.DataFrame, level: float) -> tuple[float, float]:
+    """Sum of the groups' margin at risk and the half-width of its interval (independent)."""
+    z = stats.norm.ppf(0.5 + level / 2)
+    se = (ok["value_high"] - ok["value_low"]) / (2 * z)
+    return float(ok["value_at_risk"].sum()), z * float(np.sqrt((se**2).sum()))
+
+
 def at_risk_text(at_risk: pd.DataFrame, by: str, days: int, level: float = 0.95) -> str:
     """Total margin at risk from detractors' excess churn, and the largest group."""
     ok = at_risk[at_risk["value_at_risk"].notna()]
@@ -288,10 +295,7 @@ def at_risk_text(at_risk: pd.DataFrame, by: str, days: int, level: float = 0.95)
             f"No group has both detractors and other customers followed for {days} days, "
             "so there is no margin at risk to estimate."
         )
-    z = stats.norm.ppf(0.5 + level / 2)
-    se = (ok["value_high"] - ok["value_low"]) / (2 * z)
-    total = float(ok["value_at_risk"].sum())
-    half = z * float(np.sqrt((se**2).sum()))
+    total, half = _total(ok, level)
     top = ok.sort_values("value_at_risk", ascending=False).iloc[0]
     return (
         f"If detractors keep churning more than the other customers, about {total:,.0f} of "
@@ -313,7 +317,8 @@ def lead(
     """The report's opening: at most three plain sentences (Markdown)."""
     first = rates_text(rates, level).split(". Over")[0].rstrip(".") + "."
     at = after.at(days).set_index("category")
-    if {"detractor", "promoter"} <= set(at.index) and not at["survival"].isna().any():
+    both = {"detractor", "promoter"} <= set(at.index)
+    if both and not at.loc[["detractor", "promoter"], "survival"].isna().any():
         second = (
             f"{days} days after a survey {_pct(1 - at.loc['detractor', 'survival'])} of "
             f"detractors had left, against {_pct(1 - at.loc['promoter', 'survival'])} of promoters."
@@ -321,10 +326,18 @@ def lead(
     else:
         second = "Too few surveys to compare detractors' and promoters' churn."
     ok = at_risk[at_risk["value_at_risk"].notna()]
+    if ok.empty:
+        return " ".join(
+            [first, second, "There is not enough follow-up to size the margin at risk."]
+        )
+    total, half = _total(ok, level)
     third = (
-        f"Detractors' excess churn puts about {float(ok['value_at_risk'].sum()):,.0f} of margin "
-        f"at risk over the next {days} days (an association, not a proven effect)."
-        if len(ok)
-        else "There is not enough follow-up to size the margin at risk."
+        f"Detractors' excess churn puts about {total:,.0f} of margin at risk over the next "
+        f"{days} days ({level:.0%} interval {total - half:,.0f} to {total + half:,.0f}; an "
+        "association, not a proven effect)."
+        if total - half > 0
+        else f"The margin at risk from detractors' excess churn over the next {days} days "
+        f"cannot be told apart from zero ({level:.0%} interval {total - half:,.0f} to "
+        f"{total + half:,.0f})."
     )
     return " ".join([first, second, third])
