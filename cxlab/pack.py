@@ -67,6 +67,14 @@ ANALYSES = (
         "aggregate masks the weak ones, path analysis and channel consistency.",
         ("interactions", "touchpoints", "customers"),
     ),
+    Analysis(
+        "retention_value.ipynb",
+        "retention-value",
+        "Retention and customer value",
+        "Churn and retention by quarter and cohort, time to churn after a survey by LTR "
+        "category, the margin at risk from detractors, and customer lifetime value.",
+        ("customers", "transactions"),
+    ),
 )
 
 

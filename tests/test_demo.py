@@ -52,6 +52,7 @@ def test_demo_builds_the_warehouse_and_a_linked_pack(tmp_path, open_in_chromium)
         assert f'<td class="num">{fmt_nps(nps)}</td>' in row
     for title in (a.title for a in ANALYSES):
         assert f">{title}</a>" in page
+    assert ("retention-value-" + last + ".html", "Retention and customer value") in links
     dom, requests = open_in_chromium(index.resolve().as_uri(), tmp_path)
     assert "Customer experience reports, " + last in dom
     assert [u for u, _ in requests if re.match(r"(?i)https?://", u)] == []

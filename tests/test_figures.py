@@ -36,6 +36,7 @@ PARAMS = {
     "drivers": {"unit": "ALL", "bootstrap": 20},
     "journey_case_study": {"unit": "ALL"},
     "nps_outcomes": {},
+    "retention_value": {},
 }
 
 

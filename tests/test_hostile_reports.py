@@ -137,6 +137,7 @@ RENDERS = {
     "drivers": ("drivers", {"unit": "ALL", "bootstrap": 0}),
     "journey": ("journey_case_study", {"unit": "ALL"}),
     "outcomes": ("nps_outcomes", {}),
+    "retention": ("retention_value", {}),
 }
 
 _INJECTED = re.compile(
@@ -175,6 +176,7 @@ def test_hostile_names_stay_text_in_every_report(which, hostile, open_in_chromiu
         "drivers": list(ATTRS.values()),
         "journey": [WEAK_TP, ONE, "Case <script>", OWNER, KPI],
         "outcomes": [],  # unit names reach only tables of gaps (none here) and charts
+        "retention": [UNIT, SEGMENT],  # margin at risk by unit, CLV by segment
     }[which]
     for name in seen:
         assert escape(name, quote=False) in dom, name

@@ -30,6 +30,7 @@ REPORTS = {
     "drivers": {"unit": "ALL", "bootstrap": 20},
     "journey_case_study": {"unit": "ALL"},
     "nps_outcomes": {},
+    "retention_value": {},
 }
 
 # The report is shown in a 480 px wide iframe (Chromium will not make a window that

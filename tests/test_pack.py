@@ -106,6 +106,13 @@ def test_pack_of_a_survey_only_warehouse(
     assert "the attribute_ratings table is empty, so this analysis cannot run" in text
     assert f"cxlab ingest attribute_ratings FILE --db {qualtrics_only}" in text
     assert "the outcomes, customers and transactions tables are empty" in text
+    # the retention and value report needs customers (sign-up and churn dates) and purchases
+    assert (
+        "Retention and customer value : the customers and transactions tables are empty, "
+        "so this analysis cannot run; load them with "
+        f"cxlab ingest customers FILE --db {qualtrics_only}; "
+        f"cxlab ingest transactions FILE --db {qualtrics_only}"
+    ) in text
     assert "no previous quarter" in text
     dom, requests = open_in_chromium(index.resolve().as_uri(), tmp_path)
     assert "Customer experience reports, 2026Q3" in dom

@@ -383,7 +383,9 @@ def test_notebooks_take_their_style_and_colours_from_the_style_module(path):
     assert not re.findall(r"['\"]#[0-9A-Fa-f]{3,8}['\"]", code)
 
 
-@pytest.mark.parametrize("module", ["plots/core.py", "plots/text.py", "journey/plots.py"])
+@pytest.mark.parametrize(
+    "module", ["plots/core.py", "plots/text.py", "journey/plots.py", "retention/plots.py"]
+)
 def test_chart_modules_name_no_colour_or_font_size_of_their_own(module):
     """Colours, colour maps and text sizes come from cxlab.plots.style, nowhere else."""
     code = (ROOT / "cxlab" / module).read_text()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import shutil
 from html import unescape
 from pathlib import Path
 
@@ -189,3 +190,41 @@ def test_quarterly_report_renders_on_a_tiny_warehouse(tiny_warehouse, tmp_path):
     assert "No responses for Survey card" in text
     assert "with an unreliable base (n < 30), marked **" in text
     assert "Base sizes: * marks an indicative base" in text
+
+
+@pytest.mark.slow
+def test_retention_report_renders_on_a_tiny_warehouse_and_a_two_customer_unit(
+    tiny_warehouse, tmp_path
+):
+    from cxlab import render
+
+    db, last = tiny_warehouse
+    shutil.copy(db, tmp_path / "two.duckdb")
+    with duckdb.connect(str(tmp_path / "two.duckdb")) as con:
+        # a unit of two customers, each with one survey: no model can be fitted
+        for table in ("responses", "customers", "transactions"):
+            con.execute(
+                f"UPDATE {table} SET unit = 'Tiny' WHERE customer_id IN "
+                "(SELECT customer_id FROM responses WHERE customer_id IS NOT NULL "
+                "ORDER BY response_id LIMIT 2)"
+            )
+        # a unit with surveys but no customer at all (n = 0)
+        con.execute(
+            "UPDATE responses SET unit = 'Ghost', customer_id = NULL WHERE response_id IN "
+            "(SELECT response_id FROM responses WHERE unit <> 'Tiny' ORDER BY 1 DESC LIMIT 2)"
+        )
+    nb = ROOT / "notebooks" / "retention_value.ipynb"
+    html = render.render(nb, {"warehouse": str(db)}, out_dir=tmp_path, name="tiny")
+    text = unescape(re.sub(r"<[^>]+>", "", html.read_text(encoding="utf-8")))
+    assert f"Retention and customer value: all units, to {last}" in text
+    assert "Still active 365 days after the survey" in text
+    params = {"warehouse": str(tmp_path / "two.duckdb"), "units": "Tiny"}
+    html = render.render(nb, params, out_dir=tmp_path, name="two")
+    text = unescape(re.sub(r"<[^>]+>", "", html.read_text(encoding="utf-8")))
+    assert "Retention and customer value: Tiny" in text
+    assert "Too few customers with a survey" in text
+    assert "too few to fit a repeat-purchase model" in text or "No customer bought" in text
+    params = {"warehouse": str(tmp_path / "two.duckdb"), "units": "Ghost"}
+    html = render.render(nb, params, out_dir=tmp_path, name="ghost")
+    text = unescape(re.sub(r"<[^>]+>", "", html.read_text(encoding="utf-8")))
+    assert "No customer of the units chosen is in the customers table" in text

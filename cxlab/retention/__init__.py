@@ -27,6 +27,7 @@ The package, one topic per module (every name below is importable from
                   :func:`customer_tenure` (time since sign-up, for curves and Cox)
 ``at_risk``       :func:`revenue_at_risk`: margin at risk from detractors' excess churn
 ``plots``         :func:`plot_cohort_retention` (heat map), :func:`plot_survival`
+``narrative``     the retention and value report's sentences (``retention.narrative``)
 
 Examples
 --------

@@ -17,7 +17,7 @@ import pandas as pd
 from matplotlib.axes import Axes
 
 from cxlab.plots import literal_plot
-from cxlab.plots.style import CMAP_SEQUENTIAL, UNIT_PALETTE
+from cxlab.plots.style import CMAP_SEQUENTIAL, SMALL, UNIT_PALETTE
 from cxlab.retention.counts import as_by
 from cxlab.stats import BASE_MARKS
 
@@ -80,11 +80,11 @@ def plot_cohort_retention(
             mark = BASE_MARKS.get(str(flags.iat[i, j]), "")
             dark = (grid[i, j] - kws["vmin"]) / (kws["vmax"] - kws["vmin"]) > 0.6
             ax.text(
-                j, i, f"{grid[i, j]:.0f}{mark}", ha="center", va="center", fontsize=7,
+                j, i, f"{grid[i, j]:.0f}{mark}", ha="center", va="center", fontsize=SMALL,
                 color="white" if dark else "black",
             )  # fmt: skip
-    ax.set_xticks(range(m.shape[1]), [str(c) for c in m.columns], fontsize=8)
-    ax.set_yticks(range(m.shape[0]), [str(c) for c in m.index], fontsize=8)
+    ax.set_xticks(range(m.shape[1]), [str(c) for c in m.columns])
+    ax.set_yticks(range(m.shape[0]), [str(c) for c in m.index])
     ax.set_xlabel("quarters since sign-up")
     ax.set_ylabel("sign-up quarter (cohort)")
     label = value.replace("_", " ") + " (%)"
@@ -149,5 +149,5 @@ def plot_survival(
     ax.set_xlabel("time")
     ax.set_ylabel("share still active")
     if groups:
-        ax.legend(frameon=False, fontsize=8)
+        ax.legend(frameon=False)
     return ax

@@ -13,6 +13,9 @@ ones (customers buy when they like and leave without saying so) the others:
                  the ``lifetimes`` package's ``customer_lifetime_value``)
 ``contractual``  :func:`contractual_clv`: margin x retention^t / (1 + d)^t by group
                  (segment, LTR category via :func:`ltr_category`), with intervals
+``book``         :func:`contract_book`: the customers active a year before the end,
+                 last year's margin, whether they stayed, their LTR category then
+``narrative``    the retention and value report's sentences about value
 ``_mle``         what the fits share: checks, maximum likelihood on log
                  parameters, observed information, the parameter table
 
@@ -27,6 +30,7 @@ Example on the CDNOW data (``tests/data/cdnow/``)::
 from __future__ import annotations
 
 from cxlab.value.bgnbd import BGNBD, bgnbd, bgnbd_log_likelihood
+from cxlab.value.book import contract_book
 from cxlab.value.clv import clv
 from cxlab.value.contractual import contractual_clv, discounted_periods, ltr_category
 from cxlab.value.gamma_gamma import GammaGamma, gamma_gamma, gamma_gamma_log_likelihood
@@ -39,6 +43,7 @@ __all__ = [
     "bgnbd",
     "bgnbd_log_likelihood",
     "clv",
+    "contract_book",
     "contractual_clv",
     "discounted_periods",
     "gamma_gamma",
