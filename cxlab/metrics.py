@@ -275,21 +275,7 @@ def nps(
 
     cells = None
     if weight is not None and method == "bootstrap":
-        s = t[score]
-        scored = t.filter(s.notnull())
-        keys = [
-            *by_,
-            scored[score].cast("float64").name("_score"),
-            scored[weight].cast("float64").name("w"),
-        ]
-        cells = scored.group_by(keys).aggregate(count=scored.count()).to_pandas()
-        cells["category"] = np.select(
-            [cells["_score"] <= lo_break, cells["_score"] > hi_break], [-1, 1], 0
-        )
-        # The engine returns groups in no particular order (DuckDB's is thread-dependent)
-        # and the resample depends on the order of the cells: fix it, so a seed fixes
-        # the interval.
-        cells = cells.sort_values(["_score", "w"], kind="stable").reset_index(drop=True)
+        cells = _bootstrap_cells(t, score, by_, weight, breaks)
 
     # (rescaled) weighted totals: equal to the totals unless the weights are extreme
     d, p, r = (summary[c].to_numpy(float) for c in ("_d", "_p", "_r"))
@@ -312,35 +298,94 @@ def nps(
         )
         est = pd.DataFrame(est).reset_index(drop=True)
     else:
-        rows = []
-        for i, g in summary.iterrows():
-            # Null-safe match: a group whose key is NULL (NaN/None/NaT) must find its
-            # cells too, and ``NULL == NULL`` is not true in pandas either.
-            keep = np.ones(len(cells), dtype=bool)
-            for col in by_:
-                key = g[col]
-                if pd.isna(key):
-                    keep &= cells[col].isna().to_numpy()
-                else:
-                    keep &= (cells[col] == key).fillna(False).to_numpy(dtype=bool)
-            sel = cells[keep]
-            rows.append(
-                stats.nps_bootstrap_cells(
-                    sel["category"].to_numpy(),
-                    sel["w"].to_numpy(),
-                    sel["count"].to_numpy(),
-                    level=level,
-                    n_boot=n_boot,
-                    seed=None if seed is None else seed + i,
-                )
-            )
-        est = pd.DataFrame(rows).reset_index(drop=True)
+        est = _weighted_bootstrap(summary, cells, by_, level, n_boot, seed)
 
+    return _nps_frame(
+        summary,
+        by_,
+        weighted=weight is not None,
+        est=est,
+        n_eff=n_eff,
+        method=method,
+        level=level,
+        bands=bands,
+    )
+
+
+def _bootstrap_cells(
+    t: ir.Table, score: str, by_: list[str], weight: str, breaks: tuple[int, int]
+) -> pd.DataFrame:
+    """Distinct (groups, score, weight) cells with their counts, for the weighted bootstrap."""
+    lo_break, hi_break = breaks
+    scored = t.filter(t[score].notnull())
+    keys = [
+        *by_,
+        scored[score].cast("float64").name("_score"),
+        scored[weight].cast("float64").name("w"),
+    ]
+    cells = scored.group_by(keys).aggregate(count=scored.count()).to_pandas()
+    cells["category"] = np.select(
+        [cells["_score"] <= lo_break, cells["_score"] > hi_break], [-1, 1], 0
+    )
+    # The engine returns groups in no particular order (DuckDB's is thread-dependent)
+    # and the resample depends on the order of the cells: fix it, so a seed fixes
+    # the interval.
+    return cells.sort_values(["_score", "w"], kind="stable").reset_index(drop=True)
+
+
+def _weighted_bootstrap(
+    summary: pd.DataFrame,
+    cells: pd.DataFrame,
+    by_: list[str],
+    level: float,
+    n_boot: int,
+    seed: int | None,
+) -> pd.DataFrame:
+    """The weighted bootstrap interval of each group, from its cells."""
+    rows = []
+    for i, g in summary.iterrows():
+        # Null-safe match: a group whose key is NULL (NaN/None/NaT) must find its
+        # cells too, and ``NULL == NULL`` is not true in pandas either.
+        keep = np.ones(len(cells), dtype=bool)
+        for col in by_:
+            key = g[col]
+            if pd.isna(key):
+                keep &= cells[col].isna().to_numpy()
+            else:
+                keep &= (cells[col] == key).fillna(False).to_numpy(dtype=bool)
+        sel = cells[keep]
+        rows.append(
+            stats.nps_bootstrap_cells(
+                sel["category"].to_numpy(),
+                sel["w"].to_numpy(),
+                sel["count"].to_numpy(),
+                level=level,
+                n_boot=n_boot,
+                seed=None if seed is None else seed + int(i),
+            )
+        )
+    return pd.DataFrame(rows).reset_index(drop=True)
+
+
+def _nps_frame(
+    summary: pd.DataFrame,
+    by_: list[str],
+    *,
+    weighted: bool,
+    est: pd.DataFrame,
+    n_eff: np.ndarray | float | None,
+    method: str,
+    level: float,
+    bands: tuple[int, int],
+) -> pd.DataFrame:
+    """The tidy result of :func:`nps`: groups, counts, shares, estimate, interval, flag."""
+    d, p, r = (summary[c].to_numpy(float) for c in ("_d", "_p", "_r"))
+    total = d + p + r
     out = summary[by_].copy() if by_ else pd.DataFrame(index=range(len(summary)))
     out["n"] = summary["n"].astype("int64")
     out["n_missing"] = summary["n_missing"].astype("int64")
     for c in ("detractors", "passives", "promoters"):
-        out[c] = summary[c] if weight is not None else summary[c].astype("int64")
+        out[c] = summary[c] if weighted else summary[c].astype("int64")
     with np.errstate(invalid="ignore", divide="ignore"):
         for c, v in (("detractors", d), ("passives", p), ("promoters", r)):
             out[f"pct_{c}"] = 100 * v / total
