@@ -49,7 +49,10 @@ def say_do(
     ``churn_date`` falls in ``(survey_date, survey_date + window]``. Only
     surveys whose window ends by ``end`` (default: the last day of the quarter
     of the latest survey) are counted, so censored windows do not pass for
-    loyalty. With ``transactions``: ``bought`` = at least one purchase in the
+    loyalty; the recent surveys are left out instead.
+    :func:`cxlab.retention.churn_after_survey` keeps them for as long as they
+    were observed (Kaplan-Meier, log-rank) and is the better test of churn;
+    this function adds purchases and revenue, which need whole windows. With ``transactions``: ``bought`` = at least one purchase in the
     window after; ``revenue_change`` = revenue in the window after minus the
     window before the survey (only surveys with both windows inside
     ``start``..``end``; default start: the first day of the quarter of the
