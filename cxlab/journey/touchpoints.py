@@ -304,7 +304,7 @@ def touchpoint_verdict_text(result: pd.DataFrame) -> str:
     customers.
     <BLANKLINE>
     **B** looks worse in the crude comparison (-18.0 points) only because its journeys
-    also meet other touch points: given those, the difference is +0.0 points (95% interval
+    also meet other touch points: given those, the difference is 0.0 points (95% interval
     -9.0 to +9.0), no evidence that it loses customers.
     <BLANKLINE>
     Logistic regression of conversion on the touch points met (quasi-binomial, Holm-adjusted
