@@ -3,7 +3,9 @@
 - Kaplan-Meier by segment on 10M customers, from the engine (one GROUP BY of
   events and censorings per segment and day, then the curve on that summary);
 - the RFM summary of 10M customers' transactions, from the engine;
-- the BG/NBD fit on 1M customers' summary (simulated from known parameters).
+- the BG/NBD fit on 1M customers' summary (simulated from known parameters), on
+  the distinct (frequency, recency, T) rows with their counts and on one row per
+  customer (``bgnbd-rows``).
 
 Targets: the first two in a few seconds with peak memory under 2 GB, the fit
 under 10 s. Peak memory is the step's own process (max RSS); times are wall
@@ -80,9 +82,13 @@ summary = pd.DataFrame({"frequency": x, "recency": np.floor(tx), "T": T})
 summary.loc[summary.frequency == 0, "recency"] = 0
 grouped = summary.value_counts().rename("customers").reset_index()
 def run():
-    return value.bgnbd(grouped, weight="customers")
+    if UNGROUPED:
+        return value.bgnbd(summary)  # one row per customer
+    return value.bgnbd(grouped, weight="customers")  # distinct rows with their counts
 """,
 }
+STEPS["bgnbd-rows"] = STEPS["bgnbd"].replace("UNGROUPED", "True")
+STEPS["bgnbd"] = STEPS["bgnbd"].replace("UNGROUPED", "False")
 
 TIMER = """
 import resource, time, json, sys
@@ -105,6 +111,7 @@ def main() -> None:
     ap.add_argument("--customers", type=int, default=10_000_000)
     ap.add_argument("--fit", type=int, default=1_000_000)
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--steps", nargs="*", default=list(STEPS), choices=list(STEPS))
     args = ap.parse_args()
     WORK.mkdir(exist_ok=True)
     db = WORK / f"retention-{args.customers}.duckdb"
@@ -114,7 +121,7 @@ def main() -> None:
         print(f"built {db.name} in {time.perf_counter() - t0:.1f} s", flush=True)
     print("| step | customers | wall s | CPU s | peak MB | rows out |")
     print("| --- | ---: | ---: | ---: | ---: | ---: |")
-    for name, setup in STEPS.items():
+    for name, setup in ((k, STEPS[k]) for k in args.steps):
         code = TIMER.format(setup=setup.replace("DB", repr(str(db))))
         code = code.replace("FIT", str(args.fit)).replace("REPEAT", str(args.repeat))
         res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
@@ -122,7 +129,7 @@ def main() -> None:
             print(f"| {name} | failed: {res.stderr.strip().splitlines()[-1]} |")
             continue
         m = json.loads(res.stdout.strip().splitlines()[-1])
-        n = args.fit if name == "bgnbd" else args.customers
+        n = args.fit if name.startswith("bgnbd") else args.customers
         print(
             f"| {name} | {n:,} | {m['wall']:.2f} | {m['cpu']:.2f} | {m['peak_mb']:.0f} "
             f"| {m['rows']:,} |",
