@@ -296,6 +296,11 @@ def test_cohort_heat_map_and_survival_plot_follow_the_axes_contract():
     assert [ln.get_label() for ln in ax2.get_lines()] == ["$x$", "b"]
     assert ax2.get_lines()[0].get_linewidth() == 3
     assert not ax2.get_legend().get_texts()[0].get_parse_math()  # names drawn literally
+    ax4 = Figure().subplots()  # LTR categories in the colours every cxlab chart gives them
+    d = _frame(t=[1, 2, 3, 4], e=[1, 0, 1, 1], cat=["promoter", "detractor", "passive", "b"])
+    retention.plot_survival(retention.survival(d, "t", "e", by="cat"), "cat", ax=ax4)
+    colors = {ln.get_label(): ln.get_color() for ln in ax4.get_lines()}
+    assert [colors[k] for k in ("detractor", "passive", "promoter")] == list(style.MIX_COLORS)
     ax3 = retention.plot_cohort_retention(table, ax=Figure().subplots(), annot=False)
     assert ax3.images[0].get_cmap().name == style.CMAP_SEQUENTIAL and not ax3.texts
 

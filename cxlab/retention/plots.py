@@ -17,11 +17,14 @@ import pandas as pd
 from matplotlib.axes import Axes
 
 from cxlab.plots import literal_plot
-from cxlab.plots.style import CMAP_SEQUENTIAL, SMALL, UNIT_PALETTE
+from cxlab.plots.style import CMAP_SEQUENTIAL, MIX_COLORS, SMALL, UNIT_PALETTE
 from cxlab.retention.counts import as_by
 from cxlab.stats import BASE_MARKS
 
 __all__ = ["plot_cohort_retention", "plot_survival"]
+
+#: LTR categories keep the colours they have in every other cxlab chart.
+LTR_COLORS = dict(zip(("detractor", "passive", "promoter"), MIX_COLORS, strict=True))
 
 
 @literal_plot
@@ -139,7 +142,7 @@ def plot_survival(
         name = " / ".join(map(str, key)) if isinstance(key, tuple) else str(key)
         t = np.concatenate([[0.0], c["time"].to_numpy(float)])
         s = np.concatenate([[1.0], c["survival"].to_numpy(float)])
-        color = colors[i % len(colors)]
+        color = LTR_COLORS.get(name, colors[i % len(colors)])
         ax.step(t, s, where="post", label=name, **{"color": color, **kwargs})
         if band:
             lo = np.concatenate([[1.0], c["low"].to_numpy(float)])
