@@ -32,9 +32,9 @@ before the next row's ``valid_from``; exactly one open row per customer). The
 touch-point inventory has 12 touch points over the three stages (attraction,
 interaction, cultivation) and 32 (touch point, channel) rows. Survey responses
 carry LTR (0-10), CSAT (1-5, 10 % missing), CES 2.0 ease (1-7; mostly asked at
-the interaction stage), a verbatim drawn from templates that depend on the
-score category and the touch point (a few contain fake PII or HTML, to exercise
-masking and escaping), and a post-stratification weight per segment.
+the interaction stage), a verbatim composed from phrase banks with 0-3 planted
+themes (item 7; 2 % carry fake PII and 2 % hostile markup or characters, to
+exercise masking and escaping), and a post-stratification weight per segment.
 Interactions are ordered journeys (attraction -> interaction -> purchase ->
 cultivation) in which some customers switch channel; transactions follow a
 buy-till-you-die purchase process (item 6).
@@ -96,6 +96,20 @@ Planted truths (all numbers are in ``truth.json``)
    churn; customers who signed up inside the period and did not churn are a
    sample from the two models (``truth["purchases"]``). Drawn from its own seed
    stream (``SeedSequence([seed, 3, block])``).
+
+7. **Themes in the verbatims move with LTR.** A commenting response mentions at
+   most one theme per group (before buying, buying and getting it, after the
+   purchase) by a multinomial logit in LTR and touch point, drawn after LTR
+   (:mod:`cxlab.synth.verbatims`): negative themes are likelier the lower the
+   LTR and at their home touch points, the weak touch points' themes
+   (``out_of_stock``, ``staff_knowledge_poor``, ``preorder_problem``) most of
+   all. ``truth["themes"]`` holds each theme's expected NPS of mentioners minus
+   non-mentioners and NPS impact given the data's responses by touch point and
+   LTR; the starter codeframe ``cxlab/voc/codeframes/retail_electronics.yaml``
+   codes every phrasing to its theme. ``truth["pii"]`` lists the fake personal
+   data (e-mails, phone numbers, Luhn-valid cards, IBANs, URLs) planted in 2 %
+   of comments. Texts are drawn from their own seed stream
+   (``SeedSequence([seed, 4, block])``).
 
 Scale and memory
 ----------------

@@ -18,7 +18,7 @@ from cxlab.errors import CxlabError
 from cxlab.schema import TABLES
 from cxlab.synth._arrow import PartWriter, arrow_schema
 from cxlab.synth.battery import attribute_ratings
-from cxlab.synth.constants import BLOCK_RESPONSES
+from cxlab.synth.constants import BLOCK_RESPONSES, TOUCHPOINTS
 from cxlab.synth.design import Design, check_args, make_design, touchpoint_table
 from cxlab.synth.simulate import simulate_block
 from cxlab.synth.truth import build_truth
@@ -103,20 +103,24 @@ def generate(
 
 def _write_blocks(
     design: Design, n_responses: int, writers: dict[str, PartWriter], progress: bool
-) -> np.ndarray:
+) -> dict[str, np.ndarray]:
     """Simulate the blocks of responses and their customers, and stream their tables to
-    ``writers``; returns the churn counts ``[category, (surveys, churned)]``."""
+    ``writers``; returns the counts the truth needs (``churn``, ``cells``)."""
     from tqdm.auto import tqdm
 
     n_blocks = max(1, math.ceil(n_responses / BLOCK_RESPONSES))
     offsets = {"customers": 0, "responses": 0, "transactions": 0, "interactions": 0}
-    stats = np.zeros((3, 2), dtype=np.int64)  # churn within window: [category, (n, churned)]
+    stats = {  # churn within window: [category, (n, churned)]; responses by (touch point, LTR)
+        "churn": np.zeros((3, 2), dtype=np.int64),
+        "cells": np.zeros((len(TOUCHPOINTS), 11), dtype=np.int64),
+    }
     with tqdm(total=n_responses, unit="resp", disable=not progress, desc="cxlab synth") as bar:
         for b in range(n_blocks):
             quota = (b + 1) * n_responses // n_blocks - b * n_responses // n_blocks
             tables, block_stats = simulate_block(design, b, quota, offsets)
             tables["attribute_ratings"] = attribute_ratings(design.seed, b, tables["responses"])
-            stats += block_stats
+            for key, value in block_stats.items():
+                stats[key] += value
             for name, tab in tables.items():
                 writers[name].add(tab)
             bar.update(quota)

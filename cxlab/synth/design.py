@@ -16,7 +16,6 @@ from cxlab.errors import CxlabError
 from cxlab.periods import quarter_from_index, quarter_index
 from cxlab.schema import STAGES
 from cxlab.synth._arrow import arrow_schema
-from cxlab.synth.comments import comment_catalog
 from cxlab.synth.constants import (
     ALPHA_SHARE,
     BASE_NEW_MEAN,
@@ -41,6 +40,7 @@ from cxlab.synth.constants import (
     WEAK_CHANNELS,
     WEAK_TOUCHPOINTS,
 )
+from cxlab.synth.verbatims import Catalog, catalog
 
 # --------------------------------------------------------------------------- design
 
@@ -67,9 +67,7 @@ class Design:
     chan_cum: np.ndarray  # (channels, rows)
     channel_share: np.ndarray
     centre: float  # expected shift over the response mix
-    comment_offset: np.ndarray  # (touch points, 3)
-    comment_count: np.ndarray
-    comments: pa.Array
+    comments: Catalog  # verbatim fragments and theme-mention model
 
     @property
     def start(self) -> int:
@@ -137,7 +135,6 @@ def make_design(seed: int, n_units: int, quarters: int, last_quarter: str) -> De
         chan_cum[c] = np.cumsum(np.where(row_ch_a == c, row_p, 0.0))
     centre = float(row_p @ row_shift + np.dot(SEGMENT_SAMPLE_SHARE, SEGMENT_NPS_SHIFT))
 
-    comments, offset, count = comment_catalog()
     return Design(
         seed=seed,
         units=units,
@@ -158,9 +155,7 @@ def make_design(seed: int, n_units: int, quarters: int, last_quarter: str) -> De
         chan_cum=chan_cum,
         channel_share=channel_share,
         centre=centre,
-        comment_offset=offset,
-        comment_count=count,
-        comments=comments,
+        comments=catalog(),
     )
 
 

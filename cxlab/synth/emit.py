@@ -9,7 +9,6 @@ import pyarrow as pa
 
 from cxlab.schema import STAGES
 from cxlab.synth._arrow import arrow_schema, date_array, id_array, label_array
-from cxlab.synth.comments import SPECIAL, SPECIAL_RATE
 from cxlab.synth.constants import (
     CES,
     CES_CHANNEL_SHIFT,
@@ -28,6 +27,7 @@ from cxlab.synth.constants import (
 from cxlab.synth.design import Design
 from cxlab.synth.journeys import interactions_table
 from cxlab.synth.purchases import transactions_table
+from cxlab.synth.verbatims import draw_verbatims
 
 
 def emit_tables(
@@ -36,15 +36,22 @@ def emit_tables(
     rng: np.random.Generator,
     sim: dict[str, Any],
     offsets: dict[str, int],
-) -> tuple[dict[str, pa.Table], np.ndarray]:
-    """The block's tables and its churn counts ``[category, (surveys, churned)]``; advances
-    ``offsets`` (the next id number of each table) past the block's rows."""
+) -> tuple[dict[str, pa.Table], dict[str, np.ndarray]]:
+    """The block's tables and counts for the truth: ``churn`` ``[category, (surveys,
+    churned)]`` and ``cells`` (responses by touch point and LTR 0-10); advances ``offsets``
+    (the next id number of each table) past the block's rows."""
     cust_ids = id_array("C", offsets["customers"], sim["m"], 7)
     churn = sim["churn"]
     stop = np.where(churn >= 0, churn, design.end + 1)  # first day without activity
     tables = customer_tables(design, sim, cust_ids, stop)
-    tables["responses"] = responses_table(design, rng, sim, cust_ids, offsets["responses"])
-    stats = churn_counts(design, sim)
+    text_rng = np.random.default_rng(np.random.SeedSequence([design.seed, 4, b]))
+    tables["responses"] = responses_table(
+        design, rng, sim, cust_ids, offsets["responses"], text_rng
+    )
+    r = sim["resp"]
+    cells = np.zeros((len(TOUCHPOINTS), 11), dtype=np.int64)
+    np.add.at(cells, (design.row_tp[r["row"]], r["ltr"]), 1)
+    stats = {"churn": churn_counts(design, sim), "cells": cells}
     tables["interactions"] = interactions_table(
         design, rng, sim, cust_ids, stop, offsets["interactions"]
     )
@@ -101,9 +108,15 @@ def customer_tables(
 
 
 def responses_table(
-    design: Design, rng: np.random.Generator, sim: dict[str, Any], cust_ids: pa.Array, offset: int
+    design: Design,
+    rng: np.random.Generator,
+    sim: dict[str, Any],
+    cust_ids: pa.Array,
+    offset: int,
+    text_rng: np.random.Generator,
 ) -> pa.Table:
-    """Responses: LTR, CSAT and CES with their missing values, verbatims and weights."""
+    """Responses: LTR, CSAT and CES with their missing values, verbatims and weights
+    (the verbatims' text from ``text_rng``)."""
     r = sim["resp"]
     n = len(r["cust"])
     ltr, cat = r["ltr"], r["cat"]
@@ -119,7 +132,7 @@ def responses_table(
     )
     ces_na = rng.random(n) < ces_rate
     tp = design.row_tp[r["row"]]
-    verbatim = _verbatims(design, rng, tp, cat)
+    verbatim = _verbatims(design, rng, text_rng, tp, ltr, cat)
     weight = (np.asarray(SEGMENT_POPULATION_SHARE) / np.asarray(SEGMENT_SAMPLE_SHARE))[r["seg"]]
     return pa.Table.from_arrays(
         [
@@ -142,19 +155,22 @@ def responses_table(
 
 
 def _verbatims(
-    design: Design, rng: np.random.Generator, tp: np.ndarray, cat: np.ndarray
+    design: Design,
+    rng: np.random.Generator,
+    text_rng: np.random.Generator,
+    tp: np.ndarray,
+    ltr: np.ndarray,
+    cat: np.ndarray,
 ) -> pa.Array:
-    """A comment (or null) per response, from the templates of its touch point and category;
-    a few are the special ones with fake PII or HTML."""
+    """A comment (or null) per response: whether it comments from ``rng``, its themes and
+    words from ``text_rng`` (:mod:`cxlab.synth.verbatims`)."""
     n = len(tp)
     comment = rng.random(n) < np.asarray(COMMENT_RATE)[cat]
-    special = rng.random(n) < SPECIAL_RATE
-    pick = (rng.random(n) * design.comment_count[tp, cat]).astype(np.int64)
-    text_ix = design.comment_offset[tp, cat] + pick
-    n_special = len(SPECIAL)
-    special_ix = len(design.comments) - n_special + rng.integers(0, n_special, n)
-    text_ix = np.where(special, special_ix, text_ix)
-    return design.comments.take(pa.array(text_ix, mask=~comment))
+    # the template picks of the earlier comment model, no longer used: still drawn so that
+    # every later draw of ``rng`` (journeys) stays as it was
+    rng.random(n), rng.random(n), rng.integers(0, 4, n)
+    text, _ = draw_verbatims(design.comments, text_rng, tp, ltr, comment)
+    return text
 
 
 def churn_counts(design: Design, sim: dict[str, Any]) -> np.ndarray:

@@ -38,7 +38,7 @@ from cxlab.synth.emit import emit_tables
 
 def simulate_block(
     design: Design, b: int, quota: int, offsets: dict[str, int]
-) -> tuple[dict[str, pa.Table], np.ndarray]:
+) -> tuple[dict[str, pa.Table], dict[str, np.ndarray]]:
     """Simulate customers until exactly ``quota`` responses, then their other tables."""
     attempt, factor = 0, 1.0
     while True:

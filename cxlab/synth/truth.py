@@ -11,7 +11,7 @@ if TYPE_CHECKING:
     pass
 
 from cxlab.synth.battery import drivers_truth
-from cxlab.synth.comments import SPECIAL
+from cxlab.synth.comments import PII, SPECIAL
 from cxlab.synth.constants import (
     BACKGROUND_CHURN,
     BG_NBD,
@@ -39,12 +39,13 @@ from cxlab.synth.constants import (
     WEAK_TOUCHPOINTS,
 )
 from cxlab.synth.design import Design
+from cxlab.synth.verbatims import themes_truth
 
 # --------------------------------------------------------------------------- truth
 
 
 def build_truth(
-    design: Design, n_responses: int, counts: dict[str, int], stats: np.ndarray
+    design: Design, n_responses: int, counts: dict[str, int], stats: dict[str, np.ndarray]
 ) -> dict[str, Any]:
     return {
         "description": (
@@ -93,7 +94,7 @@ def build_truth(
         },
         "segment_shift_nps_points": dict(zip(SEGMENTS, SEGMENT_NPS_SHIFT, strict=True)),
         "weights": _weights_truth(),
-        "churn": _churn_truth(stats),
+        "churn": _churn_truth(stats["churn"]),
         **_csat_ces_and_journeys_truth(),
         "purchases": _purchases_truth(),
         "customer_history": {
@@ -104,7 +105,9 @@ def build_truth(
             ),
         },
         "drivers": drivers_truth(),
+        "themes": themes_truth(stats["cells"]),
         "verbatim_special": list(SPECIAL),
+        "pii": list(PII),
         "row_counts": dict(sorted(counts.items())),
     }
 
