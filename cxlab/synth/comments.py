@@ -10,7 +10,7 @@ filler, PII and hostile strings contain no keyword at all
 
 from __future__ import annotations
 
-PRODUCTS = ("TV", "laptop", "smartphone", "headphones", "games console", "camera", "tablet")
+PRODUCTS = ("TV", "laptop", "smartphone", "soundbar", "games console", "camera", "tablet")
 
 # theme id -> phrasings (several per theme, short to long, some with typos)
 PHRASES: dict[str, tuple[str, ...]] = {

@@ -133,7 +133,7 @@ def catalog() -> Catalog:
     add("opener", [_expand(x) for x in OPENERS])
     add("generic", [_expand(x) for x in GENERIC])
     add("closer", [_expand(x) for x in CLOSERS])
-    add("blank", [list(BLANKS)])
+    add("blank", [list(BLANKS)])  # each is a whole comment
     add("pii", [[s.format(pii=p) for p in PII for s in PII_SENTENCES]])
     add("hostile", [list(HOSTILE)])
     prob = mention_probability()
@@ -148,44 +148,48 @@ def catalog() -> Catalog:
     return Catalog(pa.array(texts, pa.string()), banks, tuple(cum), tuple(members))
 
 
-def _pick(cat: Catalog, bank: str, key: np.ndarray, u: np.ndarray, on: np.ndarray) -> np.ndarray:
+def _pick(cat: Catalog, bank: str, key: np.ndarray, u: np.ndarray, on: np.ndarray) -> pa.Array:
+    """Fragments of ``bank`` (row ``key``) picked by ``u``; null where not ``on``."""
     off, cnt = cat.banks[bank]
-    return np.where(on, off[key] + (u * cnt[key]).astype(np.int64), 0)
+    return cat.texts.take(pa.array(off[key] + (u * cnt[key]).astype(np.int64), mask=~on))
 
 
 def draw_verbatims(
     cat: Catalog, rng: np.random.Generator, tp: np.ndarray, ltr: np.ndarray, commented: np.ndarray
 ) -> tuple[pa.Array, np.ndarray]:
     """Comments (null where ``commented`` is false) and the planted mentions
-    (bool array: response, theme in :data:`THEMES` order)."""
-    n = len(tp)
+    (bool array: response, theme in :data:`THEMES` order); only commenting responses
+    draw from ``rng``."""
+    ix = np.nonzero(commented)[0]
+    n, tp, ltr = len(ix), tp[ix], ltr[ix]
     c = _category(ltr)
     mention = np.zeros((n, len(THEMES)), dtype=bool)
     slots = []
     for g in range(N_GROUPS):
-        cum = cat.group_cum[g][tp, ltr]  # (n, k + 1)
-        k = (rng.random(n)[:, None] >= cum).sum(axis=1)
-        has = commented & (k < len(cat.group_themes[g]))
-        theme = cat.group_themes[g][np.minimum(k, len(cat.group_themes[g]) - 1)]
+        members = cat.group_themes[g]
+        k = (rng.random(n)[:, None] >= cat.group_cum[g][tp, ltr]).sum(axis=1)
+        has = k < len(members)
+        theme = members[np.minimum(k, len(members) - 1)]
         mention[np.nonzero(has)[0], theme[has]] = True
         slots.append(_pick(cat, "theme", theme, rng.random(n), has))
     themed = mention.any(axis=1)
     u = rng.random((n, 10))
     blank = ~themed & (u[:, 0] < BLANK_RATE)
-    words = commented & ~blank
-    opener = _pick(cat, "opener", c, u[:, 1], words & (u[:, 2] < OPENER_RATE))
-    generic_on = words & (~themed | (u[:, 3] < GENERIC_WITH_THEME_RATE))
-    generic = _pick(cat, "generic", c, u[:, 4], generic_on)
-    closer = _pick(cat, "closer", c, u[:, 5], words & (u[:, 6] < CLOSER_RATE))
     zero = np.zeros(n, np.int64)
-    blank_ix = _pick(cat, "blank", zero, u[:, 7], blank)
-    pii = _pick(cat, "pii", zero, rng.random(n), commented & (u[:, 8] < PII_RATE))
-    hostile = _pick(cat, "hostile", zero, rng.random(n), commented & (u[:, 9] < HOSTILE_RATE))
-    parts = [opener, *slots, generic, closer, blank_ix, pii, hostile]
-    joined = pc.binary_join_element_wise(*[cat.texts.take(pa.array(p)) for p in parts], " ")
-    text = pc.utf8_trim(pc.replace_substring_regex(joined, r" {2,}", " "), " ")
-    text = pc.if_else(pa.array(blank), cat.texts.take(pa.array(blank_ix)), text)
-    return pc.if_else(pa.array(commented), text, pa.nulls(n, pa.string())), mention
+    parts = [
+        _pick(cat, "opener", c, u[:, 1], ~blank & (u[:, 2] < OPENER_RATE)),
+        *slots,
+        _pick(cat, "generic", c, u[:, 4], ~blank & (~themed | (u[:, 3] < GENERIC_WITH_THEME_RATE))),
+        _pick(cat, "closer", c, u[:, 5], ~blank & (u[:, 6] < CLOSER_RATE)),
+        _pick(cat, "blank", zero, u[:, 7], blank),
+        _pick(cat, "pii", zero, rng.random(n), ~blank & (u[:, 8] < PII_RATE)),
+        _pick(cat, "hostile", zero, rng.random(n), ~blank & (u[:, 9] < HOSTILE_RATE)),
+    ]
+    text = pc.binary_join_element_wise(*parts, " ", null_handling="skip")
+    full = np.zeros((len(commented), len(THEMES)), dtype=bool)
+    full[ix] = mention
+    pos = np.cumsum(commented) - 1
+    return text.take(pa.array(pos, mask=~commented)), full
 
 
 def themes_truth(cells: np.ndarray) -> dict[str, Any]:
