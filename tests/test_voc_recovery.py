@@ -17,7 +17,9 @@ theme, ``nps_diff`` of coded mentioners vs the other responses must cover the pl
 miss at most 5 times (P(Bin(20, 0.95) <= 14) = 3e-4, so a false alarm over 20 themes has
 probability < 0.7 %), and all 400 intervals at most 40 times (P(Bin(400, 0.95) <= 359)
 < 2e-5). The truth is conditional on the responses' LTR and touch points, so the
-intervals are if anything conservative for it.
+intervals are if anything conservative for it. The mean over seeds of each theme's
+estimated NPS impact (share mentioning x difference) lies within 0.15 points of the
+planted ``nps_impact``, and stock-outs have the largest negative impact.
 """
 
 from __future__ import annotations
@@ -112,6 +114,7 @@ def _theme_diffs(out: Path) -> pd.DataFrame:
         rows.append(
             {"theme": t, "n": int(m.sum()), "truth": planted["nps_difference"]}
             | {k: float(res[k]) for k in ("diff", "low", "high")}
+            | {"impact": m.mean() * float(res["diff"]), "truth_impact": planted["nps_impact"]}
         )
     return pd.DataFrame(rows)
 
@@ -132,6 +135,10 @@ def test_theme_effects_are_recovered_within_their_intervals(tmp_path):
     mean = df.groupby("theme")[["diff", "truth"]].mean()
     assert (np.sign(mean["diff"]) == np.sign(mean["truth"])).all()
     assert (mean["diff"] - mean["truth"]).abs().max() < 8
+    # impact = share mentioning x difference; its mean over seeds has sd < 0.05 points
+    impact = df.groupby("theme")[["impact", "truth_impact"]].mean()
+    assert (impact["impact"] - impact["truth_impact"]).abs().max() < 0.15, impact
+    assert impact.loc["out_of_stock", "truth_impact"] == impact["truth_impact"].min()
 
 
 @pytest.fixture(scope="module")
