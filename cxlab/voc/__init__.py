@@ -8,10 +8,22 @@
 """
 
 from cxlab.voc.pii import PHONE_REGIONS, PLACEHOLDERS, mask_pii, mask_pii_series
+from cxlab.voc.sentiment import (
+    SentimentAgreement,
+    agreement_text,
+    sentiment,
+    sentiment_agreement,
+    store_sentiment,
+)
 
 __all__ = [
     "PHONE_REGIONS",
     "PLACEHOLDERS",
+    "SentimentAgreement",
+    "agreement_text",
     "mask_pii",
     "mask_pii_series",
+    "sentiment",
+    "sentiment_agreement",
+    "store_sentiment",
 ]
