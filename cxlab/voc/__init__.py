@@ -7,7 +7,9 @@
 - :mod:`~cxlab.voc.quotes`: short, typical, masked quotes per theme.
 """
 
+from cxlab.voc.discover import ThemeDiscovery, discover
 from cxlab.voc.pii import PHONE_REGIONS, PLACEHOLDERS, mask_pii, mask_pii_series
+from cxlab.voc.quotes import quotes, quotes_html, quotes_markdown, trim_text
 from cxlab.voc.sentiment import (
     SentimentAgreement,
     agreement_text,
@@ -20,10 +22,16 @@ __all__ = [
     "PHONE_REGIONS",
     "PLACEHOLDERS",
     "SentimentAgreement",
+    "ThemeDiscovery",
     "agreement_text",
+    "discover",
     "mask_pii",
     "mask_pii_series",
+    "quotes",
+    "quotes_html",
+    "quotes_markdown",
     "sentiment",
     "sentiment_agreement",
     "store_sentiment",
+    "trim_text",
 ]
