@@ -126,3 +126,15 @@ def test_html_and_markdown_show_hostile_quotes_as_text():
     assert not re.search(r"<\w+[^>]*\s(href|src|on\w+)=", html)
     assert "$x$" in html.replace("\\", "")  # shown as text; no math delimiters left live
     assert "\\$x\\$" in quotes_markdown(q)
+
+
+def test_candidates_are_capped_in_the_engine_and_still_deterministic():
+    df, coded = _data()
+    a = quotes(df, coded, n=2, max_candidates=4, seed=1)
+    pd.testing.assert_frame_equal(
+        a, quotes(df.sample(frac=1, random_state=3), coded, n=2, max_candidates=4, seed=1)
+    )
+    assert a.groupby(["theme", "side"]).size().max() <= 2
+    assert a[a.side == "low"].ltr.between(0, 6).all()
+    with pytest.raises(CxlabError, match="max_candidates"):
+        quotes(df, coded, n=3, max_candidates=2)

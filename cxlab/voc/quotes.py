@@ -80,6 +80,23 @@ def _similarity(texts: pd.Series, groups: pd.Series) -> np.ndarray:
     return sim
 
 
+def _candidates(
+    t: Any, pairs: pd.DataFrame, text: str, score: str, id: str, limit: int, seed: int
+) -> pd.DataFrame:
+    """Up to ``limit`` mentioners per theme and side, chosen in the engine by a seeded hash."""
+    import ibis
+
+    lo, hi = SIDES["low"][1], SIDES["high"][0]
+    r = t.filter(t[score].notnull() & ((t[score] <= lo) | (t[score] >= hi)) & t[text].notnull())
+    j = r.select(id, text, score).inner_join(ibis.memtable(pairs), id)
+    j = j.mutate(
+        side=ibis.ifelse(j[score] <= lo, "low", "high"),
+        _key=(j[id].cast("string") + f"|{seed}").hash(),
+    )
+    j = j.mutate(_rn=ibis.row_number().over(group_by=["theme", "side"], order_by=[j._key, j[id]]))
+    return j.filter(j._rn < limit).drop("_key", "_rn").execute()
+
+
 def quotes(
     data: Any,
     coded: pd.DataFrame,
@@ -90,6 +107,7 @@ def quotes(
     n: int = 3,
     max_chars: int = 200,
     seed: int = 0,
+    max_candidates: int = 2000,
 ) -> pd.DataFrame:
     """Representative masked quotes per theme, from low (LTR 0-6) and high (9-10) scorers.
 
@@ -107,7 +125,12 @@ def quotes(
     max_chars : int
         Longer quotes are cut at a word boundary with an ellipsis.
     seed : int
-        Breaks ties between equally typical quotes of equal length.
+        Breaks ties between equally typical quotes of equal length, and picks
+        the candidates when there are more than ``max_candidates``.
+    max_candidates : int
+        Per theme and side, at most this many mentioners are read (a seeded
+        pseudo-random choice made in the engine: a hash of id and seed), so a
+        theme with a million mentioners costs no more than one with 2,000.
 
     Returns
     -------
@@ -130,24 +153,22 @@ def quotes(
     """
     if not isinstance(n, int | np.integer) or n < 1:
         raise CxlabError(f"quotes: n must be a whole number >= 1, not {n!r}.")
+    if not isinstance(max_candidates, int | np.integer) or max_candidates < n:
+        raise CxlabError(f"quotes: max_candidates must be a whole number >= n ({n}).")
     if not isinstance(coded, pd.DataFrame) or {id, "theme"} - set(coded.columns):
         raise CxlabError(f"quotes: coded must be a DataFrame with columns {id!r} and 'theme'.")
     t = as_table(data)
     check_columns(t, [id, text, score])
-    ids = coded[id].dropna().unique().tolist()
-    if not ids:
+    pairs = coded[[id, "theme"]].dropna().drop_duplicates()
+    if pairs.empty:
         return pd.DataFrame(columns=COLUMNS)
-    lo, hi = SIDES["low"][1], SIDES["high"][0]
-    t = t.filter(t[id].isin(ids) & ((t[score] <= lo) | (t[score] >= hi)))
-    df = t.select(id, text, score).execute()
-    df["masked"] = mask_pii_series(df[text].astype(object))
-    df = df[df["masked"].map(lambda s: isinstance(s, str) and s.strip() != "")]
-    m = coded[[id, "theme"]].drop_duplicates().merge(df[[id, "masked", score]], on=id)
+    m = _candidates(t, pairs, text, score, id, max_candidates, seed)
+    m["masked"] = mask_pii_series(m[text].astype(object))
+    m = m[m["masked"].map(lambda s: isinstance(s, str) and s.strip() != "")]
     if m.empty:
         return pd.DataFrame(columns=COLUMNS)
     m = m.sort_values(["theme", id], kind="stable").reset_index(drop=True)
     m["sim"] = _similarity(m["masked"], m["theme"])
-    m["side"] = np.where(m[score] <= lo, "low", "high")
     m["long"] = m["masked"].str.len() > max_chars
     m["length"] = m["masked"].str.len()
     m["tie"] = np.random.default_rng(seed).permutation(len(m))
