@@ -326,9 +326,6 @@ def _raw_connection(con: Any) -> Any:
 
 def _check_target(raw: Any, table: str, source: str, id: str, text: str) -> bool:
     """Refuse a table cxlab did not create; True when cxlab's table already exists."""
-    for name in (table, source, id, text):
-        if not _IDENT.fullmatch(name):
-            raise CxlabError(f"store_sentiment: {name!r} is not a plain table or column name.")
     have = raw.execute(
         "SELECT comment FROM duckdb_tables() WHERE schema_name = 'main' AND table_name = ? "
         "UNION ALL SELECT comment FROM duckdb_views() WHERE schema_name = 'main' "
@@ -410,10 +407,13 @@ def store_sentiment(
     import duckdb
 
     raw = _raw_connection(con)
+    for name in (table, source, id, text):
+        if not _IDENT.fullmatch(name):
+            raise CxlabError(f"store_sentiment: {name!r} is not a plain table or column name.")
     try:
-        _check_target(raw, table, source, id, text)
         raw.execute("BEGIN TRANSACTION")
-        try:
+        try:  # the check and the write in one transaction: nothing can slip in between
+            _check_target(raw, table, source, id, text)
             out = _store(raw, table, source, text, id)
             raw.execute("COMMIT")
         except BaseException:
