@@ -3,6 +3,8 @@ agreement with the LTR category against scipy / scikit-learn."""
 
 from __future__ import annotations
 
+import sys
+
 import duckdb
 import numpy as np
 import pandas as pd
@@ -190,3 +192,26 @@ def test_store_sentiment_is_atomic_and_refuses_bad_input(tmp_path):
         store_sentiment(ro)
     with pytest.raises(CxlabError, match="DuckDB warehouse opened for writing"):
         store_sentiment(pd.DataFrame())
+
+
+def test_store_sentiment_refuses_a_view_and_rolls_back_a_failed_run(tmp_path, monkeypatch):
+    db = _warehouse(tmp_path, ["fine", "awful"])
+    raw = duckdb.connect(str(db))
+    raw.execute("CREATE VIEW voc_sentiment AS SELECT 1 AS x")
+    with pytest.raises(CxlabError, match="not created by cxlab"):
+        store_sentiment(raw)
+    raw.execute("DROP VIEW voc_sentiment")
+    # the function cxlab.voc.sentiment hides the module of the same name
+    mod = sys.modules["cxlab.voc.sentiment"]
+
+    def broken(texts):
+        raise RuntimeError("disk gone")
+
+    monkeypatch.setattr(mod, "score_texts", broken)  # fail after the table was created
+    with pytest.raises(RuntimeError, match="disk gone"):
+        store_sentiment(raw)
+    assert not raw.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'voc_sentiment'"
+    ).fetchone()[0]
+    monkeypatch.undo()
+    assert store_sentiment(raw).n_stored[0] == 2
