@@ -138,3 +138,9 @@ def test_candidates_are_capped_in_the_engine_and_still_deterministic():
     assert a[a.side == "low"].ltr.between(0, 6).all()
     with pytest.raises(CxlabError, match="max_candidates"):
         quotes(df, coded, n=3, max_candidates=2)
+
+
+def test_ids_of_another_type_are_refused_in_words():
+    df = pd.DataFrame({"response_id": [1, 2], "verbatim": ["a box", "a lid"], "ltr": [1, 10]})
+    with pytest.raises(CxlabError, match="int64 in data but string in coded"):
+        quotes(df, pd.DataFrame({"response_id": ["1", "2"], "theme": "x"}))

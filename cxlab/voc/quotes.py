@@ -88,7 +88,13 @@ def _candidates(
 
     lo, hi = SIDES["low"][1], SIDES["high"][0]
     r = t.filter(t[score].notnull() & ((t[score] <= lo) | (t[score] >= hi)) & t[text].notnull())
-    j = r.select(id, text, score).inner_join(ibis.memtable(pairs), id)
+    coded = ibis.memtable(pairs)
+    if not coded[id].type().castable(r[id].type()):
+        raise CxlabError(
+            f"quotes: column {id!r} is {r[id].type()} in data but {coded[id].type()} in "
+            "coded; give both the same response ids."
+        )
+    j = r.select(id, text, score).inner_join(coded.cast({id: r[id].type()}), id)
     j = j.mutate(
         side=ibis.ifelse(j[score] <= lo, "low", "high"),
         _key=(j[id].cast("string") + f"|{seed}").hash(),
