@@ -88,6 +88,8 @@ def test_hostile_and_tiny_inputs():
         ThemeDiscovery(0)
     with pytest.raises(CxlabError, match="exclude"):
         discover(pd.DataFrame({"response_id": [1], "verbatim": ["x"]}), exclude="r1")
+    with pytest.raises(CxlabError, match="nothing would be excluded"):
+        discover(pd.DataFrame({"response_id": [1], "verbatim": ["x"]}), exclude=["1"])
     with pytest.raises(CxlabError, match="'text'.*not found"):
         discover(pd.DataFrame({"response_id": [1]}), "text")
     one = discover(

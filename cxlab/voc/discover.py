@@ -195,6 +195,14 @@ def _remainder(data: Any, text: str, id: str, exclude: Any) -> tuple[pd.DataFram
     check_columns(t, [id, text])
     df = t.select(id, text).execute()
     ids = _exclude_ids(exclude, id)
+    if ids and len(df):
+        have = pd.api.types.infer_dtype(df[id], skipna=True)
+        given = pd.api.types.infer_dtype(list(ids), skipna=True)
+        if (have == "string") != (given == "string"):
+            raise CxlabError(
+                f"discover: exclude= holds {given} ids but column {id!r} is {have}; give "
+                "the same response ids (nothing would be excluded)."
+            )
     out = df[~df[id].isin(ids)] if ids else df
     n_excluded = len(df) - len(out)
     masked = mask_pii_series(out[text].astype(object))
