@@ -67,3 +67,42 @@ def test_phone_regions_can_be_narrowed():
     # a French national number is not a UK one
     assert mask_pii("06 12 34 56 78", regions=["GB"]) == "06 12 34 56 78"
     assert mask_pii("06 12 34 56 78", regions=["FR"]) == "[phone]"
+
+
+def _card(rng: np.random.Generator, sep: str) -> tuple[str, str]:
+    """A Luhn-valid 16-digit number and the same with its last digit changed."""
+    from stdnum import luhn
+
+    body = "4" + "".join(map(str, rng.integers(0, 10, 14)))
+    good = body + luhn.calc_check_digit(body)
+    bad = good[:-1] + str((int(good[-1]) + 1) % 10)
+    return tuple(sep.join(n[i : i + 4] for i in range(0, 16, 4)) for n in (good, bad))
+
+
+def _iban(rng: np.random.Generator, country: str, length: int) -> tuple[str, str]:
+    """A valid IBAN of ``country`` (digits-only BBAN), spaced in fours, and one with bad check digits."""
+    from stdnum.iso7064 import mod_97_10
+
+    bban = "".join(map(str, rng.integers(0, 10, length - 4)))
+    check = mod_97_10.calc_check_digits(bban + country)
+    wrong = f"{(int(check) + 1) % 97 + 2:02d}" if check != "98" else "02"
+    spaced = [
+        " ".join((country + c + bban)[i : i + 4] for i in range(0, length, 4))
+        for c in (check, wrong)
+    ]
+    return spaced[0], spaced[1]
+
+
+@pytest.mark.parametrize("seed", range(1, 21))
+def test_generated_cards_and_ibans_are_masked_and_their_broken_twins_are_not(seed):
+    rng = np.random.default_rng(seed)
+    good, bad = _card(rng, [" ", "-", ""][seed % 3])
+    assert mask_pii(f"charged {good} twice") == "charged [card] twice"
+    assert mask_pii(f"charged {bad} twice") == f"charged {bad} twice"
+    country, length = [("DE", 22), ("FR", 27), ("NL", 18), ("AT", 20)][seed % 4]
+    if country == "NL":  # NL BBANs start with four letters
+        good_i, bad_i = "NL91 ABNA 0417 1643 00", "NL92 ABNA 0417 1643 00"
+    else:
+        good_i, bad_i = _iban(rng, country, length)
+    assert mask_pii(f"refund to {good_i} please") == "refund to [iban] please"
+    assert "[iban]" not in mask_pii(f"refund to {bad_i} please")

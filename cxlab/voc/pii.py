@@ -34,7 +34,10 @@ where the region needs one). A number written with a leading ``+`` or in a
 phone's shape (``(555) 123-4567``, ``555-123-4567``, a trunk ``0`` followed by
 groups: ``07700 900123``) is masked when it is merely *possible* (leniency
 ``POSSIBLE``), so the fictional 555 and Ofcom drama ranges that test data uses
-are masked too. Digit runs without a phone's shape that no region accepts stay:
+are masked too (such a shape is also parsed on its own, because the matcher
+misses ``020 7946 0958 3 times``). A run of digit groups longer than 15 digits
+(the E.164 maximum: a mistyped card, a tracking number) is never a phone, nor is
+any part of it. Digit runs without a phone's shape that no region accepts stay:
 order numbers (``#123456789``), references (``2024-0012345``), prices, dates,
 times, postcodes, quantities. A bare 7-digit local number (``555-1234``) is not
 masked: without an area code it cannot be told from a product or order code.
@@ -157,7 +160,31 @@ def _shaped(raw: str, number: phonenumbers.PhoneNumber) -> bool:
     return raw.startswith("+") or any(p.fullmatch(raw) for p in _PHONE_SHAPES)
 
 
+def _run_digits(text: str, start: int, end: int) -> int:
+    """Digits in the run of digit groups (single separators between) around ``[start, end)``."""
+    while start > 0 and (
+        text[start - 1].isdigit()
+        or (start > 1 and text[start - 1] in " .-" and text[start - 2].isdigit())
+    ):
+        start -= 1
+    while end < len(text) and (
+        text[end].isdigit()
+        or (end + 1 < len(text) and text[end] in " .-" and text[end + 1].isdigit())
+    ):
+        end += 1
+    return sum(ch.isdigit() for ch in text[start:end])
+
+
 def _phone_spans(text: str, regions: Iterable[str]) -> list[tuple[int, int]]:
+    found = _matches(text, regions)
+    # a phone has at most 15 digits (ITU-T E.164): a longer run of digit groups (a
+    # Luhn-invalid card number, a tracking number) is not a phone, nor is part of it
+    spans = {(a, b) for a, b in found if _run_digits(text, a, b) <= 15}
+    return _merge(spans)
+
+
+def _matches(text: str, regions: Iterable[str]) -> set[tuple[int, int]]:
+    """Spans phonenumbers' matcher accepts as phones in any of ``regions``."""
     spans: set[tuple[int, int]] = set()
     shaped = "+" in text or any(p.search(text) for p in _PHONE_SHAPES)
     for region in regions:
@@ -168,7 +195,32 @@ def _phone_spans(text: str, regions: Iterable[str]) -> list[tuple[int, int]]:
             for m in phonenumbers.PhoneNumberMatcher(text, region, leniency=_POSSIBLE):
                 if _shaped(m.raw_string, m.number):
                     spans.add((m.start, m.end))
-    # keep the longest of overlapping spans
+    if shaped:  # the matcher can miss a shaped number followed by a short digit group
+        spans |= _shaped_spans(text, regions)
+    return spans
+
+
+def _shaped_spans(text: str, regions: Iterable[str]) -> set[tuple[int, int]]:
+    """Phone-shaped substrings that are possible numbers of a region, parsed directly."""
+    spans: set[tuple[int, int]] = set()
+    for pattern in _PHONE_SHAPES:
+        for m in pattern.finditer(text):
+            a, b = m.span()
+            if (a > 0 and text[a - 1].isdigit()) or (b < len(text) and text[b].isdigit()):
+                continue
+            for region in regions:
+                try:
+                    number = phonenumbers.parse(m.group(0), region)
+                except phonenumbers.NumberParseException:
+                    continue
+                if phonenumbers.is_possible_number(number):
+                    spans.add((a, b))
+                    break
+    return spans
+
+
+def _merge(spans: set[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Overlapping spans joined, in text order."""
     out: list[tuple[int, int]] = []
     for start, end in sorted(spans, key=lambda s: (s[0], -s[1])):
         if out and start < out[-1][1]:
