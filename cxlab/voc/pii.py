@@ -57,7 +57,7 @@ URLs would not equal this one.
 
 Speed (``benchmarks/voc_text_bench.py``, one core of a shared machine): about
 30,000 verbatims a second without a run of seven digits, about 500 a second
-with one (the phone search parses each candidate once per region), 3,000 a
+with one (the phone search parses each candidate once per region), 2,000-3,000 a
 second on a mix where a quarter hold order numbers, prices or phones. Fewer
 ``regions`` is proportionally faster. Mask what is shown, scored or modelled
 (:func:`mask_pii_series` masks each distinct text once); the stored sentiment
