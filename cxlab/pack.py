@@ -24,7 +24,15 @@ from typing import Any
 from cxlab.errors import CxlabError
 from cxlab.pack_index import index_rows, sparkline_svg, write_index
 
-__all__ = ["ANALYSES", "Analysis", "pack", "slug", "sparkline_svg", "write_index"]
+__all__ = [
+    "ANALYSES",
+    "Analysis",
+    "pack",
+    "slug",
+    "sparkline_svg",
+    "summary_path",
+    "write_index",
+]
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
@@ -156,7 +164,11 @@ def pack(
     render.check_values(QUARTERLY, params)
     counts, quarter, chosen, unit_rows = _scope(db, quarter, units, level)
     jobs_list, skipped = _jobs(db, given, quarter, chosen, counts, level)
-    paths, failed = _render_all(jobs_list, out_dir, jobs, progress)
+    summary = _share_summary(db, quarter, jobs_list, out_dir)  # the as-of join, once
+    try:
+        paths, failed = _render_all(jobs_list, out_dir, jobs, progress)
+    finally:
+        summary.unlink(missing_ok=True)
     if pdf:
         for path in paths.values():
             print_pdf(path)
@@ -262,6 +274,37 @@ def _jobs(
             }
         )
     return jobs_list, skipped
+
+
+def summary_path(out_dir: Path | str, quarter: str) -> Path:
+    """Where :func:`pack` keeps the quarterly reports' shared file while they render.
+
+    In the output folder, under a fixed name, so a pack's reports (whose
+    parameters name it) are the same bytes on every run; removed at the end.
+    """
+    return Path(out_dir) / f".cxlab-summary-{quarter}.parquet"
+
+
+def _share_summary(db: Path, quarter: str, jobs_list: list[dict[str, Any]], out_dir: Path) -> Path:
+    """Write the quarterly reports' shared file (:func:`cxlab.report.write_summary`) and
+    pass it to each of them as ``summary``: one as-of join per pack, not one per report."""
+    from cxlab import report, warehouse
+
+    path = summary_path(out_dir, quarter)
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise CxlabError(f"{out_dir}: cannot create the output folder: {exc.strerror}.") from None
+    con = warehouse.connect(db)
+    try:
+        weight = report.resolve_weight(con.table("responses"), "auto")
+        report.write_summary(con, path, quarter=quarter, weight=weight)
+    finally:
+        con.disconnect()
+    for job in jobs_list:
+        if job["notebook"] == QUARTERLY:
+            job["params"]["summary"] = str(path)
+    return path
 
 
 def _render_all(
