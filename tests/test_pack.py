@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from cxlab import pack, warehouse
+from cxlab import pack, report, warehouse
 from cxlab.errors import CxlabError
 from cxlab.render import render
 from cxlab.warehouse import LoadSpec
@@ -123,15 +123,24 @@ def test_pack_of_a_survey_only_warehouse(
 def test_pack_reports_are_the_reports_render_writes(
     qualtrics_only: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Warm kernels change nothing in what is written: byte for byte as render() alone."""
+    """Warm kernels change nothing in what is written: byte for byte as render() alone
+    (given the pack's shared summary, which the pack removes and this test writes again)."""
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1767225600")
     out = tmp_path / "reports"
     pack.pack(qualtrics_only, units=["Bergen", "Oslo"], out_dir=out, jobs=2, progress=False)
     written = sorted(p.name for p in out.iterdir())
     stems = ["quarterly-bergen-2026Q3", "quarterly-company-2026Q3", "quarterly-oslo-2026Q3"]
     assert written == ["index.html"] + [f"{s}{x}" for s in stems for x in (".html", ".ipynb")]
+    summary = pack.summary_path(out, "2026Q3")
+    con = warehouse.connect(qualtrics_only)
+    try:
+        weight = report.resolve_weight(con.table("responses"), "auto")
+        report.write_summary(con, summary, quarter="2026Q3", weight=weight)
+    finally:
+        con.disconnect()
     for unit, stem in (("ALL", stems[1]), ("Oslo", stems[2])):
         params = {"quarter": "2026Q3", "unit": unit, "warehouse": str(qualtrics_only.resolve())}
+        params["summary"] = str(summary)
         alone = render(pack.QUARTERLY, params | {"level": 0.95}, out_dir=tmp_path / unit, name=stem)
         for suffix in (".html", ".ipynb"):
             assert (out / stem).with_suffix(suffix).read_bytes() == alone.with_suffix(

@@ -8,7 +8,8 @@ The package, one topic per module (every name below is importable from
 ``cxlab.report``):
 
 ``views``      where the data come from: :func:`responses_view` (the as-of join
-               to the customer's profile), :func:`snapshot`,
+               to the customer's profile, or a pack's shared file from
+               :func:`write_summary`), :func:`snapshot`,
                :func:`latest_quarter`, :func:`resolve_weight`, :func:`headline`
 ``compare``    :func:`compare_periods`, :func:`period_change`,
                :func:`change_from_previous`, :func:`versus_rest` (Holm-adjusted),
@@ -70,12 +71,23 @@ from cxlab.report.text import (
     not_recorded_note,
     weight_note,
 )
-from cxlab.report.views import headline, latest_quarter, resolve_weight, responses_view, snapshot
+from cxlab.report.views import (
+    PROFILE,
+    REPORT_COLUMNS,
+    headline,
+    latest_quarter,
+    resolve_weight,
+    responses_view,
+    snapshot,
+    write_summary,
+)
 from cxlab.tables import format_table
 
 __all__ = [
     "DIMENSIONS",
     "NOT_RECORDED",
+    "PROFILE",
+    "REPORT_COLUMNS",
     "asked",
     "base_caption",
     "breakdown",
@@ -114,4 +126,5 @@ __all__ = [
     "title",
     "versus_rest",
     "weight_note",
+    "write_summary",
 ]

@@ -7,6 +7,9 @@ materialises one quarter of it once for the report's twenty-odd questions.
 
 from __future__ import annotations
 
+import os
+from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import ibis
@@ -16,11 +19,32 @@ import pandas as pd
 from cxlab._checks import as_table
 from cxlab.errors import CxlabError
 from cxlab.metrics import nps
+from cxlab.periods import quarters_up_to
 
-__all__ = ["headline", "latest_quarter", "resolve_weight", "responses_view", "snapshot"]
+__all__ = [
+    "PROFILE",
+    "REPORT_COLUMNS",
+    "headline",
+    "latest_quarter",
+    "resolve_weight",
+    "responses_view",
+    "snapshot",
+    "write_summary",
+]
 
 
-def responses_view(con: Any, *, unit: str = "ALL", profile: bool = True) -> ir.Table:
+#: The response columns the quarterly report reads (the weight column in use is added).
+REPORT_COLUMNS = ("response_id", "quarter", "unit", "channel", "touchpoint", "ltr", "csat", "ces")
+
+
+def responses_view(
+    con: Any,
+    *,
+    unit: str = "ALL",
+    profile: bool = True,
+    columns: Sequence[str] | None = None,
+    summary: str | os.PathLike[str] | None = None,
+) -> ir.Table:
     """Responses joined to the customer's profile as it was on the survey date.
 
     The as-of join uses ``customer_history`` (valid_from <= survey_date <=
@@ -37,18 +61,43 @@ def responses_view(con: Any, *, unit: str = "ALL", profile: bool = True) -> ir.T
     profile : bool
         Join the profile (``segment``, ``region``). Questions that need no
         profile are faster without the join.
+    columns : sequence of str, optional
+        The response columns to keep (default: all); the join then carries
+        only these (and the profile's), which makes a snapshot cheaper.
+    summary : path, optional
+        A file of profiled responses written once for a whole pack by
+        :func:`write_summary`: read instead of the warehouse, with no join
+        (its rows are the warehouse's, so every number is the same).
+        ``None`` (or ``""``): the warehouse.
     """
-    r = con.table("responses")
-    h = con.table("customer_history")
+    if summary:
+        if not Path(summary).is_file():
+            raise CxlabError(f"summary {summary}: no such file (write it with write_summary).")
+        r = con.read_parquet(str(summary), table_name="cxlab_pack_summary")
+    else:
+        r = con.table("responses")
     if unit != "ALL":
-        units = r.select("unit").distinct().to_pandas()["unit"].tolist()
-        if unit not in units:
-            raise CxlabError(
-                f"unit {unit!r} not in the warehouse; units: {', '.join(sorted(units))}."
-            )
+        if not summary:  # a pack's summary holds the units the pack checked
+            units = r.select("unit").distinct().to_pandas()["unit"].tolist()
+            if unit not in units:
+                raise CxlabError(
+                    f"unit {unit!r} not in the warehouse; units: {', '.join(sorted(units))}."
+                )
         r = r.filter(r.unit == unit)
+    keep = list(dict.fromkeys(columns)) if columns is not None else None
+    if keep is not None:
+        absent = [c for c in keep if c not in r.columns]
+        if absent:
+            where = f"the pack summary {Path(summary).name}" if summary else "the responses"
+            raise CxlabError(
+                f"column(s) {', '.join(map(repr, absent))} not in {where}; "
+                f"columns: {', '.join(r.columns)}."
+            )
+    if summary:
+        return r if keep is None else r.select(*keep, *(c for c in PROFILE if profile))
     if not profile:
-        return r
+        return r if keep is None else r.select(*keep)
+    h = con.table("customer_history")
     joined = r.left_join(
         h,
         [
@@ -61,7 +110,34 @@ def responses_view(con: Any, *, unit: str = "ALL", profile: bool = True) -> ir.T
     )
     # no profile on the survey date (or no customer_id): missing, which breakdowns
     # show as "not recorded" (or leave out when no response has one)
-    return joined.select(*[r[c] for c in r.columns], segment=h.segment, region=h.region)
+    return joined.select(*[r[c] for c in keep or r.columns], **{c: h[c] for c in PROFILE})
+
+
+#: The profile columns the as-of join adds.
+PROFILE = ("segment", "region")
+
+
+def write_summary(
+    con: Any, path: str | os.PathLike[str], *, quarter: str, weight: str | None
+) -> Path:
+    """Write, once for a pack, the profiled responses its quarterly reports read.
+
+    The twelve quarters up to ``quarter`` (the reports' trend window) of
+    :func:`responses_view` with :data:`REPORT_COLUMNS`, ``weight`` and the
+    profile, as one Parquet file sorted by unit, quarter and response (the
+    same bytes for the same warehouse, so a report's provenance hash is
+    reproducible). Every report of the pack then reads its unit's rows
+    (Parquet row groups skipped by unit) instead of joining the history
+    itself; the rows are the warehouse's, so every number is the same
+    (``tests/test_report_summary.py`` renders a report both ways).
+    """
+    window = quarters_up_to(quarter, 12)
+    cols = [*REPORT_COLUMNS, *([weight] if weight else [])]
+    view = responses_view(con, columns=cols)
+    expr = view.filter(view.quarter.isin(window)).order_by(["unit", "quarter", "response_id"])
+    path = Path(path)
+    con.to_parquet(expr, path)
+    return path
 
 
 def snapshot(con: Any, expr: ir.Table, name: str) -> ir.Table:
