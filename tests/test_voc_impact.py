@@ -217,3 +217,35 @@ def test_narrative_names_top_themes_escaped_with_caveat() -> None:
     assert "not the same as being moved by it" in voc.impact_caveat()
     nothing = res.assign(n_mentioners=0)
     assert voc.impact_lead(nothing).startswith("No response mentions")
+
+
+def test_notebook_runs_on_the_demo_warehouse(demo_warehouse, monkeypatch) -> None:
+    """The notebook's cells, run here on the demo warehouse with the fixture codeframe."""
+    import matplotlib.pyplot as plt
+    import nbformat
+    from IPython import display as ipd
+
+    root = Path(__file__).resolve().parents[1]
+    nb = nbformat.read(root / "notebooks" / "voice_of_customer.ipynb", as_version=4)
+    cells = [c.source for c in nb.cells if c.cell_type == "code"]
+    shown_md: list[str] = []
+    figures: list[object] = []
+    monkeypatch.setattr(
+        ipd, "display", lambda obj, *a, **k: shown_md.append(getattr(obj, "data", obj))
+    )
+    monkeypatch.setattr(plt, "show", lambda *a, **k: figures.extend(plt.get_fignums()))
+    db, _ = demo_warehouse
+    for codeframe, ok in ((str(HERE / "small.yaml"), True), ("no_such_codeframe", False)):
+        shown_md.clear()
+        figures.clear()
+        ns: dict[str, object] = {}
+        exec(cells[0] + f"\nwarehouse = {str(db)!r}\ncodeframe = {codeframe!r}", ns)
+        for src in cells[1:]:
+            exec(src, ns)
+        text = "\n".join(str(x) for x in shown_md)
+        assert text.startswith("# Voice of the customer, ")
+        assert ("mentioning" in text.lower()) is ok
+        assert len(figures) == (1 if ok else 0)
+        if not ok:
+            assert "The codeframe could not be read" in text
+        plt.close("all")

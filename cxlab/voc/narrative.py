@@ -11,7 +11,7 @@ import pandas as pd
 from cxlab._html import md_escape as e
 from cxlab.report.text import fmt_nps, fmt_p
 
-__all__ = ["impact_caveat", "impact_lead"]
+__all__ = ["codeframe_problem", "impact_caveat", "impact_lead", "title"]
 
 _FLAG_NOTE = {"indicative": " (indicative base)", "unreliable": " (unreliable base)"}
 
@@ -83,3 +83,25 @@ def impact_caveat() -> str:
         "names. Read the impact as where to look, and test a change before counting "
         "on its effect."
     )
+
+
+def title(quarter: str) -> str:
+    """The report's title, the quarter escaped.
+
+    Examples
+    --------
+    >>> title("2026Q3")
+    '# Voice of the customer, 2026Q3'
+    """
+    return f"# Voice of the customer, {e(quarter)}"
+
+
+def codeframe_problem(error: Exception) -> str:
+    """The sentence a report shows instead of the analysis when its codeframe cannot be read.
+
+    Examples
+    --------
+    >>> codeframe_problem(ValueError("no <file>"))
+    'The codeframe could not be read, so no theme is reported: no &lt;file&gt;'
+    """
+    return f"The codeframe could not be read, so no theme is reported: {e(error)}"
