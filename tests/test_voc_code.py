@@ -192,6 +192,11 @@ def test_bad_codeframe_one_error_naming_file_theme_rule(tmp_path: Path) -> None:
             "duplicate id(s) ['a']",
         ),
         ("name: n\nthemes: [\n", "not valid YAML"),
+        (
+            "name: n\nthemes:\n  a:\n    label: A\n    keywords: [x]\n    parent: b\n"
+            "  b:\n    label: B\n    keywords: [y]\n    parent: a\n",
+            "theme 'a': field 'parent': the chain of parents from 'b' loops back",
+        ),
     ],
 )
 def test_codeframe_rules(tmp_path: Path, body: str, part: str) -> None:

@@ -266,7 +266,23 @@ def _theme_rules(themes: Mapping[str, Any]) -> list[str]:
         parent = th.get("parent")
         if parent == tid:
             out.append(here + "field 'parent': a theme cannot be its own parent.")
+        elif _loops(themes, tid):
+            out.append(here + f"field 'parent': the chain of parents from {parent!r} loops back.")
     return out
+
+
+def _loops(themes: Mapping[str, Any], tid: str) -> bool:
+    """Whether following ``parent`` from theme ``tid`` through other themes comes back to it."""
+    seen, node = {tid}, tid
+    while True:
+        th = themes.get(node)
+        parent = th.get("parent") if isinstance(th, Mapping) else None
+        if parent not in themes:  # a group name (or no parent): the chain ends
+            return False
+        if parent in seen:
+            return parent == tid
+        seen.add(parent)
+        node = parent
 
 
 def _validate(doc: Any, where: str) -> Codeframe:
@@ -310,7 +326,7 @@ def codeframe(path_or_name: str | Path | Codeframe = "retail_electronics") -> Co
     unknown fields, a theme without keywords and patterns, an invalid regex or
     one RE2 lacks, a theme id that is not snake_case, duplicate keywords. A
     theme's ``parent`` is another theme id or the name of a group (free text
-    in snake_case). YAML itself refuses duplicate theme ids only with a
+    in snake_case); a chain of parents must not loop. YAML itself refuses duplicate theme ids only with a
     warning, so the file is read with a loader that refuses them.
 
     Examples
