@@ -277,7 +277,7 @@ def _loops(themes: Mapping[str, Any], tid: str) -> bool:
     while True:
         th = themes.get(node)
         parent = th.get("parent") if isinstance(th, Mapping) else None
-        if parent not in themes:  # a group name (or no parent): the chain ends
+        if not isinstance(parent, str) or parent not in themes:  # a group, or none: it ends
             return False
         if parent in seen:
             return parent == tid
