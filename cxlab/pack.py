@@ -84,6 +84,15 @@ ANALYSES = (
         "category, the margin at risk from detractors, and customer lifetime value.",
         ("customers", "transactions"),
     ),
+    Analysis(
+        "voice_of_customer.ipynb",
+        "voice-of-customer",
+        "Voice of the customer",
+        "The verbatims coded with the analyst's codeframe: how many respondents mention "
+        "each theme, the NPS of those who do against the others', and each theme's NPS "
+        "impact with its interval, by touch point.",
+        ("responses",),
+    ),
 )
 
 

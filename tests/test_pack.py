@@ -99,6 +99,7 @@ def test_pack_of_a_survey_only_warehouse(
     assert links == [
         ("quarterly-company-2026Q3.html", "Company (all units)"),
         ("quarterly-oslo-2026Q3.html", "Oslo"),
+        ("voice-of-customer-2026Q3.html", "Voice of the customer"),  # needs responses only
     ]
     for href, _ in links:
         assert (out / href).is_file()
@@ -130,7 +131,8 @@ def test_pack_reports_are_the_reports_render_writes(
     pack.pack(qualtrics_only, units=["Bergen", "Oslo"], out_dir=out, jobs=2, progress=False)
     written = sorted(p.name for p in out.iterdir())
     stems = ["quarterly-bergen-2026Q3", "quarterly-company-2026Q3", "quarterly-oslo-2026Q3"]
-    assert written == ["index.html"] + [f"{s}{x}" for s in stems for x in (".html", ".ipynb")]
+    voc = ["voice-of-customer-2026Q3.html", "voice-of-customer-2026Q3.ipynb"]
+    assert written == ["index.html"] + [f"{s}{x}" for s in stems for x in (".html", ".ipynb")] + voc
     summary = pack.summary_path(out, "2026Q3")
     con = warehouse.connect(qualtrics_only)
     try:
@@ -154,5 +156,9 @@ def test_pdf_copies(qualtrics_only: Path, tmp_path: Path) -> None:
     out = tmp_path / "reports"
     pack.pack(qualtrics_only, units=["Bergen"], out_dir=out, pdf=True, progress=False)
     pdfs = sorted(p.name for p in out.glob("*.pdf"))
-    assert pdfs == ["quarterly-bergen-2026Q3.pdf", "quarterly-company-2026Q3.pdf"]
+    assert pdfs == [
+        "quarterly-bergen-2026Q3.pdf",
+        "quarterly-company-2026Q3.pdf",
+        "voice-of-customer-2026Q3.pdf",
+    ]
     assert all((out / p).read_bytes().startswith(b"%PDF") for p in pdfs)

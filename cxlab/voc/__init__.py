@@ -1,14 +1,23 @@
 """Voice of the customer: what the verbatims say, masked before anything shows them.
 
 - :mod:`~cxlab.voc.pii`: :func:`mask_pii`, :func:`mask_pii_series`;
+- :mod:`~cxlab.voc.codeframe`: the analyst's themes as YAML, validated;
+- :mod:`~cxlab.voc.code`: coding in the engine, theme indicators;
+- :mod:`~cxlab.voc.impact`: share, NPS gap and NPS impact per theme, by group and period;
 - :mod:`~cxlab.voc.sentiment`: VADER sentiment, stored once, and its agreement
   with the LTR category;
 - :mod:`~cxlab.voc.discover`: themes nobody wrote down yet (TF-IDF + NMF);
-- :mod:`~cxlab.voc.quotes`: short, typical, masked quotes per theme.
+- :mod:`~cxlab.voc.quotes`: short, typical, masked quotes per theme;
+- :mod:`~cxlab.voc.plots` and :mod:`~cxlab.voc.narrative`: the chart and the sentences.
 """
 
+from cxlab.voc.code import code, coded_table, theme_indicators
+from cxlab.voc.codeframe import Codeframe, codeframe, list_codeframes
 from cxlab.voc.discover import ThemeDiscovery, discover
+from cxlab.voc.impact import impact_interval, theme_breakdown, theme_impact, theme_trend
+from cxlab.voc.narrative import impact_caveat, impact_lead
 from cxlab.voc.pii import PHONE_REGIONS, PLACEHOLDERS, mask_pii, mask_pii_series
+from cxlab.voc.plots import plot_theme_impact
 from cxlab.voc.quotes import quotes, quotes_html, quotes_markdown, trim_text
 from cxlab.voc.sentiment import (
     SentimentAgreement,
@@ -19,19 +28,32 @@ from cxlab.voc.sentiment import (
 )
 
 __all__ = [
+    "Codeframe",
     "PHONE_REGIONS",
     "PLACEHOLDERS",
     "SentimentAgreement",
     "ThemeDiscovery",
     "agreement_text",
+    "code",
+    "coded_table",
+    "codeframe",
     "discover",
+    "impact_caveat",
+    "impact_interval",
+    "impact_lead",
+    "list_codeframes",
     "mask_pii",
     "mask_pii_series",
+    "plot_theme_impact",
     "quotes",
     "quotes_html",
     "quotes_markdown",
     "sentiment",
     "sentiment_agreement",
     "store_sentiment",
+    "theme_breakdown",
+    "theme_impact",
+    "theme_indicators",
+    "theme_trend",
     "trim_text",
 ]
