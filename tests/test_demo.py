@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import sys
@@ -56,3 +57,13 @@ def test_demo_builds_the_warehouse_and_a_linked_pack(tmp_path, open_in_chromium)
     dom, requests = open_in_chromium(index.resolve().as_uri(), tmp_path)
     assert "Customer experience reports, " + last in dom
     assert [u for u, _ in requests if re.match(r"(?i)https?://", u)] == []
+    # no planted PII (e-mails, phones, cards, IBANs, URLs in the verbatims) in any report
+    truth = json.loads((db.parent / "source" / "truth.json").read_text(encoding="utf-8"))
+    assert len(truth["pii"]) >= 10
+    for page in out.glob("*.html"):
+        text = page.read_text(encoding="utf-8")
+        shown = unescape(text)
+        leaked = [p for p in truth["pii"] if p in text or p in shown]
+        assert leaked == [], (page.name, leaked)
+    voc = out / f"voice-of-customer-{last}.html"
+    assert "What customers say" in voc.read_text(encoding="utf-8")

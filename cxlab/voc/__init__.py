@@ -8,7 +8,8 @@
   with the LTR category;
 - :mod:`~cxlab.voc.discover`: themes nobody wrote down yet (TF-IDF + NMF);
 - :mod:`~cxlab.voc.quotes`: short, typical, masked quotes per theme;
-- :mod:`~cxlab.voc.plots` and :mod:`~cxlab.voc.narrative`: the chart and the sentences.
+- :mod:`~cxlab.voc.plots`, :mod:`~cxlab.voc.tables` and :mod:`~cxlab.voc.narrative`: the
+  chart, the tables and the sentences.
 """
 
 from cxlab.voc.code import code, coded_table, theme_indicators
@@ -26,6 +27,7 @@ from cxlab.voc.sentiment import (
     sentiment_agreement,
     store_sentiment,
 )
+from cxlab.voc.tables import breakdown_table, labelled_quotes, top_themes
 
 __all__ = [
     "Codeframe",
@@ -34,6 +36,7 @@ __all__ = [
     "SentimentAgreement",
     "ThemeDiscovery",
     "agreement_text",
+    "breakdown_table",
     "code",
     "coded_table",
     "codeframe",
@@ -41,6 +44,7 @@ __all__ = [
     "impact_caveat",
     "impact_interval",
     "impact_lead",
+    "labelled_quotes",
     "list_codeframes",
     "mask_pii",
     "mask_pii_series",
@@ -55,5 +59,6 @@ __all__ = [
     "theme_impact",
     "theme_indicators",
     "theme_trend",
+    "top_themes",
     "trim_text",
 ]
