@@ -4,14 +4,19 @@
   back up a warehouse file;
 - :mod:`~cxlab.warehouse.spec`: how to read one export (:class:`LoadSpec`,
   saved and reused as a YAML mapping file);
+- :mod:`~cxlab.warehouse.sniff`: an export's format, encoding, delimiter and
+  header rows;
 - :mod:`~cxlab.warehouse.readers`: survey-platform exports as they come
   (Qualtrics, SurveyMonkey, CSV, Excel, SPSS, Parquet);
 - :mod:`~cxlab.warehouse.validate`: the table rules, checked in DuckDB;
-- :mod:`~cxlab.warehouse.loading`: :func:`ingest`, :func:`unload`, :func:`loads`
-  and :func:`build_from_dir`.
+- :mod:`~cxlab.warehouse.loading`: :func:`ingest` and :func:`build_from_dir`;
+  :mod:`~cxlab.warehouse.writes`: keys, conflicts and updates inside its
+  transaction; :mod:`~cxlab.warehouse.ingest_report`: :class:`IngestReport`;
+- :mod:`~cxlab.warehouse.unloading`: :func:`loads` and :func:`unload`.
 """
 
-from cxlab.warehouse.loading import IngestReport, build_from_dir, ingest, loads, unload
+from cxlab.warehouse.ingest_report import IngestReport
+from cxlab.warehouse.loading import build_from_dir, ingest
 from cxlab.warehouse.spec import FORMATS, LoadSpec, parse_mapping
 from cxlab.warehouse.store import (
     DEFAULT_DB,
@@ -22,6 +27,7 @@ from cxlab.warehouse.store import (
     info,
     table,
 )
+from cxlab.warehouse.unloading import loads, unload
 
 __all__ = [
     "DEFAULT_DB",

@@ -8,7 +8,7 @@ with the catalog of a file named ``cxlab.duckdb``):
 - ``cxlab_meta.info(key, value)``: ``schema_version`` and ``created_by`` (``'cxlab
   demo'`` for a warehouse the demo built, which the demo may rebuild);
 - ``cxlab_meta.loads``: one row per load, update, unload or build (see
-  :mod:`cxlab.warehouse.loading`);
+  :mod:`cxlab.warehouse.unloading`);
 - ``cxlab_meta.replaced_<table>``: earlier versions of rows that ``--update``
   replaced or ``unload`` removed, so that nothing loaded is ever lost.
 
