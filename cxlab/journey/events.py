@@ -125,7 +125,8 @@ def journeys(
     before = ibis.window(
         group_by=t[customer], order_by=_order_keys(t, time, tiebreak), rows=(None, -1)
     )
-    bought = (t[touchpoint] == conversion).cast("int64").sum().over(before).fill_null(0) > 0
+    # ifelse, not cast: PostgreSQL cannot cast boolean to bigint (a null compares as no purchase)
+    bought = (t[touchpoint] == conversion).ifelse(1, 0).sum().over(before).fill_null(0) > 0
     t = t.mutate(_after=(t[stage] == "cultivation") & bought)
     main = t.filter(~t._after)
     keys = _order_keys(main, time, tiebreak)
@@ -140,7 +141,7 @@ def journeys(
         | ((prev_tp == conversion) & (main[stage] != "cultivation"))
         | ((gap > gap_days) & (main[stage] != "cultivation"))
     )
-    t1 = main.mutate(_new=new.fill_null(True).cast("int64"))
+    t1 = main.mutate(_new=new.fill_null(True).ifelse(1, 0).cast("int64"))
     w1 = ibis.window(
         group_by=t1[customer], order_by=_order_keys(t1, time, tiebreak), rows=(None, 0)
     )
@@ -158,7 +159,7 @@ def journeys(
         rows=(None, -1),
     )
     is_conv = t2[touchpoint] == conversion
-    conv_before = is_conv.cast("int64").sum().over(w2c).fill_null(0)
+    conv_before = is_conv.ifelse(1, 0).sum().over(w2c).fill_null(0)
     return t2.mutate(
         step=ibis.row_number().over(w2) + 1,
         next_touchpoint=t2[touchpoint].lead().over(w2),
