@@ -27,8 +27,10 @@ on PostgreSQL, Arrow through Ibis elsewhere).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit, urlunsplit
@@ -38,6 +40,7 @@ from cxlab.schema import TABLES
 
 __all__ = [
     "backend_name",
+    "engine_step",
     "copy_warehouse",
     "fingerprint",
     "fingerprint_text",
@@ -307,3 +310,36 @@ def _target(target: Any) -> Any:
             return _spark(url)
         return ibis.connect(url)
     return _as_backend(target)
+
+
+@contextlib.contextmanager
+def engine_step(expr: Any, what: str) -> Iterator[None]:
+    """Run an engine query; if its backend cannot, one :class:`CxlabError` naming both.
+
+    Ibis refuses at compile time what a backend's SQL cannot express (e.g. an
+    ordered ``ARRAY_AGG`` on Spark); the analyst sees which backend and which
+    step, not a compiler traceback.
+
+    Examples
+    --------
+    >>> import ibis
+    >>> t = ibis.memtable({"x": [1, 2]})
+    >>> with engine_step(t, "counting"):
+    ...     int(t.count().execute())
+    2
+    """
+    from ibis.common.exceptions import OperationNotDefinedError, UnsupportedOperationError
+
+    try:
+        yield
+    except (UnsupportedOperationError, OperationNotDefinedError, NotImplementedError) as exc:
+        try:
+            import ibis
+
+            name = backend_name(ibis.get_backend(expr))
+        except Exception:
+            name = "this"
+        raise CxlabError(
+            f"{what}: the {name} backend cannot run this step ({exc}); run it on a DuckDB "
+            "or PostgreSQL warehouse."
+        ) from None
