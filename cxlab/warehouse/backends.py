@@ -301,6 +301,20 @@ def copy_warehouse(db: Path | str, target: Any, *, replace: bool = False) -> dic
     return {n: t.num_rows for n, t in data.items()}
 
 
+def open_target(url: str) -> tuple[Any, str]:
+    """(Ibis backend, URL for messages) for a server that may hold no tables yet."""
+    _, shown = _resolve(url)
+    try:
+        return _target(url), shown
+    except CxlabError:
+        raise
+    except Exception as exc:  # drivers raise their own types
+        raise CxlabError(
+            f"warehouse {shown}: cannot connect ({type(exc).__name__}: "
+            f"{mask(str(exc).strip().splitlines()[0] if str(exc).strip() else '')})."
+        ) from None
+
+
 def _target(target: Any) -> Any:
     import ibis
 

@@ -26,7 +26,7 @@ class IngestReport:
 
     file: Path
     table: str
-    db: Path
+    db: Path | str  # a DuckDB file, or a server URL (password masked)
     rows_read: int
     rows_added: int
     rows_already_present: int

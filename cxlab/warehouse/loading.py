@@ -37,6 +37,7 @@ from typing import Any
 
 from cxlab.errors import CxlabError
 from cxlab.schema import TABLES, Table
+from cxlab.warehouse.backends import is_url
 from cxlab.warehouse.ingest_report import IngestReport
 from cxlab.warehouse.readers import Renumber, open_source
 from cxlab.warehouse.spec import LoadSpec
@@ -80,8 +81,11 @@ def ingest(
         The export: CSV/TSV (a Qualtrics or SurveyMonkey export included),
         Excel ``.xlsx``, SPSS ``.sav``, or Parquet (a file or a folder of parts).
         See :mod:`cxlab.warehouse.readers`.
-    db : path
-        DuckDB warehouse; created with all tables if it does not exist.
+    db : path or URL
+        DuckDB warehouse; created with all tables if it does not exist. Or a
+        PostgreSQL URL (``postgres://...`` or ``env:NAME``, see
+        :func:`cxlab.warehouse.connect`): the same checks, then ``COPY`` in one
+        transaction (see :mod:`cxlab.warehouse.server_ingest` for what differs).
     mapping : dict, optional
         ``{file column: warehouse column}`` renames (see :func:`parse_mapping`).
     spec : LoadSpec, optional
@@ -114,12 +118,16 @@ def ingest(
     export.csv -> responses in data/cxlab.duckdb: 400 rows read, 381 added, ...
     """
     t = table_def(table)
-    path, db = Path(path), Path(db)
     spec = spec or LoadSpec()
     if mapping:
         spec = LoadSpec.from_options(
             mapping=[f"{s}={tgt}" for s, tgt in mapping.items()], base=spec
         )
+    if is_url(db):  # a PostgreSQL warehouse: same checks, then COPY in one transaction
+        from cxlab.warehouse.server_ingest import ingest_to_server
+
+        return ingest_to_server(t.name, Path(path), str(db), spec=spec, update=update)
+    path, db = Path(path), Path(db)
     stale = clean_stale_staging(db)
     with writing(db) as (con, staging):
         try:

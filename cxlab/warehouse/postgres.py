@@ -13,7 +13,7 @@ from typing import Any
 from cxlab.schema import TABLES, Table
 from cxlab.warehouse.store import LOAD_ID, q
 
-__all__ = ["copy_tables", "create_sql"]
+__all__ = ["copy_rows", "copy_tables", "create_sql", "ensure_meta"]
 
 #: DuckDB type names of :mod:`cxlab.schema` -> PostgreSQL's.
 PG_TYPES = {
@@ -51,7 +51,8 @@ def create_sql(t: Table) -> str:
     return f"CREATE TABLE {q(t.name)} ({cols}, {LOAD_ID} BIGINT)"
 
 
-def _copy(cur: Any, name: str, columns: list[str], data: Any) -> None:
+def copy_rows(cur: Any, name: str, columns: list[str], data: Any) -> None:
+    """``COPY`` the ``columns`` of Arrow table ``data`` into table ``name`` (quoted)."""
     cols = ", ".join(q(c) for c in columns)
     with cur.copy(f"COPY {name} ({cols}) FROM STDIN") as copy:
         for batch in data.select(columns).to_batches(max_chunksize=65536):
@@ -72,11 +73,16 @@ def copy_tables(con: Any, data: dict[str, Any], log: Any | None, *, schema: str)
             t = TABLES[name]
             cur.execute(f"DROP TABLE IF EXISTS {q(name)}")
             cur.execute(create_sql(t))
-            _copy(cur, q(name), [*t.column_names, LOAD_ID], tbl)
+            copy_rows(cur, q(name), [*t.column_names, LOAD_ID], tbl)
         if log is not None:
-            cur.execute(f"CREATE SCHEMA IF NOT EXISTS {q(schema)}")
             cur.execute(f"DROP TABLE IF EXISTS {q(schema)}.loads")
-            cols = ", ".join(f"{q(c)} {ty}" for c, ty in _LOADS)
-            cur.execute(f"CREATE TABLE {q(schema)}.loads ({cols})")
+            ensure_meta(cur, schema)
             names = [c for c, _ in _LOADS if c in log.column_names]
-            _copy(cur, f"{q(schema)}.loads", names, log)
+            copy_rows(cur, f"{q(schema)}.loads", names, log)
+
+
+def ensure_meta(cur: Any, schema: str = "cxlab_meta") -> None:
+    """Create the ``cxlab_meta`` schema and its load log when missing."""
+    cur.execute(f"CREATE SCHEMA IF NOT EXISTS {q(schema)}")
+    cols = ", ".join(f"{q(c)} {ty}" for c, ty in _LOADS)
+    cur.execute(f"CREATE TABLE IF NOT EXISTS {q(schema)}.loads ({cols})")
