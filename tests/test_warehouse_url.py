@@ -54,3 +54,30 @@ def test_urls_and_paths_are_told_apart():
     assert not is_url("data/cx.duckdb") and not is_url("C:/data/cx.duckdb")
     assert not is_url("env:not a name")
     assert mask("pyspark://local[2]") == "pyspark://local[2]"
+
+
+def test_cli_ingest_with_a_url_as_db_is_refused_not_made_a_file(tmp_path):
+    import subprocess
+    import sys
+
+    f = tmp_path / "r.csv"
+    f.write_text("response_id,unit,survey_date,ltr\nr1,Nordics,2026-01-05,9\n")
+    res = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "cxlab.cli",
+            "ingest",
+            "responses",
+            str(f),
+            "--db",
+            "postgres://cx@db.example/cx",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=120,
+    )
+    assert res.returncode == 2, res.stderr
+    assert "looks like a URL whose '//' was lost" in res.stderr + res.stdout
+    assert not (tmp_path / "postgres:").exists()

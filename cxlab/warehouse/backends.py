@@ -39,6 +39,7 @@ from cxlab.errors import CxlabError
 from cxlab.schema import TABLES
 
 __all__ = [
+    "refuse_mangled_url",
     "backend_name",
     "engine_step",
     "copy_warehouse",
@@ -63,6 +64,27 @@ def is_url(value: object) -> bool:
     (True, True, False)
     """
     return isinstance(value, str) and bool(_URL.match(value) or _ENV.match(value))
+
+
+def refuse_mangled_url(db: object) -> None:
+    """Refuse a path that is a URL whose ``//`` a ``Path`` collapsed (``postgres:/u@h/db``).
+
+    Examples
+    --------
+    >>> from pathlib import Path
+    >>> refuse_mangled_url(Path("data/cx.duckdb"))
+    >>> refuse_mangled_url(Path("postgres://cx@db/cx"))
+    Traceback (most recent call last):
+    ...
+    cxlab.errors.CxlabError: warehouse 'postgres:/cx@db/cx' looks like a URL whose '//' was lost ...
+    """
+    text = str(db)
+    m = re.match(r"^([A-Za-z][A-Za-z0-9+.\-]*):/(?!/)", text)
+    if m and m.group(1).lower() in {*_SCHEMES, "duckdb", "snowflake", "bigquery", "trino"}:
+        raise CxlabError(
+            f"warehouse {mask(text)!r} looks like a URL whose '//' was lost (it was read as a "
+            "file path); pass the URL as text, e.g. warehouse.connect('postgres://user@host/db')."
+        )
 
 
 def mask(url: str) -> str:

@@ -37,7 +37,7 @@ from typing import Any
 
 from cxlab.errors import CxlabError
 from cxlab.schema import TABLES, Table
-from cxlab.warehouse.backends import is_url
+from cxlab.warehouse.backends import is_url, refuse_mangled_url
 from cxlab.warehouse.ingest_report import IngestReport
 from cxlab.warehouse.readers import Renumber, open_source
 from cxlab.warehouse.spec import LoadSpec
@@ -127,6 +127,7 @@ def ingest(
         from cxlab.warehouse.server_ingest import ingest_to_server
 
         return ingest_to_server(t.name, Path(path), str(db), spec=spec, update=update)
+    refuse_mangled_url(db)  # e.g. a command line that typed --db as a path
     path, db = Path(path), Path(db)
     stale = clean_stale_staging(db)
     with writing(db) as (con, staging):

@@ -391,6 +391,7 @@ def connect(db: Path | str | Any = DEFAULT_DB, *, read_only: bool = True) -> Any
         return backends.connect_url(str(db))
     if not isinstance(db, str | os.PathLike):
         return backends.connect_object(db)
+    backends.refuse_mangled_url(db)
     db = Path(db)
     if not db.is_file():
         raise CxlabError(
