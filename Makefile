@@ -7,7 +7,7 @@ export PYTHONHASHSEED := 0
 export TZ := UTC
 export MPLBACKEND := Agg
 
-.PHONY: env demo test lint format lab bench lock clean
+.PHONY: env demo test test-backends lint format lab bench lock clean
 
 ## env: create .venv from the lock file (every package pinned) and register the kernel
 env: $(STAMP)
@@ -29,6 +29,18 @@ test: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy cxlab
 	$(BIN)/python -m pytest -n 2 -q
+
+## test-backends: the same analyses on PostgreSQL and Spark (servers the tests start);
+## installs Debian's postgresql/Java if missing and requirements-backends.lock into .venv
+BACKENDS_STAMP := $(VENV)/.cxlab-backends-installed
+$(BACKENDS_STAMP): requirements-backends.lock $(STAMP)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c requirements.lock \
+	  -r requirements-backends.lock
+	touch $(BACKENDS_STAMP)
+
+test-backends: $(BACKENDS_STAMP)
+	bash .ci/ensure-backends
+	$(BIN)/python -m pytest -q -m backends tests/backends
 
 ## lint: ruff and mypy (config in pyproject.toml: strict on the public API)
 lint: $(STAMP)

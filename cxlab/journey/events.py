@@ -46,6 +46,7 @@ from cxlab.journey._common import (
     journey_columns,
 )
 from cxlab.schema import STAGES
+from cxlab.warehouse.backends import engine_step
 
 __all__ = [
     "interactions_view",
@@ -125,7 +126,8 @@ def journeys(
     before = ibis.window(
         group_by=t[customer], order_by=_order_keys(t, time, tiebreak), rows=(None, -1)
     )
-    bought = (t[touchpoint] == conversion).cast("int64").sum().over(before).fill_null(0) > 0
+    # ifelse, not cast: PostgreSQL cannot cast boolean to bigint (a null compares as no purchase)
+    bought = (t[touchpoint] == conversion).ifelse(1, 0).sum().over(before).fill_null(0) > 0
     t = t.mutate(_after=(t[stage] == "cultivation") & bought)
     main = t.filter(~t._after)
     keys = _order_keys(main, time, tiebreak)
@@ -140,7 +142,7 @@ def journeys(
         | ((prev_tp == conversion) & (main[stage] != "cultivation"))
         | ((gap > gap_days) & (main[stage] != "cultivation"))
     )
-    t1 = main.mutate(_new=new.fill_null(True).cast("int64"))
+    t1 = main.mutate(_new=new.fill_null(True).ifelse(1, 0).cast("int64"))
     w1 = ibis.window(
         group_by=t1[customer], order_by=_order_keys(t1, time, tiebreak), rows=(None, 0)
     )
@@ -158,7 +160,7 @@ def journeys(
         rows=(None, -1),
     )
     is_conv = t2[touchpoint] == conversion
-    conv_before = is_conv.cast("int64").sum().over(w2c).fill_null(0)
+    conv_before = is_conv.ifelse(1, 0).sum().over(w2c).fill_null(0)
     return t2.mutate(
         step=ibis.row_number().over(w2) + 1,
         next_touchpoint=t2[touchpoint].lead().over(w2),
@@ -209,6 +211,13 @@ def journey_summary(
         columns=jc,
     )
     check_columns(t, [channel], "interactions")
+    # the first recorded channel: rank the events with a channel in time order (not
+    # first(order_by=...), which PostgreSQL lacks as an aggregate)
+    ranked = ibis.window(
+        group_by=[t[customer], t.journey, t[channel].isnull()],
+        order_by=_order_keys(t, time, tiebreak),
+    )
+    t = t.mutate(_crank=ibis.row_number().over(ranked))
     before = t.pre_conversion & ~t.is_conversion
     aggs: dict[str, Any] = {
         "start": t[time].min(),
@@ -216,7 +225,7 @@ def journey_summary(
         "n_events": t.count(),
         "converted": t.is_conversion.any(),
         "n_channels": t[channel].nunique(where=before),
-        "first_channel": t[channel].first(order_by=_order_keys(t, time, tiebreak)),
+        "first_channel": t[channel].min(where=t[channel].notnull() & (t._crank == 0)),
         "t_conversion": t[time].min(where=t.is_conversion),
     }
     for s in STAGES:
@@ -268,7 +277,9 @@ def path_counts(
         path=t[touchpoint].collect(where=keep, order_by=_order_keys(t, time, tiebreak)),
         converted=t.is_conversion.any(),
     )
-    p = j.group_by(["path", "converted"]).aggregate(n=j.count()).to_pandas()
+    grouped = j.group_by(["path", "converted"]).aggregate(n=j.count())
+    with engine_step(grouped, "path_counts (ordered touch points per journey)"):
+        p = grouped.to_pandas()
     p["path"] = [tuple(x) if x is not None else () for x in p["path"]]
     p["n"] = p["n"].astype("int64")
     # GROUP BY returns groups in no fixed order: sort on every key (the path too), so the

@@ -87,16 +87,23 @@ def inventory(
     inv = (
         tp.group_by("touchpoint")
         .aggregate(
-            stage=tp.stage.first(),
-            channels=tp.channel.group_concat(", ", order_by=tp.channel),
+            # min, not first: one value per touch point, and deterministic on every
+            # backend (PostgreSQL has no first aggregate)
+            stage=tp.stage.min(),
+            # sorted below: an ordered aggregate is not available on every backend (Spark)
+            channels=tp.channel.collect(),
             intentional=tp.intentional.any(),
-            owner=tp.owner.first(),
-            operational_kpi=tp.operational_kpi.first(),
+            owner=tp.owner.min(),
+            operational_kpi=tp.operational_kpi.min(),
         )
         .to_pandas()
     )
     if inv.empty:
         raise CxlabError("table 'touchpoints' is empty: load the touch-point inventory first.")
+    inv["channels"] = [
+        ", ".join(sorted(map(str, c))) if c is not None and len(c) else None
+        for c in inv["channels"]
+    ]
     r = unit_responses(con, unit)
     n = versus_rest(nps(r, "ltr", by="touchpoint", level=level, weight=weight), level=level)
     n = n.rename(columns={"low": "nps_low", "high": "nps_high"})

@@ -76,7 +76,7 @@ def journey_patterns(
     per = j.group_by([customer, "journey"]).aggregate(_conv=j.is_conversion.any(), **ind)
     g = (
         per.group_by(list(ind))
-        .aggregate(journeys=per.count(), converted=per._conv.cast("int64").sum())
+        .aggregate(journeys=per.count(), converted=per._conv.ifelse(1, 0).sum())
         .to_pandas()
     )
     g = g.rename(columns={f"_k{i}": tp for i, tp in enumerate(tps)})

@@ -21,6 +21,7 @@ from cxlab.errors import CxlabError, RenderError
 from cxlab.periods import QUARTER_RE, quarter_index
 from cxlab.render._common import LITERAL_ERRORS, read_notebook
 from cxlab.render.params import notebook_parameters
+from cxlab.warehouse.backends import is_url
 
 __all__ = ["CHECK_KINDS", "check_out_dir", "check_values", "notebook_checks"]
 
@@ -31,7 +32,8 @@ __all__ = ["CHECK_KINDS", "check_out_dir", "check_values", "notebook_checks"]
 # any kernel starts, on the given values and the defaults alike. A kind is a
 # name, optionally with an argument after a colon:
 #
-#   warehouse           the file exists and opens as a cxlab warehouse
+#   warehouse           the file exists and opens as a cxlab warehouse (or the URL,
+#                       postgres://... pyspark://... env:NAME, connects and has one)
 #   quarter[:keyword]   'YYYYQn' present in the warehouse's responses (of the
 #                       notebook's ``unit`` when it has one), or the keyword
 #                       ('latest' unless given, e.g. quarter:earliest)
@@ -114,10 +116,12 @@ def _listing(values: list[str], newest_first: bool = False) -> str:
 class _Warehouse:
     """What the checks need from the warehouse, read once and closed at once."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path | str) -> None:
         from cxlab import warehouse
+        from cxlab.warehouse.backends import mask
 
-        self.path = path
+        # a URL is shown with any password masked (it never has one: see connect)
+        self.path = mask(path) if isinstance(path, str) else path
         self.con = warehouse.connect(path)  # CxlabError with a clear message
         self._units: list[str] | None = None
         self._quarters: dict[str, list[str]] = {}
@@ -379,10 +383,12 @@ def _check_in_warehouse(
     if not store:
         return
     wh_name = store[0]
-    wh_path = Path(str(values[wh_name]))
-    if not wh_path.is_absolute():
-        # the kernel runs in the notebook's folder
-        wh_path = Path(os.path.normpath(nb_path.resolve().parent / wh_path))
+    wh_path: Path | str = str(values[wh_name])
+    if not is_url(wh_path):
+        wh_path = Path(wh_path)
+        if not wh_path.is_absolute():
+            # the kernel runs in the notebook's folder
+            wh_path = Path(os.path.normpath(nb_path.resolve().parent / wh_path))
     try:
         wh = _Warehouse(wh_path)
     except CxlabError as exc:

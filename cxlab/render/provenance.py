@@ -170,6 +170,7 @@ def provenance_cell(
                     if candidate.is_file():
                         files.append((key, candidate.resolve()))
                         break
+    servers = _server_rows(params)
     rows_files = "".join(
         f"<tr><td><code>{esc(k)}</code></td><td><code>{esc(p.name)}"
         f"</code></td><td><code>{_sha256(p)}</code></td><td>{p.stat().st_size:,} bytes</td></tr>"
@@ -197,13 +198,53 @@ def provenance_cell(
         "<h4>Input files (SHA-256)</h4>\n"
         "<table><tr><th>parameter</th><th>file</th><th>SHA-256</th><th>size</th></tr>"
         f"{rows_files}</table>\n"
-        "<h4>Environment</h4>\n"
+        + (
+            "<h4>Warehouse on a server (no file to hash: backend, rows per table, latest "
+            "load)</h4>\n<table><tr><th>parameter</th><th>warehouse</th><th>fingerprint</th>"
+            f"</tr>{servers}</table>\n"
+            if servers
+            else ""
+        )
+        + "<h4>Environment</h4>\n"
         f"<table><tr><th>item</th><th>version</th></tr>{rows_env}</table>\n"
         "</div>\n"
     )
     cell = nbformat.v4.new_markdown_cell(source)
     cell.metadata["tags"] = ["cxlab-provenance"]
     return cell
+
+
+def _server_rows(params: Mapping[str, object]) -> str:
+    """Table rows for parameters that name a warehouse by URL (PostgreSQL, Spark...).
+
+    A server has no file to hash: the row gives the URL (with any password
+    masked) and :func:`cxlab.warehouse.fingerprint_text` (the backend, row
+    counts per table, latest load time), read now through the same connection
+    rules as the notebook's (credentials from the environment).
+    """
+    from cxlab.warehouse.backends import is_url, mask
+
+    rows = ""
+    for key, value in params.items():
+        if not is_url(value):
+            continue
+        shown = mask(str(value))
+        try:
+            from cxlab import warehouse
+
+            con = warehouse.connect(str(value))
+            try:
+                text = warehouse.fingerprint_text(con)
+            finally:
+                with contextlib.suppress(Exception):
+                    con.disconnect()
+        except Exception as exc:  # the report is already made: say why, do not fail
+            text = f"not available ({mask(str(exc).splitlines()[0] if str(exc) else type(exc).__name__)})"
+        rows += (
+            f"<tr><td><code>{html.escape(key)}</code></td><td><code>{html.escape(shown)}"
+            f"</code></td><td><code>{html.escape(text)}</code></td></tr>"
+        )
+    return rows
 
 
 class _Raw(str):

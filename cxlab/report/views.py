@@ -141,15 +141,26 @@ def write_summary(
 
 
 def snapshot(con: Any, expr: ir.Table, name: str) -> ir.Table:
-    """Materialize ``expr`` once as a temporary table of the connection.
+    """Materialize ``expr`` once in the engine (Ibis ``.cache()``): a temporary table.
 
     A report asks a filtered, joined view (e.g. this quarter of
     :func:`responses_view`) twenty-odd questions; without a snapshot every one
-    redoes the join. The table lives as long as the connection and works on a
-    read-only warehouse.
+    redoes the join. Backend-neutral: a temporary table on DuckDB and
+    PostgreSQL (it works on a read-only warehouse), a cached DataFrame on
+    Spark; it lives while the returned table is referenced, and running the
+    cell again makes a new one. ``name`` is kept for callers; Ibis names the
+    table itself.
     """
-    con.raw_sql(f'DROP TABLE IF EXISTS temp."{name}"')  # overwrite=True fails on temp tables
-    return con.create_table(name, expr, temp=True)
+    from ibis.common.exceptions import OperationNotDefinedError
+
+    del name  # Ibis names the cached table; the expression knows its backend
+    try:
+        return expr.cache()
+    except (NotImplementedError, OperationNotDefinedError) as exc:
+        raise CxlabError(
+            f"the {getattr(con, 'name', 'warehouse')} backend cannot keep a snapshot of the "
+            f"report's data ({exc})."
+        ) from None
 
 
 def latest_quarter(data: pd.DataFrame | ir.Table, period: str = "quarter") -> str:

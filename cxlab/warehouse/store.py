@@ -8,7 +8,7 @@ with the catalog of a file named ``cxlab.duckdb``):
 - ``cxlab_meta.info(key, value)``: ``schema_version`` and ``created_by`` (``'cxlab
   demo'`` for a warehouse the demo built, which the demo may rebuild);
 - ``cxlab_meta.loads``: one row per load, update, unload or build (see
-  :mod:`cxlab.warehouse.loading`);
+  :mod:`cxlab.warehouse.unloading`);
 - ``cxlab_meta.replaced_<table>``: earlier versions of rows that ``--update``
   replaced or ``unload`` removed, so that nothing loaded is ever lost.
 
@@ -351,20 +351,26 @@ def create(db: Path | str) -> None:
         con.execute("COMMIT")
 
 
-def connect(db: Path | str = DEFAULT_DB, *, read_only: bool = True) -> Any:
-    """Open the warehouse as an Ibis DuckDB backend.
+def connect(db: Path | str | Any = DEFAULT_DB, *, read_only: bool = True) -> Any:
+    """Open the warehouse as an Ibis backend: a DuckDB file, or a server by URL.
 
     Parameters
     ----------
-    db : path
-        The DuckDB file. It must exist (build it with ``cxlab ingest`` or
-        ``cxlab demo``).
+    db : path, URL or backend
+        The DuckDB file (embedded, the default). It must exist (build it with
+        ``cxlab ingest`` or ``cxlab demo``). Or a connection URL opened
+        through Ibis: ``postgres://user@host:5432/db``, ``pyspark://local[2]``,
+        ``env:NAME`` (the URL in an environment variable), or an existing Ibis
+        backend or ``SparkSession``; credentials come from the environment
+        only (see :mod:`cxlab.warehouse.backends`).
     read_only : bool
-        Open read-only (the default), so several notebooks can read at once.
+        Open a DuckDB file read-only (the default), so several notebooks can
+        read at once.
 
     Returns
     -------
-    ibis.backends.duckdb.Backend
+    ibis backend
+        ``ibis.backends.duckdb.Backend`` for a file.
 
     Raises
     ------
@@ -379,6 +385,13 @@ def connect(db: Path | str = DEFAULT_DB, *, read_only: bool = True) -> Any:
     """
     import ibis
 
+    from cxlab.warehouse import backends
+
+    if backends.is_url(db):
+        return backends.connect_url(str(db))
+    if not isinstance(db, str | os.PathLike):
+        return backends.connect_object(db)
+    backends.refuse_mangled_url(db)
     db = Path(db)
     if not db.is_file():
         raise CxlabError(
