@@ -149,7 +149,10 @@ def ingest(
     path: Annotated[
         Path, typer.Argument(help="The export: CSV/TSV, Excel .xlsx, SPSS .sav or Parquet.")
     ],
-    db: Annotated[Path, typer.Option(help="DuckDB warehouse file.")] = DEFAULT_DB,
+    db: Annotated[
+        str,
+        typer.Option(help="DuckDB warehouse file, or a server URL (postgres://..., env:NAME)."),
+    ] = str(DEFAULT_DB),
     format: Annotated[
         str | None,
         typer.Option(

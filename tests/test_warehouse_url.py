@@ -56,7 +56,7 @@ def test_urls_and_paths_are_told_apart():
     assert mask("pyspark://local[2]") == "pyspark://local[2]"
 
 
-def test_cli_ingest_with_a_url_as_db_is_refused_not_made_a_file(tmp_path):
+def test_cli_ingest_with_a_url_as_db_goes_to_the_server_not_a_file(tmp_path):
     import subprocess
     import sys
 
@@ -71,7 +71,7 @@ def test_cli_ingest_with_a_url_as_db_is_refused_not_made_a_file(tmp_path):
             "responses",
             str(f),
             "--db",
-            "postgres://cx@db.example/cx",
+            "postgres://cx@127.0.0.1:9/cx",  # a closed local port: refused at once
         ],
         capture_output=True,
         text=True,
@@ -79,5 +79,7 @@ def test_cli_ingest_with_a_url_as_db_is_refused_not_made_a_file(tmp_path):
         timeout=120,
     )
     assert res.returncode == 2, res.stderr
-    assert "looks like a URL whose '//' was lost" in res.stderr + res.stdout
+    said = res.stderr  # no driver here (make test): say how to install; else the refusal
+    assert "not installed" in said or "cannot connect" in said, said
+    assert "Traceback" not in said
     assert not (tmp_path / "postgres:").exists()

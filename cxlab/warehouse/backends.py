@@ -153,10 +153,10 @@ def connect_url(value: str) -> Any:
             con = ibis.connect(url)
     except CxlabError:
         raise
-    except ModuleNotFoundError as exc:
+    except ImportError:  # ibis re-raises a driver's ModuleNotFoundError as ImportError
         raise CxlabError(
-            f"warehouse {shown}: the {kind} backend is not installed ({exc.name} is missing); "
-            f"install it with pip install 'ibis-framework[{kind}]'."
+            f"warehouse {shown}: the {kind} backend is not installed; install it with "
+            "pip install -r requirements-backends.lock (what make test-backends uses)."
         ) from None
     except Exception as exc:  # drivers raise their own types (psycopg.OperationalError...)
         raise CxlabError(
