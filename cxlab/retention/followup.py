@@ -261,6 +261,7 @@ def followup(
     excess = _excess(r, c, stop, breaks, int(horizon)) if len(out) else {}
     for col in ("ltr", "csat", "csat_before", "ces", "ces_before"):
         out[col] = out[col].astype("Int64")
+    out["survey_date"] = pd.to_datetime(out["survey_date"]).dt.date
     out["excess_churn"] = 100 * out["category"].map(excess).astype(float)
     out["value_at_risk"] = out["margin"] * out["excess_churn"] / 100
     out["reason"] = [_reason(row, breaks) for row in out.itertuples()]
@@ -316,7 +317,10 @@ def write_followup(frame: pd.DataFrame, path: str | os.PathLike[str]) -> tuple[P
     except OSError as exc:
         raise CxlabError(f"{csv.parent}: cannot create the folder: {exc.strerror}.") from None
     shown = frame.astype(object).where(frame.notna(), None)
-    write_text_atomically(csv, shown.map(_inert).to_csv(index=False), "the follow-up list")
+    inert = shown.copy()
+    for col in inert.columns:  # column by column: ints and empty cells stay as they are
+        inert[col] = pd.Series([_inert(v) for v in inert[col]], index=inert.index, dtype=object)
+    write_text_atomically(csv, inert.to_csv(index=False), "the follow-up list")
     wb = Workbook()
     ws = wb.active
     ws.title = "follow-up"

@@ -179,10 +179,12 @@ def _interval(est: float, low: float, high: float, level: float) -> str:
     return f"{est:.1f}% ({level:.0%} interval {low:.1f}% to {high:.1f}%)"
 
 
-def rates_text(rates: pd.DataFrame, level: float = 0.95) -> str:
+def rates_text(rates: pd.DataFrame, level: float = 0.95, *, latest: bool = True) -> str:
     """The latest quarter's churn rate and the range over the last four quarters.
 
-    ``rates`` is :func:`cxlab.retention.churn_rates` without groups.
+    ``rates`` is :func:`cxlab.retention.churn_rates` without groups. With
+    ``latest=False`` (the churn section, below a summary that already gave the
+    latest rate) the range and the quarter before the latest instead.
 
     Examples
     --------
@@ -202,6 +204,8 @@ def rates_text(rates: pd.DataFrame, level: float = 0.95) -> str:
         f"{_interval(last['churn_rate'], last['churn_low'], last['churn_high'], level)} "
         f"of the {int(last['n']):,} customers active at its start left{base}."
     )
+    if not latest:
+        return _earlier_text(shown, level)
     recent = shown.tail(4)
     if len(recent) > 1:
         text += (
@@ -209,6 +213,19 @@ def rates_text(rates: pd.DataFrame, level: float = 0.95) -> str:
             f"{recent['churn_rate'].min():.1f}% to {recent['churn_rate'].max():.1f}%."
         )
     return text
+
+
+def _earlier_text(shown: pd.DataFrame, level: float) -> str:
+    """The churn section's sentences: the range over four quarters and the quarter before."""
+    if len(shown) < 2:
+        return "No earlier quarter had customers active at its start, so there is no trend yet."
+    recent, prev = shown.tail(4), shown.iloc[-2]
+    return (
+        f"Over the last {len(recent)} quarters the rate ranged from "
+        f"{recent['churn_rate'].min():.1f}% to {recent['churn_rate'].max():.1f}%; in "
+        f"{e(prev['quarter'])}, the quarter before the latest, it was "
+        f"{_interval(prev['churn_rate'], prev['churn_low'], prev['churn_high'], level)}."
+    )
 
 
 def _share(row: Any, level: float) -> str:
@@ -305,7 +322,7 @@ def cox_table(model: CoxPH) -> pd.DataFrame:
     Examples
     --------
     >>> d = pd.DataFrame({"t": [5, 8, 3, 9, 4, 7, 2, 6], "e": [1, 0, 1, 1, 1, 0, 1, 1],
-    ...                   "detractor": [1.0, 0, 1, 0, 1, 0, 1, 0]})
+    ...                   "detractor": [1.0, 0, 1, 0, 0, 0, 1, 1]})  # mixed: a finite hazard ratio
     >>> cox_table(CoxPH().fit(d, "t", "e", ["detractor"]))["label"].tolist()
     ['Detractors against promoters']
     """
