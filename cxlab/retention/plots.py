@@ -100,8 +100,9 @@ def _annotate(ax: Axes, grid: np.ndarray, flags: pd.DataFrame, vmin: float, vmax
     labels = [
         f"{grid[i, j]:.0f}{mk[len(common) :]}" for (i, j), mk in zip(cells, marks, strict=True)
     ]
-    fig = ax.figure
-    width = ax.get_position().width * fig.get_figwidth() * 72 / max(grid.shape[1], 1)  # points
+    root = ax.get_figure(root=True)  # inches of the whole figure, also inside a subfigure
+    fig_width = root.get_figwidth() if root is not None else 5.5
+    width = ax.get_position().width * fig_width * 72 / max(grid.shape[1], 1)  # points
     longest = max((len(t) for t in labels), default=1)
     size = min(float(SMALL), 0.8 * width / (0.62 * longest))  # ~0.62 em per digit
     if size < 6:
