@@ -23,6 +23,7 @@ from cxlab.errors import CxlabError
 __all__ = [
     "LogFit",
     "LogModel",
+    "collapse_rows",
     "fit_log_params",
     "param_table",
     "refuse_rows",
@@ -87,6 +88,20 @@ def summary_columns(
     if not len(out) or weight.sum() <= 0:
         raise CxlabError(f"{where}: the summary has no customers (no rows or zero weight).")
     return out, weight
+
+
+def collapse_rows(weight: np.ndarray, *columns: np.ndarray) -> tuple[np.ndarray, ...]:
+    """The distinct rows of ``columns`` (sorted) and the summed ``weight`` of each.
+
+    Every fit runs on this form, so one row per customer and distinct rows with
+    their counts give the same likelihood, term for term, and so the same
+    estimates; the likelihood also costs one evaluation per distinct row.
+    Returns the columns' distinct values, then the weights.
+    """
+    stacked = np.column_stack(columns)
+    rows, inverse = np.unique(stacked, axis=0, return_inverse=True)
+    summed = np.bincount(inverse.ravel(), weights=weight, minlength=len(rows))
+    return (*(rows[:, k] for k in range(rows.shape[1])), summed)
 
 
 def refuse_rows(mask: np.ndarray, index: pd.Index, where: str, rule: str) -> None:

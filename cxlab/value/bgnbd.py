@@ -26,7 +26,13 @@ import numpy as np
 import pandas as pd
 from scipy import special
 
-from cxlab.value._mle import LogModel, fit_log_params, refuse_rows, summary_columns
+from cxlab.value._mle import (
+    LogModel,
+    collapse_rows,
+    fit_log_params,
+    refuse_rows,
+    summary_columns,
+)
 
 __all__ = [
     "BGNBD",
@@ -211,7 +217,7 @@ class BGNBD(LogModel):
         # T = 0 (first purchase on the last day) is allowed: such a customer adds nothing
         refuse_rows(age < 0, s.index, "bgnbd", f"{T!r} >= 0")
         keep = w > 0
-        xk, tk, ak, wk = x[keep], t_x[keep], age[keep], w[keep]
+        xk, tk, ak, wk = collapse_rows(w[keep], x[keep], t_x[keep], age[keep])
         ux, inv = np.unique(xk, return_inverse=True)
 
         def neg_ll(log_p: np.ndarray) -> float:

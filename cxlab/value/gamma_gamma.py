@@ -23,7 +23,13 @@ from scipy import special
 
 from cxlab._checks import as_table, check_columns
 from cxlab.errors import CxlabError
-from cxlab.value._mle import LogModel, fit_log_params, refuse_rows, summary_columns
+from cxlab.value._mle import (
+    LogModel,
+    collapse_rows,
+    fit_log_params,
+    refuse_rows,
+    summary_columns,
+)
 
 if TYPE_CHECKING:
     from cxlab.value.bgnbd import BGNBD
@@ -138,7 +144,7 @@ class GammaGamma(LogModel):
         keep = (x > 0) & (w > 0)
         if not keep.any():
             raise CxlabError("gamma_gamma: no customer has a repeat purchase; nothing to fit.")
-        xk, zk, wk = x[keep], z[keep], w[keep]
+        xk, zk, wk = collapse_rows(w[keep], x[keep], z[keep])
         ux, inv = np.unique(xk, return_inverse=True)
 
         def neg_ll(log_p: np.ndarray) -> float:
