@@ -152,10 +152,13 @@ def test_report_table_drops_the_customer_id_and_text_says_where():
     f = retention.followup(r, c, t, since="2025-07-01", end="2025-09-30", horizon=200, key="k")
     top = retention.top_for_report(f, 2)
     assert "customer_id" not in top.columns and len(top) == 2
+    assert "pseudonym" in top.columns
+    assert "pseudonym" not in retention.top_for_report(f, 2, pseudonyms=False).columns
     text = rn.followup_text(f, "2025Q3", "/secret/place/retention-followup.csv", 2, 200)
     assert "retention\\-followup\\.csv and retention\\-followup\\.xlsx" in text
     assert "/secret" not in text and "3 customers to call back" in text
-    assert "was not written" in rn.followup_text(f, "2025Q3", "", 2, 200)
+    without = rn.followup_text(f, "2025Q3", "", 2, 200)
+    assert "without ids" in without and "was not written" in without
 
 
 def test_refuses_bad_arguments():
@@ -279,3 +282,4 @@ def test_followup_out_is_checked_before_any_kernel(contact_warehouse, tmp_path):
     db = str(contact_warehouse[0])
     render.check_values(nb, {"warehouse": db, "followup_out": str(tmp_path / "new" / "list.csv")})
     render.check_values(nb, {"warehouse": db, "followup_out": ""})
+    render.check_values(nb, {"warehouse": db, "followup_out": "none"})

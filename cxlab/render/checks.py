@@ -42,7 +42,7 @@ __all__ = ["CHECK_KINDS", "check_out_dir", "check_values", "notebook_checks"]
 #   case                a shipped case study (cxlab/case_studies) or a YAML file
 #   choice:module.NAME  one of the names in that sequence or mapping
 #   choices:module.NAME a comma-separated list of them
-#   csvfile             '' (write nothing), or a file name ending in .csv whose
+#   csvfile             '' or 'none' (write nothing), or a file name ending in .csv whose
 #                       folder can be written (relative to the notebook)
 CHECK_KINDS = (
     "warehouse",
@@ -362,7 +362,7 @@ def check_values(
             _check_case(name, value, nb_path.resolve().parent)
         elif kind in ("choice", "choices"):
             _check_choice(name, value, arg, many=kind == "choices")
-        elif kind == "csvfile" and str(value):
+        elif kind == "csvfile" and str(value) not in ("", "none"):
             _check_csvfile(name, str(value), nb_path.resolve().parent)
         elif kind == "quarter":
             _check_quarter(name, value, arg or "latest", None, None)  # syntax only, for now
@@ -377,7 +377,7 @@ def _check_csvfile(name: str, value: str, nb_dir: Path) -> None:
     if not value.lower().endswith(".csv"):
         raise RenderError(
             f"Parameter {name!r} = {value!r}: give a file name ending in .csv (an Excel copy "
-            "is written beside it), or '' to write none."
+            "is written beside it), or 'none'."
         )
     try:
         check_out_dir((nb_dir / value).parent)  # an absolute value replaces nb_dir

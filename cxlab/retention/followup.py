@@ -341,9 +341,11 @@ def write_followup(frame: pd.DataFrame, path: str | os.PathLike[str]) -> tuple[P
     return csv, xlsx
 
 
-def top_for_report(frame: pd.DataFrame, n: int = 10) -> pd.DataFrame:
-    """The first ``n`` rows without ``customer_id`` (pseudonyms only; survey dates as
-    text), for a shared report."""
-    keep: Sequence[str] = [c for c in frame.columns if c != "customer_id"]
+def top_for_report(frame: pd.DataFrame, n: int = 10, *, pseudonyms: bool = True) -> pd.DataFrame:
+    """The first ``n`` rows without ``customer_id`` (survey dates as text), for a shared
+    report; without the ``pseudonym`` column too when ``pseudonyms`` is false (no full
+    list to look them up in, and a report that stays the same from run to run)."""
+    drop = {"customer_id"} | (set() if pseudonyms else {"pseudonym"})
+    keep: Sequence[str] = [c for c in frame.columns if c not in drop]
     out = frame.loc[:, list(keep)].head(int(n)).reset_index(drop=True)
     return out.assign(survey_date=out["survey_date"].astype(str))

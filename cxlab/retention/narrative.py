@@ -81,7 +81,7 @@ def followup_text(calls: pd.DataFrame, quarter: str, out: str, shown: int, days:
     """Who is on the follow-up list, the margin at risk, and the file holding the full list.
 
     ``out`` is the list's path as given (only its file name is printed), ``""`` when
-    no list was written.
+    no list was written (the report then shows no ids at all).
 
     Examples
     --------
@@ -104,10 +104,14 @@ def followup_text(calls: pd.DataFrame, quarter: str, out: str, shown: int, days:
         f"{len(calls):,} customers to call back: {int(k.get('detractor', 0)):,} detractors "
         f"surveyed in {e(quarter)} and {int(k.get('passive', 0)):,} passives whose CSAT or CES "
         f"fell since their previous survey, all still customers; {risk}. "
-        f"The {min(shown, len(calls))} with the most at risk are below, by pseudonymous id only."
+        f"The {min(shown, len(calls))} with the most at risk are below"
     )
     if not out:
-        return text + " The full list was not written (the report was run without `followup_out`)."
+        return text + (
+            ", without ids: the full list was not written (the report was run without "
+            "`followup_out`)."
+        )
+    text += ", by pseudonymous id only."
     name = Path(out).name
     both = f"{name} and {Path(name).with_suffix('.xlsx').name}"
     return (
