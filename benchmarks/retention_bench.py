@@ -2,7 +2,9 @@
 
 - Kaplan-Meier by segment on 10M customers, from the engine (one GROUP BY of
   events and censorings per segment and day, then the curve on that summary);
-- the RFM summary of 10M customers' transactions, from the engine;
+- the RFM summary of 10M customers' transactions, from the engine: one row per
+  customer (``rfm``) and its distinct (frequency, recency, T) rows with their
+  counts (``rfm-counts``, what the BG/NBD fit needs);
 - the BG/NBD fit on 1M customers' summary (simulated from known parameters), on
   the distinct (frequency, recency, T) rows with their counts and on one row per
   customer (``bgnbd-rows``).
@@ -61,6 +63,14 @@ con = ibis.duckdb.connect(DB, read_only=True)
 t = con.table("transactions")
 def run():
     return value.rfm(t, end=pd.Timestamp("2025-09-30"), unit="weeks")
+""",
+    "rfm-counts": """
+import ibis, pandas as pd
+from cxlab import value
+con = ibis.duckdb.connect(DB, read_only=True)
+t = con.table("transactions")
+def run():  # distinct (frequency, recency, T) rows with counts: what bgnbd(weight=) fits
+    return value.rfm_counts(t, end=pd.Timestamp("2025-09-30"), unit="weeks")
 """,
     "bgnbd": """
 import numpy as np, pandas as pd

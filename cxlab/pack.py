@@ -173,6 +173,9 @@ def pack(
     render.check_values(QUARTERLY, params)
     counts, quarter, chosen, unit_rows = _scope(db, quarter, units, level)
     jobs_list, skipped = _jobs(db, given, quarter, chosen, counts, level)
+    for job in jobs_list:  # the retention report writes its full follow-up list beside itself
+        if job["name"].startswith("retention-value-"):
+            job["params"]["followup_out"] = str((out_dir / f"{job['name']}-followup.csv").resolve())
     summary = _share_summary(db, quarter, jobs_list, out_dir)  # the as-of join, once
     try:
         paths, failed = _render_all(jobs_list, out_dir, jobs, progress)

@@ -258,3 +258,71 @@ def test_a_fit_that_does_not_converge_gives_one_sentence_and_no_numbers(monkeypa
     text = vn.purchases_text(vn.fit_purchases(summary))
     assert text.startswith("The BG/NBD and Gamma-Gamma models did not converge")
     assert not re.search(r"\d", text)
+
+
+def test_churn_section_does_not_repeat_the_summary_first_sentence():
+    c = pd.DataFrame(
+        {
+            "signup_date": pd.to_datetime(["2025-01-10"] * 6).date,
+            "churn_date": pd.to_datetime(
+                [None, "2025-05-01", "2025-08-01", None, "2025-04-20", None]
+            ).date,
+        }
+    )
+    rates = retention.churn_rates(c, end="2025Q3")
+    first = rn.rates_text(rates).split(". Over")[0]  # the sentence the summary opens with
+    section = rn.rates_text(rates, latest=False)
+    assert first not in section and "2025Q3" not in section
+    assert "ranged from" in section and "in 2025Q2, the quarter before the latest" in section
+    one = rates[rates["n"] > 0].head(1)
+    assert rn.rates_text(one, latest=False).startswith("No earlier quarter")
+
+
+def test_cox_table_example_is_not_degenerate():
+    import warnings
+
+    d = pd.DataFrame(
+        {
+            "t": [5, 8, 3, 9, 4, 7, 2, 6],
+            "e": [1, 0, 1, 1, 1, 0, 1, 1],
+            "detractor": [1.0, 0, 1, 0, 0, 0, 1, 1],
+        }
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)  # overflow in exp
+        warnings.filterwarnings("error", message=".*converge.*")
+        table = rn.cox_table(retention.CoxPH().fit(d, "t", "e", ["detractor"]))
+    assert np.isfinite(table[["hr", "low", "high"]].to_numpy()).all()
+
+
+def _cohort_table(cohorts: int, quarters: int, flag: str) -> pd.DataFrame:
+    rows = [
+        (f"20{20 + k // 4}Q{1 + k % 4}", q, 100.0 - 3 * q, flag)
+        for k in range(cohorts)
+        for q in range(quarters)
+    ]
+    return pd.DataFrame(rows, columns=["cohort", "quarters_since", "retention_rate", "flag"])
+
+
+def test_cohort_heat_map_stays_readable_on_tiny_data():
+    from matplotlib.figure import Figure
+
+    from cxlab.plots.style import SMALL
+
+    # every cell unreliable: the mark is said once on the axis, not in each cell
+    ax = Figure(figsize=(5.5, 3)).subplots()
+    retention.plot_cohort_retention(_cohort_table(2, 8, "unreliable"), ax=ax)
+    texts = [t.get_text() for t in ax.texts]
+    assert len(texts) == 16 and not any("*" in t for t in texts)
+    assert "every cell ** (unreliable base)" in ax.get_xlabel().replace("\n", " ")
+    assert all(t.get_fontsize() <= SMALL for t in ax.texts)
+    # mixed bases keep their marks per cell
+    mixed = _cohort_table(2, 3, "indicative")
+    mixed.loc[0, "flag"] = "reportable"
+    ax = Figure(figsize=(5.5, 3)).subplots()
+    retention.plot_cohort_retention(mixed, ax=ax)
+    assert [t.get_text() for t in ax.texts][:2] == ["100", "97*"]
+    # cells too narrow for even a small font: no labels rather than overlapping ones
+    ax = Figure(figsize=(2, 2)).subplots()
+    retention.plot_cohort_retention(_cohort_table(2, 40, "reportable"), ax=ax)
+    assert len(ax.texts) == 0 and "too narrow" in ax.get_xlabel().replace("\n", " ")

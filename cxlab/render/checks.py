@@ -44,6 +44,8 @@ __all__ = ["CHECK_KINDS", "check_out_dir", "check_values", "notebook_checks"]
 #   case                a shipped case study (cxlab/case_studies) or a YAML file
 #   choice:module.NAME  one of the names in that sequence or mapping
 #   choices:module.NAME a comma-separated list of them
+#   csvfile             '' or 'none' (write nothing), or a file name ending in .csv whose
+#                       folder can be written (relative to the notebook)
 CHECK_KINDS = (
     "warehouse",
     "quarter",
@@ -54,6 +56,7 @@ CHECK_KINDS = (
     "case",
     "choice",
     "choices",
+    "csvfile",
 )
 _QUARTER_LOOSE = re.compile(r"^\s*(\d{4})\s*[-_/ ]?\s*[Qq]?\s*([1-4])\s*$")
 _MAX_LISTED = 12
@@ -363,6 +366,8 @@ def check_values(
             _check_case(name, value, nb_path.resolve().parent)
         elif kind in ("choice", "choices"):
             _check_choice(name, value, arg, many=kind == "choices")
+        elif kind == "csvfile" and str(value) not in ("", "none"):
+            _check_csvfile(name, str(value), nb_path.resolve().parent)
         elif kind == "quarter":
             _check_quarter(name, value, arg or "latest", None, None)  # syntax only, for now
             deferred.append(name)
@@ -370,6 +375,18 @@ def check_values(
             deferred.append(name)
     if deferred:
         _check_in_warehouse(nb_path, kinds, values, deferred)
+
+
+def _check_csvfile(name: str, value: str, nb_dir: Path) -> None:
+    if not value.lower().endswith(".csv"):
+        raise RenderError(
+            f"Parameter {name!r} = {value!r}: give a file name ending in .csv (an Excel copy "
+            "is written beside it), or 'none'."
+        )
+    try:
+        check_out_dir((nb_dir / value).parent)  # an absolute value replaces nb_dir
+    except RenderError as exc:
+        raise RenderError(f"Parameter {name!r} = {value!r}: {exc}") from None
 
 
 def _check_in_warehouse(

@@ -26,6 +26,9 @@ The package, one topic per module (every name below is importable from
                   :func:`cohort_counts`, :func:`with_ltr_category`,
                   :func:`customer_tenure` (time since sign-up, for curves and Cox)
 ``at_risk``       :func:`revenue_at_risk`: margin at risk from detractors' excess churn
+``followup``      :func:`followup`: recent detractors and worsening passives ranked
+                  by margin at risk, :func:`pseudonym` (keyed hash),
+                  :func:`write_followup` (CSV and Excel), :func:`followup_key`
 ``plots``         :func:`plot_cohort_retention` (heat map), :func:`plot_survival`
 ``narrative``     the retention and value report's sentences (``retention.narrative``)
 
@@ -49,6 +52,14 @@ from cxlab.retention.after_survey import (
 from cxlab.retention.at_risk import revenue_at_risk
 from cxlab.retention.counts import event_table
 from cxlab.retention.cox import CoxPH, cox, design_matrix
+from cxlab.retention.followup import (
+    FOLLOWUP_COLUMNS,
+    followup,
+    followup_key,
+    pseudonym,
+    top_for_report,
+    write_followup,
+)
 from cxlab.retention.kaplan_meier import (
     CONF_TYPES,
     curves_from_counts,
@@ -92,4 +103,10 @@ __all__ = [
     "plot_cohort_retention",
     "plot_survival",
     "revenue_at_risk",
+    "FOLLOWUP_COLUMNS",
+    "followup",
+    "followup_key",
+    "pseudonym",
+    "top_for_report",
+    "write_followup",
 ]

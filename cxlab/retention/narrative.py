@@ -10,6 +10,7 @@ described: no customer is named.
 from __future__ import annotations
 
 import math
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -30,8 +31,10 @@ __all__ = [
     "cox_table",
     "cox_text",
     "data_problem",
+    "followup_text",
     "lead",
     "period_end",
+    "period_start",
     "rates_text",
     "recent_cohorts",
     "survey_cox",
@@ -63,24 +66,88 @@ def period_end(quarter: str) -> pd.Timestamp:
     return pd.Timestamp(year=year, month=3 * q, day=1) + pd.offsets.MonthEnd(0)
 
 
+def period_start(quarter: str) -> pd.Timestamp:
+    """The first day of a quarter ('YYYYQn').
+
+    Examples
+    --------
+    >>> period_start("2026Q3")
+    Timestamp('2026-07-01 00:00:00')
+    """
+    return (period_end(quarter) - pd.offsets.QuarterBegin(1, startingMonth=1)).normalize()
+
+
+def followup_text(calls: pd.DataFrame, quarter: str, out: str, shown: int, days: int) -> str:
+    """Who is on the follow-up list, the margin at risk, and the file holding the full list.
+
+    ``out`` is the list's path as given (only its file name is printed), ``""`` when
+    no list was written (the report then shows no ids at all).
+
+    Examples
+    --------
+    >>> print(followup_text(pd.DataFrame({"category": [], "value_at_risk": []}), "2026Q3", "", 10, 365))
+    No detractor, and no passive whose CSAT or CES fell, answered a survey in 2026Q3 and is still a customer: nobody to call back.
+    """
+    if calls.empty:
+        return (
+            f"No detractor, and no passive whose CSAT or CES fell, answered a survey in "
+            f"{e(quarter)} and is still a customer: nobody to call back."
+        )
+    k = calls["category"].value_counts()
+    total = float(calls["value_at_risk"].sum(min_count=1))
+    risk = (
+        f"together about {total:,.0f} of margin at risk over the next {days} days"
+        if not math.isnan(total)
+        else f"their margin at risk is unknown (no follow-up of {days} days to compare churn)"
+    )
+    text = (
+        f"{len(calls):,} customers to call back: {int(k.get('detractor', 0)):,} detractors "
+        f"surveyed in {e(quarter)} and {int(k.get('passive', 0)):,} passives whose CSAT or CES "
+        f"fell since their previous survey, all still customers; {risk}. "
+        f"The {min(shown, len(calls))} with the most at risk are below"
+    )
+    if not out:
+        return text + (
+            ", without ids: the full list was not written (the report was run without "
+            "`followup_out`)."
+        )
+    text += ", by pseudonymous id only."
+    name = Path(out).name
+    both = f"{name} and {Path(name).with_suffix('.xlsx').name}"
+    return (
+        text + f" The full list, with customer ids, is in the files {e(both)} beside this "
+        "report (for the CX team only: do not share them with the report)."
+    )
+
+
 def data_problem(customers: pd.DataFrame | ir.Table) -> str:
     """Why the report has nothing to show (no customer in the units chosen), or ``""``.
 
     Examples
     --------
-    >>> data_problem(pd.DataFrame({"customer_id": ["a"]}))
+    >>> data_problem(pd.DataFrame({"customer_id": ["a"], "churn_date": [pd.Timestamp("2025-01-01")]}))
     ''
+    >>> data_problem(pd.DataFrame({"customer_id": ["a"], "churn_date": [pd.NaT]}))[:48]
+    'No customer of the units chosen has a churn date'
     >>> data_problem(pd.DataFrame({"customer_id": []}))
     'No customer of the units chosen is in the customers table, so there is no churn to report.'
     """
     from cxlab._checks import as_table
 
     t = as_table(customers)
-    if int(t.count().to_pandas()) > 0:
-        return ""
-    return (
-        "No customer of the units chosen is in the customers table, so there is no churn to report."
-    )
+    if int(t.count().to_pandas()) == 0:
+        return (
+            "No customer of the units chosen is in the customers table, so there is no churn "
+            "to report."
+        )
+    if "churn_date" not in t.columns or int(t.churn_date.count().to_pandas()) == 0:
+        return (
+            "No customer of the units chosen has a churn date (every one is still a customer, "
+            "or churn is not recorded in the customers table), so there is no churn to analyse: "
+            "no churn rates, survival curves, margin at risk or customer value are shown. Load "
+            "the churn dates with `cxlab ingest customers FILE --update`."
+        )
+    return ""
 
 
 def title(units: str, quarter: str) -> str:
@@ -116,10 +183,12 @@ def _interval(est: float, low: float, high: float, level: float) -> str:
     return f"{est:.1f}% ({level:.0%} interval {low:.1f}% to {high:.1f}%)"
 
 
-def rates_text(rates: pd.DataFrame, level: float = 0.95) -> str:
+def rates_text(rates: pd.DataFrame, level: float = 0.95, *, latest: bool = True) -> str:
     """The latest quarter's churn rate and the range over the last four quarters.
 
-    ``rates`` is :func:`cxlab.retention.churn_rates` without groups.
+    ``rates`` is :func:`cxlab.retention.churn_rates` without groups. With
+    ``latest=False`` (the churn section, below a summary that already gave the
+    latest rate) the range and the quarter before the latest instead.
 
     Examples
     --------
@@ -139,6 +208,8 @@ def rates_text(rates: pd.DataFrame, level: float = 0.95) -> str:
         f"{_interval(last['churn_rate'], last['churn_low'], last['churn_high'], level)} "
         f"of the {int(last['n']):,} customers active at its start left{base}."
     )
+    if not latest:
+        return _earlier_text(shown, level)
     recent = shown.tail(4)
     if len(recent) > 1:
         text += (
@@ -146,6 +217,19 @@ def rates_text(rates: pd.DataFrame, level: float = 0.95) -> str:
             f"{recent['churn_rate'].min():.1f}% to {recent['churn_rate'].max():.1f}%."
         )
     return text
+
+
+def _earlier_text(shown: pd.DataFrame, level: float) -> str:
+    """The churn section's sentences: the range over four quarters and the quarter before."""
+    if len(shown) < 2:
+        return "No earlier quarter had customers active at its start, so there is no trend yet."
+    recent, prev = shown.tail(4), shown.iloc[-2]
+    return (
+        f"Over the last {len(recent)} quarters the rate ranged from "
+        f"{recent['churn_rate'].min():.1f}% to {recent['churn_rate'].max():.1f}%; in "
+        f"{e(prev['quarter'])}, the quarter before the latest, it was "
+        f"{_interval(prev['churn_rate'], prev['churn_low'], prev['churn_high'], level)}."
+    )
 
 
 def _share(row: Any, level: float) -> str:
@@ -242,7 +326,7 @@ def cox_table(model: CoxPH) -> pd.DataFrame:
     Examples
     --------
     >>> d = pd.DataFrame({"t": [5, 8, 3, 9, 4, 7, 2, 6], "e": [1, 0, 1, 1, 1, 0, 1, 1],
-    ...                   "detractor": [1.0, 0, 1, 0, 1, 0, 1, 0]})
+    ...                   "detractor": [1.0, 0, 1, 0, 0, 0, 1, 1]})  # mixed: a finite hazard ratio
     >>> cox_table(CoxPH().fit(d, "t", "e", ["detractor"]))["label"].tolist()
     ['Detractors against promoters']
     """

@@ -67,8 +67,8 @@ def plot_cohort_retention(
     >>> c = pd.DataFrame({"signup_date": pd.to_datetime(["2025-01-10"] * 4).date,
     ...     "churn_date": pd.to_datetime([None, "2025-05-01", "2025-08-01", None]).date})
     >>> ax = plot_cohort_retention(cohort_retention(c, end="2025Q3"), ax=Figure().subplots())
-    >>> [t.get_text() for t in ax.texts]
-    ['100**', '75**', '50**']
+    >>> [t.get_text() for t in ax.texts], ax.get_xlabel().replace("\\n", " ")
+    (['100', '75', '50'], 'quarters since sign-up; every cell ** (unreliable base)')
     """
     ax = plt.gca() if ax is None else ax
     m = table.pivot_table(index="cohort", columns="quarters_since", values=value, aggfunc="first")
@@ -78,21 +78,44 @@ def plot_cohort_retention(
     kws = {"cmap": CMAP_SEQUENTIAL, "vmin": 0, "vmax": 100, "aspect": "auto", **kwargs}
     grid = m.to_numpy(float)
     im = ax.imshow(np.ma.masked_invalid(grid), **kws)
+    xlabel = "quarters since sign-up"
     if annot:
-        for i, j in zip(*np.nonzero(~np.isnan(grid)), strict=True):
-            mark = BASE_MARKS.get(str(flags.iat[i, j]), "")
-            dark = (grid[i, j] - kws["vmin"]) / (kws["vmax"] - kws["vmin"]) > 0.6
-            ax.text(
-                j, i, f"{grid[i, j]:.0f}{mark}", ha="center", va="center", fontsize=SMALL,
-                color="white" if dark else "black",
-            )  # fmt: skip
+        xlabel += _annotate(ax, grid, flags, kws["vmin"], kws["vmax"])
     ax.set_xticks(range(m.shape[1]), [str(c) for c in m.columns])
     ax.set_yticks(range(m.shape[0]), [str(c) for c in m.index])
-    ax.set_xlabel("quarters since sign-up")
+    ax.set_xlabel(xlabel)
     ax.set_ylabel("sign-up quarter (cohort)")
     label = value.replace("_", " ") + " (%)"
     ax.figure.colorbar(im, ax=ax, fraction=0.03, pad=0.02, label=label)
     return ax
+
+
+def _annotate(ax: Axes, grid: np.ndarray, flags: pd.DataFrame, vmin: float, vmax: float) -> str:
+    """Write each cell's value, in a font that fits the cell (none when even 6 pt would
+    not). A base mark shared by every cell is said once (returned, for the axis
+    label) instead of in each cell, so tiny data do not crowd the map."""
+    cells = list(zip(*np.nonzero(~np.isnan(grid)), strict=True))
+    marks = [BASE_MARKS.get(str(flags.iat[i, j]), "") for i, j in cells]
+    common = marks[0] if marks and len(set(marks)) == 1 else ""
+    labels = [
+        f"{grid[i, j]:.0f}{mk[len(common) :]}" for (i, j), mk in zip(cells, marks, strict=True)
+    ]
+    root = ax.get_figure(root=True)  # inches of the whole figure, also inside a subfigure
+    fig_width = root.get_figwidth() if root is not None else 5.5
+    width = ax.get_position().width * fig_width * 72 / max(grid.shape[1], 1)  # points
+    longest = max((len(t) for t in labels), default=1)
+    size = min(float(SMALL), 0.8 * width / (0.62 * longest))  # ~0.62 em per digit
+    if size < 6:
+        return " (cells too narrow to label)" if cells else ""
+    for (i, j), text in zip(cells, labels, strict=True):
+        dark = (grid[i, j] - vmin) / (vmax - vmin) > 0.6
+        ax.text(
+            j, i, text, ha="center", va="center", fontsize=size, color="white" if dark else "black"
+        )
+    if common:
+        name = {mark: flag for flag, mark in BASE_MARKS.items()}[common]
+        return f"; every cell {common} ({name} base)"
+    return ""
 
 
 @literal_plot

@@ -4,7 +4,9 @@ Contractual settings (leaving is observed) use ``contractual``; non-contractual
 ones (customers buy when they like and leave without saying so) the others:
 
 ``rfm``          :func:`rfm`: per customer frequency, recency, age ``T`` and mean
-                 repeat spend, one GROUP BY over the transactions in the engine
+                 repeat spend, one GROUP BY over the transactions in the engine;
+                 :func:`rfm_counts`: its distinct (frequency, recency, T) rows
+                 with their counts (for a fit on millions of customers)
 ``bgnbd``        :func:`bgnbd` / :class:`BGNBD`: purchases and P(alive) (Fader,
                  Hardie & Lee 2005)
 ``gamma_gamma``  :func:`gamma_gamma` / :class:`GammaGamma`: spend per purchase
@@ -34,7 +36,7 @@ from cxlab.value.book import contract_book
 from cxlab.value.clv import clv
 from cxlab.value.contractual import contractual_clv, discounted_periods, ltr_category
 from cxlab.value.gamma_gamma import GammaGamma, gamma_gamma, gamma_gamma_log_likelihood
-from cxlab.value.rfm import UNITS, rfm
+from cxlab.value.rfm import UNITS, rfm, rfm_counts
 
 __all__ = [
     "BGNBD",
@@ -50,4 +52,5 @@ __all__ = [
     "gamma_gamma_log_likelihood",
     "ltr_category",
     "rfm",
+    "rfm_counts",
 ]

@@ -20,7 +20,15 @@ from scipy import optimize, stats
 from cxlab._checks import check_level
 from cxlab.errors import CxlabError
 
-__all__ = ["LogFit", "fit_log_params", "param_table", "refuse_rows", "summary_columns"]
+__all__ = [
+    "LogFit",
+    "LogModel",
+    "collapse_rows",
+    "fit_log_params",
+    "param_table",
+    "refuse_rows",
+    "summary_columns",
+]
 
 
 @dataclass(frozen=True)
@@ -80,6 +88,20 @@ def summary_columns(
     if not len(out) or weight.sum() <= 0:
         raise CxlabError(f"{where}: the summary has no customers (no rows or zero weight).")
     return out, weight
+
+
+def collapse_rows(weight: np.ndarray, *columns: np.ndarray) -> tuple[np.ndarray, ...]:
+    """The distinct rows of ``columns`` (sorted) and the summed ``weight`` of each.
+
+    Every fit runs on this form, so one row per customer and distinct rows with
+    their counts give the same likelihood, term for term, and so the same
+    estimates; the likelihood also costs one evaluation per distinct row.
+    Returns the columns' distinct values, then the weights.
+    """
+    stacked = np.column_stack(columns)
+    rows, inverse = np.unique(stacked, axis=0, return_inverse=True)
+    summed = np.bincount(inverse.ravel(), weights=weight, minlength=len(rows))
+    return (*(rows[:, k] for k in range(rows.shape[1])), summed)
 
 
 def refuse_rows(mask: np.ndarray, index: pd.Index, where: str, rule: str) -> None:
@@ -180,3 +202,40 @@ def param_table(fit: LogFit, level: float, where: str) -> pd.DataFrame:
             "level": lv,
         }
     )
+
+
+class LogModel:
+    """What a model fitted by :func:`fit_log_params` holds and how it prints.
+
+    Subclasses (:class:`cxlab.value.BGNBD`, :class:`cxlab.value.GammaGamma`) name
+    their parameters in ``NAMES`` and call :meth:`store` at the end of ``fit``.
+    """
+
+    NAMES: tuple[str, ...] = ()
+    params_: pd.Series
+    se_: pd.Series
+    summary_: pd.DataFrame
+    cov_: pd.DataFrame
+    log_likelihood_: float
+    n_: float
+    converged_: bool
+
+    def __init__(self, *, level: float = 0.95) -> None:
+        self.level = level
+
+    def store(self, fit: LogFit, where: str) -> None:
+        """Set ``summary_``, ``params_``, ``se_``, ``cov_``, ``log_likelihood_``, ``converged_``."""
+        names = list(self.NAMES)
+        self.summary_ = param_table(fit, self.level, where)
+        self.params_ = pd.Series(np.exp(fit.log_params), index=names, name="estimate")
+        self.se_ = pd.Series(self.summary_["se"].to_numpy(), index=names, name="se")
+        self.cov_ = pd.DataFrame(fit.cov_log, index=names, columns=names)
+        self.log_likelihood_ = fit.log_likelihood
+        self.converged_ = fit.converged
+
+    def __repr__(self) -> str:
+        name = type(self).__name__
+        if not hasattr(self, "params_"):
+            return f"{name}(unfitted)"
+        ps = ", ".join(f"{k}={v:.4g}" for k, v in self.params_.items())
+        return f"{name}({ps}; n={self.n_:.0f}, log-likelihood={self.log_likelihood_:.2f})"

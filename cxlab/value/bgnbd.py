@@ -26,7 +26,13 @@ import numpy as np
 import pandas as pd
 from scipy import special
 
-from cxlab.value._mle import fit_log_params, param_table, refuse_rows, summary_columns
+from cxlab.value._mle import (
+    LogModel,
+    collapse_rows,
+    fit_log_params,
+    refuse_rows,
+    summary_columns,
+)
 
 __all__ = [
     "BGNBD",
@@ -154,7 +160,7 @@ def conditional_expected_purchases(params: Any, t: Any, x: Any, t_x: Any, age: A
     return np.asarray(head * body * probability_alive(params, x, t_x, age))
 
 
-class BGNBD:
+class BGNBD(LogModel):
     """A fitted BG/NBD model (lifelines-style: ``fit`` returns self, results end in ``_``).
 
     Attributes (after :meth:`fit`)
@@ -182,19 +188,10 @@ class BGNBD:
         ``data`` by these names.
     """
 
-    params_: pd.Series
-    se_: pd.Series
-    summary_: pd.DataFrame
-    cov_: pd.DataFrame
-    log_likelihood_: float
-    n_: float
+    NAMES = NAMES
     n_rows_: int
-    converged_: bool
     data_: pd.DataFrame
     columns_: dict[str, str]
-
-    def __init__(self, *, level: float = 0.95) -> None:
-        self.level = level
 
     def fit(
         self,
@@ -220,7 +217,7 @@ class BGNBD:
         # T = 0 (first purchase on the last day) is allowed: such a customer adds nothing
         refuse_rows(age < 0, s.index, "bgnbd", f"{T!r} >= 0")
         keep = w > 0
-        xk, tk, ak, wk = x[keep], t_x[keep], age[keep], w[keep]
+        xk, tk, ak, wk = collapse_rows(w[keep], x[keep], t_x[keep], age[keep])
         ux, inv = np.unique(xk, return_inverse=True)
 
         def neg_ll(log_p: np.ndarray) -> float:
@@ -233,13 +230,8 @@ class BGNBD:
         scale = float(np.average(ak, weights=wk))
         start = np.log([1.0, scale, 1.0, 1.0])
         fit = fit_log_params(neg_ll, start, NAMES, "bgnbd", grad=grad, n=float(wk.sum()))
-        self.summary_ = param_table(fit, self.level, "bgnbd")
-        self.params_ = pd.Series(np.exp(fit.log_params), index=list(NAMES), name="estimate")
-        self.se_ = pd.Series(self.summary_["se"].to_numpy(), index=list(NAMES), name="se")
-        self.cov_ = pd.DataFrame(fit.cov_log, index=list(NAMES), columns=list(NAMES))
-        self.log_likelihood_ = fit.log_likelihood
+        self.store(fit, "bgnbd")
         self.n_, self.n_rows_ = float(w.sum()), len(s)
-        self.converged_ = fit.converged
         self.data_ = s
         self.columns_ = {"frequency": frequency, "recency": recency, "T": T}
         return self
@@ -297,12 +289,6 @@ class BGNBD:
             [self.probability_alive(data), self.conditional_expected_purchases(t, data)],
             axis=1,
         )
-
-    def __repr__(self) -> str:
-        if not hasattr(self, "params_"):
-            return "BGNBD(unfitted)"
-        ps = ", ".join(f"{k}={v:.4g}" for k, v in self.params_.items())
-        return f"BGNBD({ps}; n={self.n_:.0f}, log-likelihood={self.log_likelihood_:.2f})"
 
 
 def bgnbd(

@@ -23,7 +23,13 @@ from scipy import special
 
 from cxlab._checks import as_table, check_columns
 from cxlab.errors import CxlabError
-from cxlab.value._mle import fit_log_params, param_table, refuse_rows, summary_columns
+from cxlab.value._mle import (
+    LogModel,
+    collapse_rows,
+    fit_log_params,
+    refuse_rows,
+    summary_columns,
+)
 
 if TYPE_CHECKING:
     from cxlab.value.bgnbd import BGNBD
@@ -79,7 +85,7 @@ def spend_loglik_gradient(
     return np.array([d_p, d_q, d_v])
 
 
-class GammaGamma:
+class GammaGamma(LogModel):
     """A fitted Gamma-Gamma spend model (``fit`` returns self; results end in ``_``).
 
     Attributes (after :meth:`fit`)
@@ -103,20 +109,11 @@ class GammaGamma:
         ``frequency, monetary`` of every row given to :meth:`fit` (index kept).
     """
 
-    params_: pd.Series
-    se_: pd.Series
-    summary_: pd.DataFrame
-    cov_: pd.DataFrame
-    log_likelihood_: float
-    n_: float
+    NAMES = NAMES
     n_excluded_: float
     mean_spend_: float
-    converged_: bool
     data_: pd.DataFrame
     columns_: dict[str, str]
-
-    def __init__(self, *, level: float = 0.95) -> None:
-        self.level = level
 
     def fit(
         self,
@@ -147,7 +144,7 @@ class GammaGamma:
         keep = (x > 0) & (w > 0)
         if not keep.any():
             raise CxlabError("gamma_gamma: no customer has a repeat purchase; nothing to fit.")
-        xk, zk, wk = x[keep], z[keep], w[keep]
+        xk, zk, wk = collapse_rows(w[keep], x[keep], z[keep])
         ux, inv = np.unique(xk, return_inverse=True)
 
         def neg_ll(log_p: np.ndarray) -> float:
@@ -159,16 +156,11 @@ class GammaGamma:
 
         start = np.log([1.0, 1.0, float(np.average(zk, weights=wk))])
         fit = fit_log_params(neg_ll, start, NAMES, "gamma_gamma", grad=grad, n=float(wk.sum()))
-        self.summary_ = param_table(fit, self.level, "gamma_gamma")
-        self.params_ = pd.Series(np.exp(fit.log_params), index=list(NAMES), name="estimate")
-        self.se_ = pd.Series(self.summary_["se"].to_numpy(), index=list(NAMES), name="se")
-        self.cov_ = pd.DataFrame(fit.cov_log, index=list(NAMES), columns=list(NAMES))
-        self.log_likelihood_ = fit.log_likelihood
+        self.store(fit, "gamma_gamma")
         self.n_ = float(wk.sum())
         self.n_excluded_ = float(w[x == 0].sum())
         p, q, v = self.params_.to_numpy()
         self.mean_spend_ = float(p * v / (q - 1.0)) if q > 1 else float("inf")
-        self.converged_ = fit.converged
         self.data_ = s.assign(monetary=s["monetary"].where(s["frequency"] > 0))
         self.columns_ = {"frequency": frequency, "monetary": monetary}
         return self
@@ -210,12 +202,6 @@ class GammaGamma:
         from cxlab.value.clv import clv
 
         return clv(purchases, self, data, **options)
-
-    def __repr__(self) -> str:
-        if not hasattr(self, "params_"):
-            return "GammaGamma(unfitted)"
-        ps = ", ".join(f"{k}={val:.4g}" for k, val in self.params_.items())
-        return f"GammaGamma({ps}; n={self.n_:.0f}, log-likelihood={self.log_likelihood_:.2f})"
 
 
 def gamma_gamma(

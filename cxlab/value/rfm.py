@@ -17,7 +17,7 @@ import pandas as pd
 from cxlab._checks import as_table, check_columns
 from cxlab.errors import CxlabError
 
-__all__ = ["UNITS", "rfm"]
+__all__ = ["UNITS", "rfm", "rfm_counts"]
 
 #: Days per unit of time accepted by ``unit=``.
 UNITS: dict[str, float] = {"days": 1.0, "weeks": 7.0}
@@ -33,14 +33,19 @@ def _end_date(end: Any) -> dt.date:
     return stamp.date()
 
 
+def _day_column(t: Any, customer: str, date: str, extra: list[str]) -> Any:
+    check_columns(t, [customer, date, *extra], "transactions")
+    day = t[date].date() if t[date].type().is_timestamp() else t[date]
+    if not day.type().is_date():
+        raise CxlabError(f"rfm: column {date!r} must hold dates, not {t[date].type()}.")
+    return day
+
+
 def _per_customer(t: Any, last_day: dt.date, customer: str, date: str, value: str) -> pd.DataFrame:
     """The engine's part: one window (first purchase day) and one GROUP BY."""
     import ibis
 
-    check_columns(t, [customer, date, value], "transactions")
-    day = t[date].date() if t[date].type().is_timestamp() else t[date]
-    if not day.type().is_date():
-        raise CxlabError(f"rfm: column {date!r} must hold dates, not {t[date].type()}.")
+    day = _day_column(t, customer, date, [value])
     t = t.mutate(_day=day).filter(ibis._["_day"] <= ibis.date(last_day))
     t = t.mutate(_first=t["_day"].min().over(group_by=t[customer]))
     g = t.group_by(customer).aggregate(
@@ -140,3 +145,79 @@ def rfm(
         }
     )
     return res.sort_values(customer, ignore_index=True)
+
+
+def rfm_counts(
+    data: Any,
+    *,
+    end: Any,
+    customer: str = "customer_id",
+    date: str = "date",
+    unit: str = "weeks",
+    count: str = "customers",
+) -> pd.DataFrame:
+    """The distinct ``(frequency, recency, T)`` rows of :func:`rfm` and how many customers
+    share each, counted in the engine.
+
+    Three GROUP BYs (distinct purchase days; per customer their number, first
+    and last; then per distinct row: customers), so only a few thousand rows leave the engine however
+    many customers there are. :func:`cxlab.value.bgnbd` fitted on them with
+    ``weight=count`` gives the same estimates as on :func:`rfm`'s one row per
+    customer (both fit on distinct rows, see :func:`cxlab.value._mle.collapse_rows`).
+    Amounts are not read: Gamma-Gamma needs each repeat customer's mean spend,
+    which takes :func:`rfm`.
+
+    Parameters
+    ----------
+    data : pandas.DataFrame or Ibis table
+        Transactions (the warehouse's ``transactions`` table).
+    end, customer, date, unit : see :func:`rfm`
+    count : str
+        Name of the column of counts.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``frequency, recency, T`` and ``count``, sorted.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> tx = pd.DataFrame({
+    ...     "customer_id": ["a", "a", "b", "c"],
+    ...     "date": pd.to_datetime(["2025-01-01", "2025-01-15", "2025-01-08", "2025-01-08"])})
+    >>> rfm_counts(tx, end="2025-01-29", unit="weeks")
+       frequency  recency    T  customers
+    0          0      0.0  3.0          2
+    1          1      2.0  4.0          1
+    """
+    import ibis
+
+    if unit not in UNITS:
+        raise CxlabError(f"rfm: unit must be one of {', '.join(UNITS)}, got {unit!r}.")
+    last_day = _end_date(end)
+    t = as_table(data)
+    t = t.mutate(_day=_day_column(t, customer, date, [])).filter(
+        ibis._["_day"] <= ibis.date(last_day)
+    )
+    daily = t.select(customer, "_day").distinct()  # cheaper than COUNT(DISTINCT) per customer
+    per = daily.group_by(customer).aggregate(
+        n_days=daily.count(), first=daily["_day"].min(), last=daily["_day"].max()
+    )
+    per = per.select(
+        n_days=per["n_days"],
+        recency_days=per["last"].delta(per["first"], unit="day"),
+        age_days=ibis.date(last_day).delta(per["first"], unit="day"),
+    )
+    g = per.group_by(["n_days", "recency_days", "age_days"]).aggregate(n=per.count())
+    out = g.to_pandas()
+    days = UNITS[unit]
+    res = pd.DataFrame(
+        {
+            "frequency": out["n_days"].astype("int64") - 1,
+            "recency": out["recency_days"].astype(float) / days,
+            "T": out["age_days"].astype(float) / days,
+            count: out["n"].astype("int64"),
+        }
+    )
+    return res.sort_values(["frequency", "recency", "T"], ignore_index=True)
