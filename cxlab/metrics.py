@@ -89,6 +89,11 @@ def _histogram(
                 "_n_w": w0.count(),
             }
         out = t.group_by([*by, s.name("_score")]).aggregate(**aggs).to_pandas()
+        for c in by:
+            # a group column with no value at all comes back as objects (None); pandas
+            # groups such labels under a float NaN key, so hold them as floats to match
+            if out[c].dtype == object and out[c].isna().all():
+                out[c] = out[c].astype("float64")
         if weight is not None:
             out["w"] = out["ws"] * factor
         return out
