@@ -52,16 +52,14 @@ def _histogram(
     shows up as a key. Weighted data add the sum of weights and of squared
     weights per cell.
 
-    The weights are checked on each cell's smallest and largest weight and
-    count of weights (cheaper in the engine than counting each kind of bad
-    weight); only when a rule is broken is the aggregation run again with
-    those counts, for the message (:func:`_weight_problems`).
-
-    Extreme weights (largest weight outside 2^-400..2^400, e.g. 1e155, whose
-    squares overflow) are divided by a power of two near the largest weight
-    and the aggregation is run again: ``ws`` and ``w2`` are then the sums of
-    the rescaled weights and of their squares, ``w`` the true totals. A
-    power-of-two factor is exact, so shares and the Kish n are unchanged.
+    Weights are checked first, in one scan (:func:`_fixed_point_shift`), and
+    summed as fixed-point integers (DECIMAL), so a weighted count is the same
+    to the last digit however many threads the engine uses; the engine's rows
+    are sorted before anything is summed from them. Extreme weights (largest
+    outside 2^-400..2^400, e.g. 1e155, whose squares overflow as floats) leave
+    ``ws`` and ``w2`` as the sums of the weights divided by a power of two near
+    the largest and of their squares, ``w`` the true totals. A power-of-two
+    factor is exact, so shares and the Kish n are unchanged.
 
     Returns
     -------
@@ -76,25 +74,24 @@ def _histogram(
     if not s.type().is_numeric():
         raise CxlabError(f"column {score!r} must be numeric (a {lo}-{hi} score), not {s.type()}.")
 
-    def aggregate(factor: float) -> pd.DataFrame:
-        aggs: dict[str, Any] = {"count": t.count()}
-        if weight is not None:
-            w0 = t[weight].cast("float64")
-            w = w0 / factor if factor != 1.0 else w0
-            aggs |= {
-                "ws": w.sum(),
-                "w2": (w * w).sum(),
-                "_wmin": w0.min(),
-                "_wmax": w0.max(),  # NaN if any weight is NaN (DuckDB sorts NaN last)
-                "_n_w": w0.count(),
-            }
-        out = t.group_by([*by, s.name("_score")]).aggregate(**aggs).to_pandas()
-        if weight is not None:
-            out["w"] = out["ws"] * factor
-        return out
-
-    raw = aggregate(1.0)
+    shift = _fixed_point_shift(t, score, weight) if weight is not None else 0
+    aggs: dict[str, Any] = {"count": t.count()}
+    if weight is not None:
+        # the weight in units of 2^-shift, a whole number below 2^40, as DECIMAL(38, 0):
+        # sums of decimals are exact integers, so no thread order changes a digit
+        w = t[weight].cast("float64") * 2.0 ** (shift // 2) * 2.0 ** (shift - shift // 2)
+        wi = w.round().cast("decimal(38, 0)")
+        aggs |= {"ws": wi.sum(), "w2": (wi * wi).sum()}
+    raw = t.group_by([*by, s.name("_score")]).aggregate(**aggs).to_pandas()
+    for c in by:
+        # a group column with no value at all comes back as objects (None); pandas
+        # groups such labels under a float NaN key, so hold them as floats to match
+        if raw[c].dtype == object and raw[c].isna().all():
+            raw[c] = raw[c].astype("float64")
     raw["_score"] = raw["_score"].astype("float64")  # cast the small result, not the rows
+    # one order for the engine's rows, so the sums over them below are reproducible
+    raw = raw.sort_values([*by, "_score"], kind="stable", na_position="last")
+    raw = raw.reset_index(drop=True)
     missing = raw["_score"].isna()
     hist = raw[~missing].copy()
     x = hist["_score"]
@@ -106,20 +103,15 @@ def _histogram(
             f"'whole number from {lo} to {hi}' (offending values include {values})."
         )
     if weight is not None:
-        wmin, wmax_cell = hist["_wmin"].astype(float), hist["_wmax"].astype(float)
-        broken = (wmin < 0) | ~np.isfinite(wmax_cell) | (hist["_n_w"] < hist["count"])
-        if broken.any():
-            raise _weight_problems(t, score, weight)
-        # all weights finite and >= 0 here: the largest is the largest positive one
-        wmax = float(wmax_cell.max()) if len(hist) else 0.0
-        if wmax > 0 and not 2.0**-400 <= wmax <= 2.0**400:
-            # (w / f)^2 neither overflows nor underflows; f is a power of two (exact).
-            raw = aggregate(2.0 ** (math.frexp(wmax)[1] - 1))
-            raw["_score"] = raw["_score"].astype("float64")
-            missing = raw["_score"].isna()
-            hist = raw[~missing].copy()
-        hist = hist.drop(columns=["_wmin", "_wmax", "_n_w"])
-        hist[["w", "ws", "w2"]] = hist[["w", "ws", "w2"]].fillna(0.0)
+        ws = hist["ws"].astype("float64").fillna(0.0).to_numpy()
+        w2 = hist["w2"].astype("float64").fillna(0.0).to_numpy()
+        # extreme weights (largest outside 2^-400..2^400) keep ws, w2 near the largest
+        # weight's scale so that their ratios neither overflow nor underflow
+        top = 40 - shift  # the largest weight is below 2^top
+        k = top - 1 if not -400 < top <= 401 else 0
+        hist["w"] = np.ldexp(ws, -shift)
+        hist["ws"] = np.ldexp(ws, -shift - k)
+        hist["w2"] = np.ldexp(w2, -2 * (shift + k))
     else:
         hist["w"] = hist["count"].astype(float)
         hist["ws"] = hist["w"]
@@ -136,6 +128,41 @@ def _histogram(
         )
     groups[["n", "n_missing"]] = groups[["n", "n_missing"]].fillna(0).astype("int64")
     return groups, hist
+
+
+_FIXED_BITS = 40
+
+
+def _fixed_point_shift(t: ir.Table, score: str, weight: str) -> int:
+    """The power of two that makes every weight of a scored row a whole number below 2^40.
+
+    Summing floating-point weights in a parallel engine adds them in an order set
+    by its threads, so the last digits of a weighted count could change from run to
+    run. :func:`_histogram` sums ``round(w * 2^shift)`` as DECIMAL instead: integer
+    sums are exact in any order. The weights are checked here, in the same scan
+    (present, finite, >= 0 on every scored row). A weight is kept to within
+    2^-41 of the largest weight (about 5e-13 of it), far below any survey's
+    precision; smaller weights than that count as 0.
+    """
+    w = t[weight].cast("float64")
+    scored = t[score].notnull()
+    row = (
+        t.aggregate(
+            n=scored.sum(),
+            n_w=w.count(where=scored),
+            lo=w.min(where=scored),
+            hi=w.max(where=scored),  # NaN if any weight is NaN (DuckDB sorts NaN last)
+        )
+        .to_pandas()
+        .iloc[0]
+    )
+    n = int(0 if pd.isna(row["n"]) else row["n"])
+    if n == 0:
+        return 0
+    lo, hi = float(row["lo"]), float(row["hi"])
+    if int(row["n_w"]) < n or not (np.isfinite(hi) and lo >= 0):
+        raise _weight_problems(t, score, weight)
+    return _FIXED_BITS - math.frexp(hi)[1] if hi > 0 else 0
 
 
 def _weight_problems(t: ir.Table, score: str, weight: str) -> CxlabError:

@@ -754,3 +754,61 @@ def test_lead_and_conclusion_warn_on_a_small_base():
     assert "not proven cause" in conclusion(small)  # the association caveat stays
     large = KeyDrivers(n_boot=0).fit(_battery(600, 4, names), "ltr", names)
     assert "Caution" not in lead(large) and "not proven cause" in lead(large)
+
+
+def _label_overlaps(ip: pd.DataFrame, **kwargs) -> list[tuple[str, str]]:
+    """Draw the chart as the drivers notebook does; pairs of point or corner labels whose
+    boxes overlap once drawn."""
+    import matplotlib.pyplot as plt
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    from cxlab.plots import style
+
+    with style.context():
+        fig, ax = plt.subplots(figsize=style.figsize(5.5))
+        FigureCanvasAgg(fig)
+        plot_importance_performance(ip, ax=ax, title="Importance-performance", **kwargs)
+        fig.canvas.draw()
+        names = set(ip["driver"]) | {"KEY WEAKNESSES\nfix first", "KEY STRENGTHS\nprotect"}
+        names |= {"secondary weaknesses", "secondary strengths"}
+        boxes = [(t.get_text(), t.get_window_extent()) for t in ax.texts if t.get_text() in names]
+        plt.close(fig)
+    assert {n for n, _ in boxes} == names
+    return [(a, b) for (a, ba), (b, bb) in combinations(boxes, 2) if ba.overlaps(bb)]
+
+
+# the demo company's battery: planted weights (importance) and mean ratings (performance)
+_DEMO_BATTERY = {
+    "Stock availability": (0.36, 5.0),
+    "Pre-order availability": (0.30, 5.4),
+    "Phone service": (0.25, 5.8),
+    "Staff knowledge": (0.17, 8.0),
+    "Delivery speed": (0.11, 7.5),
+    "Support resolution": (0.09, 6.9),
+    "Price": (0.07, 6.5),
+    "Ease of website": (0.05, 8.2),
+    "Returns process": (0.04, 7.1),
+    "Product range": (0.02, 8.4),
+}
+
+
+@pytest.mark.parametrize("crowd", [0.0, 0.15, 0.3])
+def test_importance_performance_labels_never_overlap_on_demo_like_data(crowd):
+    """Labels are placed when drawn, clear of each other and of the quadrant names; on the
+    demo's battery, and with the points pulled together (crowd) until they nearly touch."""
+    w = np.array([v[0] for v in _DEMO_BATTERY.values()])
+    perf = np.array([v[1] for v in _DEMO_BATTERY.values()])
+    res = pd.DataFrame(
+        {
+            "driver": list(_DEMO_BATTERY),
+            "share": w / w.sum() * (1 - crowd) + crowd / len(w),
+            "mean": perf * (1 - crowd) + perf.mean() * crowd,
+        }
+    )
+    assert _label_overlaps(importance_performance(res)) == []
+
+
+def test_importance_performance_labels_never_overlap_on_the_demo(demo_drivers):
+    wide, truth = demo_drivers
+    res = drivers(wide, "ltr", truth["drivers"]["attributes"], n_boot=20)
+    assert _label_overlaps(importance_performance(res)) == []

@@ -13,16 +13,13 @@ width and the shrink factor those numbers assume.
 
 from __future__ import annotations
 
-import json
-import re
-import subprocess
-from html import unescape
 from pathlib import Path
 
 import matplotlib as mpl
 import matplotlib.pyplot as plt
 import nbformat
 import pytest
+from _browser import measure
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
@@ -100,26 +97,6 @@ def test_the_figure_rule_can_fail():
 
 
 # ----------------------------------------------------------------------------- in Chromium
-_PROBE = """<script>
-window.addEventListener("load", () => {
-  const imgs = [...document.images].map(i => ({
-    natural: i.naturalWidth, shown: i.getBoundingClientRect().width}));
-  parent.postMessage(JSON.stringify(
-    {viewport: document.documentElement.clientWidth, images: imgs}), "*");
-});
-</script>"""
-_FRAME = """<html><body style="margin:0">
-<iframe src="{src}" width="480" height="900" style="border:0"></iframe>
-<script>
-window.addEventListener("message", e => {{
-  const out = document.createElement("pre");
-  out.id = "cx-probe";
-  out.textContent = e.data;
-  document.body.appendChild(out);
-}});
-</script></body></html>"""
-
-
 @pytest.mark.slow
 def test_a_report_in_chromium_shrinks_its_figures_into_the_assumed_column(
     demo_warehouse, chromium, tmp_path
@@ -127,29 +104,7 @@ def test_a_report_in_chromium_shrinks_its_figures_into_the_assumed_column(
     db, _ = demo_warehouse
     params = {"unit": "ALL", "warehouse": str(db)}
     html = render.render(NOTEBOOKS / "quarterly_report.ipynb", params, out_dir=tmp_path, name="q")
-    page = tmp_path / "probe.html"
-    page.write_text(html.read_text(encoding="utf-8").replace("</body>", _PROBE + "</body>"))
-    frame = tmp_path / "frame.html"
-    frame.write_text(_FRAME.format(src=page.name), encoding="utf-8")
-    cmd = [
-        chromium,
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--hide-scrollbars",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--no-first-run",
-        f"--user-data-dir={tmp_path / 'profile'}",
-        "--window-size=1000,1000",
-        "--virtual-time-budget=10000",
-        "--dump-dom",
-        frame.as_uri(),
-    ]
-    res = subprocess.run(cmd, capture_output=True, text=True, timeout=180, check=False)
-    m = re.search(r'<pre id="cx-probe">(.*?)</pre>', res.stdout, re.S)
-    assert m, res.stderr[-1000:]
-    probe = json.loads(unescape(m.group(1)))
+    probe = measure(chromium, html, tmp_path, width=480)
     assert probe["viewport"] == 480 and len(probe["images"]) >= 4, probe
     for img in probe["images"]:
         # every figure printed at the style's size, no wider (no tight box)...

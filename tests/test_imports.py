@@ -21,7 +21,7 @@ import cxlab
 
 ROOT = Path(__file__).resolve().parents[1]
 NB_SRC = Path(__file__).parent / "notebooks"
-HEAVY = ("ibis", "scipy", "statsmodels", "duckdb", "pandas", "matplotlib")
+HEAVY = ("ibis", "scipy", "statsmodels", "duckdb", "pandas", "matplotlib", "numpy", "sklearn")
 
 
 def _python(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
@@ -101,7 +101,18 @@ def test_dir_lists_names_and_submodules_and_unknown_names_fail():
 
 
 # --------------------------------------------------------------------------- cxlab --help
-@pytest.mark.parametrize("argv", [["--help"], ["ingest", "--help"], ["render", "--help"]])
+COMMANDS = ["ingest", "loads", "unload", "render", "synth", "pack", "demo"]
+
+
+def test_the_help_checks_cover_every_command():
+    from typer.main import get_command
+
+    from cxlab.cli import app
+
+    assert set(get_command(app).commands) == set(COMMANDS)  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("argv", [["--help"]] + [[c, "--help"] for c in COMMANDS])
 def test_cli_help_imports_nothing_heavy(argv):
     res = _python("-X", "importtime", "-m", "cxlab.cli", *argv)
     assert res.returncode == 0, res.stderr[-2000:]

@@ -771,3 +771,23 @@ def test_touchpoint_vs_overall_is_the_same_whatever_the_row_order():
         results.append(J.touchpoint_vs_overall(t))
     for other in results[1:]:
         pd.testing.assert_frame_equal(results[0], other, check_exact=True)
+
+
+@pytest.mark.parametrize(
+    ("table", "named"),
+    [
+        (pd.DataFrame({"from": ["(start)"], "too": ["Ad"], "n": [1]}), "'to' not found"),
+        (pd.DataFrame({"from": ["(start)", None], "to": ["Ad", "Ad"], "n": [1, 2]}), "'from'"),
+        (pd.DataFrame({"from": ["(start)", 3.0], "to": ["Ad", "Ad"], "n": [1, 2]}), "'from'"),
+        (pd.DataFrame({"from": ["(start)", "Ad"], "to": ["Ad", "(start)"], "n": [1, 2]}), "'to'"),
+        (pd.DataFrame({"from": ["(drop-off)"], "to": ["Ad"], "n": [1]}), "absorbing"),
+        (pd.DataFrame({"from": ["(start)"], "to": ["Ad"], "n": ["x"]}), "'n'"),
+        (pd.DataFrame({"from": ["(start)"], "to": ["Ad"], "n": [-1]}), ">= 0"),
+    ],
+)
+def test_transition_matrix_refuses_a_table_it_cannot_read_with_the_column_and_rule(table, named):
+    """A missing column or an unknown state was a bare KeyError/TypeError (or a silent
+    matrix); now one CxlabError naming the column and the rule."""
+    with pytest.raises(CxlabError, match="transitions") as err:
+        J.transition_matrix(table)
+    assert named in str(err.value)

@@ -2,31 +2,13 @@
 
 from __future__ import annotations
 
-import re
-from html import unescape
-
 import numpy as np
 import pandas as pd
 import pytest
 import yaml
-from nbconvert.filters.markdown_mistune import markdown2html_mistune
+from _markdown import HOSTILE, rendered
 
 from cxlab import journey
-
-HOSTILE = [
-    "<img src=x onerror=alert(1)>",
-    "$x$ and $\\alpha$",
-    "**bold**",
-    "[a](javascript:alert(1))",
-]
-
-
-def _rendered(markdown: str) -> tuple[list[str], str]:
-    """Tags and visible text of Markdown rendered as nbconvert renders a report."""
-    anchor = r'<a class="anchor-link" href="#[^"<>]*">[^<]*</a>'
-    html = re.sub(anchor, "", markdown2html_mistune(markdown))
-    assert not re.search(r"<\w+[^>]*\s(href|src|on\w+)=", html), html
-    return re.findall(r"<(\w+)", html), unescape(re.sub(r"<[^>]+>", "", html))
 
 
 def _case(tmp_path, touchpoints, *, name="A launch", description="What happened.", label="CSAT"):
@@ -60,17 +42,17 @@ def test_case_texts_escape_every_name_from_the_case_file(tmp_path):
         description=HOSTILE[0],
         label=HOSTILE[2],
     )
-    tags, text = _rendered(journey.title(result))
+    tags, text = rendered(journey.title(result))
     assert tags == ["h1"] and f"Journey case study: {HOSTILE[3]}" in text
-    tags, text = _rendered(journey.intro(result, unit=HOSTILE[1], weight=HOSTILE[0]))
+    tags, text = rendered(journey.intro(result, unit=HOSTILE[1], weight=HOSTILE[0]))
     assert tags == ["p", "p"]
     assert text.startswith(HOSTILE[0]) and f"the warehouse ({HOSTILE[1]})" in text
     assert f"(column {HOSTILE[0]})" in text and "never weighted" in text
-    tags, text = _rendered(journey.weak_text(result))
+    tags, text = rendered(journey.weak_text(result))
     assert set(tags) == {"p", "strong"}
     assert "2 of 4 touch points are weak" in text
     assert f"{HOSTILE[0]} (2), {HOSTILE[2]} (1)." in text
-    tags, text = _rendered(journey.masking_text(result))
+    tags, text = rendered(journey.masking_text(result))
     assert set(tags) == {"p", "strong", "ul", "li"}
     assert f"The aggregate ({HOSTILE[2]}) is 8.5" in text
     assert f"{HOSTILE[0]} scores 2, 6.5 points below it; 1,000 customers met it, and none" in text
@@ -107,7 +89,7 @@ def _responses(channels: list[str], touchpoints: list[str], seed: int = 7) -> pd
 def test_channel_texts_name_the_channel_below_escaped():
     responses = _responses([HOSTILE[0], HOSTILE[3], "web"], [HOSTILE[1], "Store"])
     gaps = journey.channel_gaps(responses, "ltr", level=0.9)
-    tags, text = _rendered(journey.channel_gaps_text(gaps))
+    tags, text = rendered(journey.channel_gaps_text(gaps))
     assert set(tags) == {"p", "strong"}
     assert text.startswith(f"Below the other channels at the same touch points: {HOSTILE[0]} (")
     assert "90% interval" in text and HOSTILE[3] not in text
@@ -144,7 +126,7 @@ def test_vs_overall_text_names_lower_touch_points_and_skips_missing_correlations
             "level": 0.95,
         }
     )
-    tags, text = _rendered(journey.vs_overall_text(vs))
+    tags, text = rendered(journey.vs_overall_text(vs))
     assert f"score {HOSTILE[0]} 1.50 points lower (95% interval -2.00 to -1.00)" in text
     assert "Correlations range from +0.05 to +0.40" in text and set(tags) == {"p", "strong"}
     none = journey.vs_overall_text(vs.iloc[1:].assign(r=np.nan))
@@ -162,7 +144,7 @@ def test_inventory_text_names_weak_touch_points_with_conversion():
             "weak": [True, False, True],
         }
     )
-    tags, text = _rendered(journey.inventory_text(inv, level=0.8))
+    tags, text = rendered(journey.inventory_text(inv, level=0.8))
     assert text.strip() == (
         f"Touch points significantly below the others: {HOSTILE[2]} (NPS -20.0, 80% interval "
         "-25.0 to -15.0; 12% of the journeys through it convert), "

@@ -9,13 +9,12 @@ may not scroll sideways and every figure must fit the width.
 
 from __future__ import annotations
 
-import json
 import re
-import subprocess
 from html import unescape
 from pathlib import Path
 
 import pytest
+from _browser import measure
 
 from cxlab import render
 
@@ -32,59 +31,6 @@ REPORTS = {
     "nps_outcomes": {},
     "retention_value": {},
 }
-
-# The report is shown in a 480 px wide iframe (Chromium will not make a window that
-# narrow), so its media queries and layout see a 480 px viewport. A probe injected into
-# a copy of the report (reports carry no script of their own) measures the page once
-# it has loaded and posts the numbers to the outer page, where --dump-dom prints them.
-_PROBE = """<script>
-window.addEventListener("load", () => {
-  const vw = document.documentElement.clientWidth;
-  const imgs = [...document.images].map(i => {
-    const r = i.getBoundingClientRect();
-    return {alt: i.alt, left: r.left, right: r.right, width: r.width};
-  });
-  parent.postMessage(JSON.stringify({
-    viewport: vw, scroll: document.documentElement.scrollWidth, images: imgs}), "*");
-});
-</script>"""
-_FRAME = """<html><body style="margin:0">
-<iframe src="{src}" width="{width}" height="900" style="border:0"></iframe>
-<script>
-window.addEventListener("message", e => {{
-  const out = document.createElement("pre");
-  out.id = "cx-probe";
-  out.textContent = e.data;
-  document.body.appendChild(out);
-}});
-</script></body></html>"""
-
-
-def _measure(chromium: str, html: Path, tmp: Path) -> dict:
-    page = tmp / "probe.html"
-    text = html.read_text(encoding="utf-8")
-    page.write_text(text.replace("</body>", _PROBE + "</body>"), encoding="utf-8")
-    frame = tmp / "frame.html"
-    frame.write_text(_FRAME.format(src=page.name, width=WIDTH), encoding="utf-8")
-    cmd = [
-        chromium,
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--hide-scrollbars",
-        "--disable-background-networking",
-        "--host-resolver-rules=MAP * ~NOTFOUND",
-        f"--user-data-dir={tmp / 'profile'}",
-        "--window-size=1000,1000",
-        "--virtual-time-budget=10000",
-        "--dump-dom",
-        frame.as_uri(),
-    ]
-    res = subprocess.run(cmd, capture_output=True, text=True, timeout=180, check=False)
-    assert res.returncode == 0, res.stderr[-2000:]
-    m = re.search(r'<pre id="cx-probe">(.*?)</pre>', res.stdout, re.S)
-    assert m, "the probe did not run: " + res.stdout[-500:]
-    return json.loads(unescape(m.group(1)))
 
 
 def _render(notebook: str, db: Path, out: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
@@ -126,7 +72,7 @@ def test_report_is_byte_identical_and_readable_at_480px(
         assert not re.search(r"<td[^>]*>p = ", table)
 
     # at 480 px: the page does not scroll sideways and every figure fits the width
-    probe = _measure(chromium, first, tmp_path)
+    probe = measure(chromium, first, tmp_path, width=WIDTH)
     assert probe["viewport"] == WIDTH and probe["images"], probe
     assert probe["scroll"] <= probe["viewport"], probe
     for img in probe["images"]:
@@ -142,6 +88,6 @@ def test_the_probe_sees_an_overflowing_page(chromium, tmp_path):
         'src="data:image/gif;base64,R0lGODlhAQABAAAAACw="></main></body></html>',
         encoding="utf-8",
     )
-    probe = _measure(chromium, page, tmp_path)
+    probe = measure(chromium, page, tmp_path, width=WIDTH)
     assert probe["scroll"] > probe["viewport"]
     assert probe["images"][0]["right"] > probe["viewport"]

@@ -253,3 +253,20 @@ def test_bayes_prior_is_passed_through_and_checked(small):
     assert [r["low"], r["high"]] == [ref["low"], ref["high"]]
     with pytest.raises(CxlabError, match="applies to method='bayes' only"):
         cxlab.nps(small, "ltr", weight="w", method="bootstrap", prior="jeffreys")
+
+
+@pytest.mark.parametrize("metric", ["nps", "csat"])
+def test_a_group_column_with_no_value_at_all_is_one_missing_group(metric):
+    """An object column that is all None groups like the missing part of a partly missing
+    one: one row whose label is missing, with the numbers of the whole data (it used to
+    fail in a pandas merge of object with float keys)."""
+    score = {"nps": "ltr", "csat": "csat"}[metric]
+    values = [9, 10, 3, 7, 8, 9] if metric == "nps" else [5, 4, 1, 3, 5, 2]
+    fn = getattr(cxlab, metric)
+    data = pd.DataFrame({score: values, "g": pd.Series([None] * 6, dtype=object)})
+    res = fn(data, score, by="g")
+    whole = fn(data.drop(columns="g"), score)
+    assert len(res) == 1 and pd.isna(res["g"].iloc[0])
+    pd.testing.assert_frame_equal(res.drop(columns="g"), whole)
+    partly = fn(data.assign(g=["a", None, "a", None, "b", "b"]), score, by="g")
+    assert partly["g"].isna().sum() == 1 and pd.isna(partly["g"].iloc[-1])

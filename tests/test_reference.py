@@ -525,7 +525,7 @@ def test_lag_correlations_equal_plm_within(panel, metric, outcome, lag, effects)
     ``plm::Within(effect = "twoways")`` series on the unbalanced panel (cross-checked in R
     against lm residuals on unit and quarter factors), its p the dummy-variable lm's t test
     of the slope, df = that lm's residual df, Fisher-z interval with SE 1/sqrt(df - 1)
-    (``make_reference_corr_twoway.R``); ``effects="unit"`` equals ``effect="individual"``
+    (``make_reference_twoway.R``); ``effects="unit"`` equals ``effect="individual"``
     (rmcorr's numbers). The two differ on this panel, so neither can pass for the other."""
     ref = _sel(_csv("r_corr_twoway.csv"), case=f"{metric}_{outcome}_{lag}", effects=effects)
     res = oc.lag_correlations(panel, metric, outcome, lags=[lag], effects=effects).iloc[0]

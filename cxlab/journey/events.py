@@ -362,7 +362,7 @@ def transition_matrix(result: pd.DataFrame, *, normalize: bool = True) -> pd.Dat
     >>> transition_matrix(tr).loc["Ad", "(conversion)"]
     np.float64(0.25)
     """
-    check_columns(as_table(result[["from", "to", "n"]]), ["from", "to", "n"], "transitions")
+    _check_transitions(result)
     tps = sorted((set(result["from"]) | set(result["to"])) - {START, CONVERSION, DROP_OFF})
     states = [START, *tps, CONVERSION, DROP_OFF]
     m = (
@@ -375,6 +375,46 @@ def transition_matrix(result: pd.DataFrame, *, normalize: bool = True) -> pd.Dat
         tot = m.sum(axis=1)
         m = m.div(tot.where(tot > 0, 1.0), axis=0)
     return m
+
+
+def _check_transitions(result: pd.DataFrame) -> None:
+    """Refuse a transitions table :func:`transition_matrix` cannot read, naming the rule."""
+    if not isinstance(result, pd.DataFrame):
+        raise CxlabError(
+            f"transitions must be a DataFrame with columns 'from', 'to', 'n', "
+            f"not {type(result).__name__}."
+        )
+    missing = [c for c in ("from", "to", "n") if c not in result.columns]
+    if missing:
+        raise CxlabError(
+            f"column(s) {', '.join(map(repr, missing))} not found in transitions; "
+            f"available: {', '.join(map(str, result.columns))}."
+        )
+    for col in ("from", "to"):
+        bad = ~result[col].map(lambda v: isinstance(v, str))
+        if bad.any():
+            rows = ", ".join(map(str, result.index[bad][:5]))
+            raise CxlabError(
+                f"column {col!r} of transitions: {int(bad.sum())} row(s) (rows {rows}) break "
+                "the rule 'a state is a touch point name or (start), (conversion), (drop-off)'."
+            )
+    rules = (
+        ("from", result["from"].isin([CONVERSION, DROP_OFF]), "no step leaves an absorbing state"),
+        ("to", result["to"] == START, "no step goes back to (start)"),
+    )
+    for col, bad, rule in rules:
+        if bad.any():
+            raise CxlabError(
+                f"column {col!r} of transitions: {int(bad.sum())} row(s) break the rule "
+                f"'{rule}' (states {sorted(set(result.loc[bad, col]))})."
+            )
+    n = pd.to_numeric(result["n"], errors="coerce")
+    bad = n.isna() | (n < 0)
+    if bad.any():
+        raise CxlabError(
+            f"column 'n' of transitions: {int(bad.sum())} row(s) break the rule "
+            "'a count is a number >= 0'."
+        )
 
 
 def interactions_view(con: Any, unit: str = "ALL") -> ir.Table:

@@ -131,6 +131,7 @@ def _plot_importance_performance(
     import matplotlib.pyplot as plt
 
     from cxlab.plots import draw_intervals
+    from cxlab.plots.labels import label_points
 
     ax = ax if ax is not None else plt.gca()
     k = 100.0 if percent else 1.0
@@ -147,13 +148,21 @@ def _plot_importance_performance(
     pc = table["performance_cut"].iloc[0] if "performance_cut" in table else x.mean()
     ax.axhline(ic, color=CUT_LINE, lw=1, ls="--")
     ax.axvline(pc, color=CUT_LINE, lw=1, ls="--")
-    for xi, yi, name in zip(x, y, table["driver"], strict=True):
-        ax.annotate(name, (xi, yi), xytext=(6, 4), textcoords="offset points", fontsize=SMALL)
     xr = max(x.max() - x.min(), 1e-9)
     yr = max(y.max() - y.min(), 1e-9)
     ax.set_xlim(x.min() - 0.15 * xr, x.max() + 0.35 * xr)
     ax.set_ylim(max(0.0, y.min() - 0.15 * yr), y.max() + 0.2 * yr)
-    _quadrant_labels(ax)
+    corners = _quadrant_labels(ax)
+    # names placed when drawn, most important first, clear of each other and the corners
+    order = np.argsort(-y, kind="stable")
+    label_points(
+        ax,
+        x[order],
+        y[order],
+        table["driver"].to_numpy()[order],
+        marker_size=float(np.max((style | kwargs)["s"])),
+        avoid=corners,
+    )
     ax.set_xlabel("Performance (mean rating)")
     ax.set_ylabel("Importance (% of explained variance)" if percent else "Importance (share)")
     if title:
@@ -162,7 +171,7 @@ def _plot_importance_performance(
     return ax
 
 
-def _quadrant_labels(ax: Any) -> None:
+def _quadrant_labels(ax: Any) -> list[Any]:
     """Name the four quadrants in the corners of the Axes, in their colours."""
     x0, x1 = ax.get_xlim()
     y0, y1 = ax.get_ylim()
@@ -172,7 +181,7 @@ def _quadrant_labels(ax: Any) -> None:
         (x0, y0, "secondary weaknesses", "left", "bottom", "secondary weakness"),
         (x1, y0, "secondary strengths", "right", "bottom", "secondary strength"),
     ]
-    for lx, ly, text, ha, va, q in labels:
+    return [
         ax.text(
             lx + (0.01 if ha == "left" else -0.01) * (x1 - x0),
             ly + (-0.02 if va == "top" else 0.02) * (y1 - y0),
@@ -183,3 +192,5 @@ def _quadrant_labels(ax: Any) -> None:
             color=QUADRANT_COLORS[q],
             fontweight="bold",
         )
+        for lx, ly, text, ha, va, q in labels
+    ]
