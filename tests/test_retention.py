@@ -381,3 +381,16 @@ def test_churn_after_survey_refuses_scores_off_the_scale_and_keeps_ltr_names():
     assert at["detractor"] == 0.0 and np.isnan(at["promoter"])
     other = retention.churn_after_survey(r, c, score="csat", breaks=(1, 4))
     assert other.median_["category"].tolist() == ["<= 1", "> 4"]
+
+
+def test_zph_on_a_singular_information_matrix_says_it_cannot_check() -> None:
+    """Tiny data (a tiny warehouse's survey Cox model) gave a bare LinAlgError."""
+    from cxlab.retention.zph import zph_test
+
+    u = np.array([0.0, 0.0, 1.0, 2.0])
+    table = zph_test(u, np.zeros((4, 4)), {"a": [0], "b": [1]})
+    assert table["term"].tolist() == ["a", "b", "GLOBAL"]
+    assert table["chi2"].isna().all() and table["p"].isna().all()
+    model = retention.CoxPH()
+    model.ph_test_ = table
+    assert model.ph_text().startswith("The proportional-hazards assumption could not be checked")

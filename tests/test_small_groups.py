@@ -233,15 +233,7 @@ def test_retention_report_renders_on_a_tiny_warehouse_and_a_two_customer_unit(
 def _every_notebook() -> list:
     from cxlab.pack import ANALYSES
 
-    known = {
-        "retention_value.ipynb": "a tiny warehouse gives a bare LinAlgError (singular matrix) "
-        "in the retention/value fits, not a CxlabError"
-    }
-    names = [QUARTERLY.name, *(a.notebook for a in ANALYSES)]
-    return [
-        pytest.param(n, marks=pytest.mark.xfail(reason=known[n], strict=False)) if n in known else n
-        for n in names
-    ]
+    return [QUARTERLY.name, *(a.notebook for a in ANALYSES)]
 
 
 # a few bootstrap replicates: the point is that the notebook runs, not the intervals

@@ -172,6 +172,12 @@ class CoxPH:
         before putting it in Markdown or HTML.
         """
         t = self.ph_test_
+        if t["p"].isna().any():
+            return (
+                "The proportional-hazards assumption could not be checked: too few events "
+                "for the Schoenfeld residual test, so read each hazard ratio as an average "
+                "over the follow-up."
+            )
         bad = t[(t["term"] != "GLOBAL") & (t["p"] < self.alpha)]
         if bad.empty:
             return (

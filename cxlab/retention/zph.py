@@ -142,10 +142,17 @@ def zph_test(u: np.ndarray, imat: np.ndarray, terms: dict[str, list[int]]) -> pd
     for name, cols in terms.items():
         kk = base + [p + j for j in cols]
         uu = np.concatenate([np.zeros(p), u[[p + j for j in cols]]])
-        chi2 = float(np.linalg.solve(imat[np.ix_(kk, kk)], uu) @ uu)
-        rows.append((name, chi2, len(cols)))
+        rows.append((name, _quadratic(imat[np.ix_(kk, kk)], uu), len(cols)))
     uu = np.concatenate([np.zeros(p), u[p:]])
-    rows.append(("GLOBAL", float(np.linalg.solve(imat, uu) @ uu), p))
+    rows.append(("GLOBAL", _quadratic(imat, uu), p))
     out = pd.DataFrame(rows, columns=["term", "chi2", "df"])
     out["p"] = stats.chi2.sf(out["chi2"], out["df"])
     return out
+
+
+def _quadratic(imat: np.ndarray, u: np.ndarray) -> float:
+    """``u' imat^-1 u``; NaN when ``imat`` is singular (too few events to test, e.g. tiny data)."""
+    try:
+        return float(np.linalg.solve(imat, u) @ u)
+    except np.linalg.LinAlgError:
+        return float("nan")
