@@ -9,7 +9,7 @@ after ``plots.style.use()`` (``plots.style.PRINT_KWARGS``: no tight box) and
 tables and Markdown turned into their HTML.
 Each named step is timed in process CPU seconds (DuckDB's threads included),
 outermost call only, so a loaded machine inflates it far less than wall time.
-Steps overlap (``_histogram`` contains the Ibis execution); "other" is the
+Steps overlap (``histogram`` contains the Ibis execution); "other" is the
 rest: pandas post-processing in the metrics, tables, text.
 """
 
@@ -105,7 +105,7 @@ def main() -> None:
     timed(bsql.SQLBackend, "compile", "Ibis compile (to SQL)")
     timed(bduck.Backend, "execute", "Ibis execute (compile + DuckDB + to pandas)")
     timed(fpd.PandasData, "convert_table", "Arrow -> pandas")
-    timed(metrics, "_histogram", "metrics._histogram (the GROUP BY)")
+    timed(metrics, "histogram", "histogram.histogram (the GROUP BY)")
     timed(report, "snapshot", "report.snapshot (this quarter, profile join)")
     timed(report.compare, "versus_rest", "report.versus_rest")  # breakdown calls it there
     timed(tables, "format_table", "tables.format_table")

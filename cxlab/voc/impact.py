@@ -34,6 +34,7 @@ import pandas as pd
 from cxlab import stats
 from cxlab._checks import as_table, check_columns, check_level
 from cxlab.errors import CxlabError
+from cxlab.histogram import by_list
 from cxlab.schema import SCALES
 from cxlab.voc.codeframe import Codeframe
 from cxlab.voc.codeframe import codeframe as load_codeframe
@@ -41,12 +42,6 @@ from cxlab.voc.codeframe import codeframe as load_codeframe
 __all__ = ["impact_interval", "theme_breakdown", "theme_impact", "theme_trend"]
 
 _CATS = ("detractors", "passives", "promoters")
-
-
-def _by_list(by: str | Sequence[str] | None) -> list[str]:
-    if by is None:
-        return []
-    return [by] if isinstance(by, str) else list(by)
 
 
 def _histograms(
@@ -370,7 +365,7 @@ def theme_breakdown(
     0          a  late  4             2   0.50
     1          b  late  4             1   0.25
     """
-    by_ = _by_list(by)
+    by_ = by_list(by)
     if not by_:
         raise CxlabError("theme_breakdown: give by= (a column or columns to group by).")
     return _impact(
