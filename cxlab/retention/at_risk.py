@@ -42,7 +42,7 @@ if TYPE_CHECKING:
 __all__ = ["revenue_at_risk"]
 
 
-def _churn_at(table: pd.DataFrame, groups: list[str], horizon: float) -> pd.DataFrame:
+def churn_at(table: pd.DataFrame, groups: list[str], horizon: float) -> pd.DataFrame:
     """1 - KM at ``horizon`` and its SE per (group, side); NaN when follow-up is shorter."""
     rows = []
     for key, part in table.groupby([*groups, "side"], sort=True, dropna=False):
@@ -136,7 +136,7 @@ def revenue_at_risk(
     table = event_table(
         d.mutate(side=d.category), "days", "churned", by=[*groups, "side"], where="revenue_at_risk"
     )
-    churn = _churn_at(table, groups, float(horizon))
+    churn = churn_at(table, groups, float(horizon))
     return _assemble(churn, _margins(d, tx, groups, int(horizon)), groups, level, bands)
 
 

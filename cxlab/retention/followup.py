@@ -45,7 +45,7 @@ from cxlab._checks import as_table, check_columns
 from cxlab._files import write_text_atomically
 from cxlab.errors import CxlabError
 from cxlab.retention.after_survey import survey_durations
-from cxlab.retention.at_risk import _churn_at
+from cxlab.retention.at_risk import churn_at
 from cxlab.retention.counts import event_table
 
 if TYPE_CHECKING:
@@ -175,7 +175,7 @@ def _excess(
     """Churn within ``horizon`` days of a survey, detractors and passives minus promoters."""
     d = survey_durations(responses, customers, score="ltr", breaks=breaks, end=end)
     table = event_table(d.mutate(side=d.category), "days", "churned", by="side", where="followup")
-    churn = _churn_at(table, [], float(horizon)).set_index("side")["churn"]
+    churn = churn_at(table, [], float(horizon)).set_index("side")["churn"]
     base = float(churn.get("promoter", np.nan))
     return {k: max(float(churn.get(k, np.nan)) - base, 0.0) for k in ("detractor", "passive")}
 
