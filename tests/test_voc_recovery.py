@@ -1,8 +1,8 @@
 """The demo's planted verbatim themes are coded back and their NPS effects recovered.
 
-``_code`` applies the starter codeframe with pandas (keywords escaped and matched as
-whole words, patterns as given, case-insensitive); it stands in for ``cxlab.voc.code``
-and has its signature: responses in, one row per (response_id, theme) out.
+``_code`` applies the starter codeframe with the package's engine coding,
+``cxlab.voc.code`` (keywords escaped and matched as whole words, patterns as given,
+case-insensitive): responses in, one row per (response_id, theme) out.
 
 (a) Coding: on 20,000 verbatims drawn by the synth (its own record of planted mentions),
 recall and precision of the codeframe are both at least 0.99 overall and 0.98 per
@@ -25,17 +25,15 @@ planted ``nps_impact``, and stock-outs have the largest negative impact.
 from __future__ import annotations
 
 import re
-import warnings
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
-import yaml
 from scipy.stats import binom
 
 import cxlab
-from cxlab import synth
+from cxlab import synth, voc
 from cxlab.synth import comments, verbatims
 
 CODEFRAME = Path(cxlab.__file__).parent / "voc" / "codeframes" / "retail_electronics.yaml"
@@ -44,18 +42,8 @@ N = 10_000
 
 
 def _code(responses: pd.DataFrame, codeframe_path: str | Path) -> pd.DataFrame:
-    """One row per (response_id, theme) whose keyword or pattern occurs in the verbatim."""
-    themes = yaml.safe_load(Path(codeframe_path).read_text(encoding="utf-8"))["themes"]
-    text = responses["verbatim"].fillna("")
-    out = []
-    for tid, t in themes.items():
-        alts = [rf"\b{re.escape(k)}\b" for k in t.get("keywords", [])]
-        pattern = "|".join(f"(?:{a})" for a in alts + t.get("patterns", []))
-        with warnings.catch_warnings():  # patterns may hold (capturing) groups
-            warnings.simplefilter("ignore", UserWarning)
-            hit = text.str.contains(pattern, case=False, regex=True)
-        out.append(pd.DataFrame({"response_id": responses.loc[hit, "response_id"], "theme": tid}))
-    return pd.concat(out, ignore_index=True)
+    """One row per (response_id, theme): the package's engine coding, :func:`cxlab.voc.code`."""
+    return voc.code(responses, voc.codeframe(codeframe_path))
 
 
 def _frame(texts: list[str]) -> pd.DataFrame:
