@@ -283,3 +283,18 @@ def test_followup_out_is_checked_before_any_kernel(contact_warehouse, tmp_path):
     render.check_values(nb, {"warehouse": db, "followup_out": str(tmp_path / "new" / "list.csv")})
     render.check_values(nb, {"warehouse": db, "followup_out": ""})
     render.check_values(nb, {"warehouse": db, "followup_out": "none"})
+
+
+def test_the_full_list_carries_the_comment_masked_and_the_report_never_shows_it():
+    r, c, t = _tables()
+    said = {"1": "Call me on +44 20 7946 0958 or jane.doe@example.com", "3": "Slow."}
+    r = r.assign(verbatim=r["response_id"].map(said))
+    f = retention.followup(r, c, t, since="2025-07-01", end="2025-09-30", horizon=365, key="k")
+    comments = dict(zip(f["customer_id"], f["comment"], strict=True))
+    assert comments["det"] == "Call me on [phone] or [email]"
+    assert comments["pas"] == "Slow." and pd.isna(comments[HOSTILE])
+    top = retention.top_for_report(f, 5)
+    assert "comment" not in top.columns and "customer_id" not in top.columns
+    # responses without a verbatim column: the comment is empty, not an error
+    g = retention.followup(r.drop(columns="verbatim"), c, t, since="2025-07-01", key="k")
+    assert g["comment"].isna().all()

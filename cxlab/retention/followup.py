@@ -60,7 +60,9 @@ __all__ = [
     "write_followup",
 ]
 
-#: The columns of :func:`followup`, in order (no contact data, no verbatims).
+#: The columns of :func:`followup`, in order: no contact data; ``comment`` is the
+#: survey's verbatim with e-mails, phones, cards, IBANs and URLs masked
+#: (:func:`cxlab.voc.mask_pii`), for the CX team's file only (never in a report).
 FOLLOWUP_COLUMNS = (
     "rank",
     "customer_id",
@@ -71,6 +73,7 @@ FOLLOWUP_COLUMNS = (
     "unit",
     "touchpoint",
     "channel",
+    "comment",
     "ltr",
     "csat",
     "csat_before",
@@ -164,7 +167,7 @@ def _candidates(
     )
     spent = t.group_by(tid=t.customer_id).aggregate(m=t.margin.cast("float64").sum())
     j = j.left_join(spent, j.customer_id == spent.tid)
-    cols = ["customer_id", "category", "survey_date", "unit", "touchpoint", "channel"]
+    cols = ["customer_id", "category", "survey_date", "unit", "touchpoint", "channel", "verbatim"]
     scores = ["ltr", "csat", "csat_before", "ces", "ces_before"]
     return j.select(*cols, *scores, margin=j.m.fill_null(0.0)).to_pandas()
 
@@ -251,7 +254,7 @@ def followup(
     check_columns(tx, ["customer_id", "date", "margin"], "transactions")
     import ibis
 
-    for col in ("unit", "touchpoint", "channel"):
+    for col in ("unit", "touchpoint", "channel", "verbatim"):
         if col not in r.columns:
             r = r.mutate(**{col: ibis.null("string")})
     if end is None:
@@ -262,6 +265,9 @@ def followup(
     for col in ("ltr", "csat", "csat_before", "ces", "ces_before"):
         out[col] = out[col].astype("Int64")
     out["survey_date"] = pd.to_datetime(out["survey_date"]).dt.date
+    from cxlab.voc.pii import mask_pii_series  # phonenumbers only when a list is made
+
+    out["comment"] = mask_pii_series(out.pop("verbatim").astype("object"))
     out["excess_churn"] = 100 * out["category"].map(excess).astype(float)
     out["value_at_risk"] = out["margin"] * out["excess_churn"] / 100
     out["reason"] = [_reason(row, breaks) for row in out.itertuples()]
@@ -342,10 +348,10 @@ def write_followup(frame: pd.DataFrame, path: str | os.PathLike[str]) -> tuple[P
 
 
 def top_for_report(frame: pd.DataFrame, n: int = 10, *, pseudonyms: bool = True) -> pd.DataFrame:
-    """The first ``n`` rows without ``customer_id`` (survey dates as text), for a shared
-    report; without the ``pseudonym`` column too when ``pseudonyms`` is false (no full
+    """The first ``n`` rows without ``customer_id`` and ``comment`` (survey dates as
+    text), for a shared report; without the ``pseudonym`` column too when ``pseudonyms`` is false (no full
     list to look them up in, and a report that stays the same from run to run)."""
-    drop = {"customer_id"} | (set() if pseudonyms else {"pseudonym"})
+    drop = {"customer_id", "comment"} | (set() if pseudonyms else {"pseudonym"})
     keep: Sequence[str] = [c for c in frame.columns if c not in drop]
     out = frame.loc[:, list(keep)].head(int(n)).reset_index(drop=True)
     return out.assign(survey_date=out["survey_date"].astype(str))
