@@ -24,6 +24,8 @@ import sys
 import time
 from pathlib import Path
 
+from retention_bench import TIMER  # the same timed child process (best of REPEAT)
+
 WORK = Path(__file__).resolve().parent / "_work"
 THEMES = 40
 
@@ -85,20 +87,6 @@ def run():
     return voc.theme_impact(t, voc.coded_table(t, cf), weight="weight", codeframe=cf)
 """,
 }
-
-TIMER = """
-import resource, time, json, sys
-{setup}
-run()  # untimed: warm caches and imports
-best = None
-for _ in range(REPEAT):
-    w0, c0 = time.perf_counter(), time.process_time()
-    out = run()
-    w, c = time.perf_counter() - w0, time.process_time() - c0
-    best = (w, c) if best is None or w < best[0] else best
-peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-print(json.dumps({{"wall": best[0], "cpu": best[1], "peak_mb": peak, "rows": len(out)}}))
-"""
 
 
 def main() -> None:
