@@ -333,7 +333,13 @@ def synth(
 @app.command(cls=_PackCommand)
 def pack(
     db: Annotated[Path, typer.Option(help="DuckDB warehouse file.")] = DEFAULT_DB,
-    quarter: Annotated[str, typer.Option(help="'YYYYQn' or 'latest'.")] = "latest",
+    quarter: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--quarter",
+            help="'YYYYQn' or 'latest' (default); repeat for a pack of several quarters.",
+        ),
+    ] = None,
     units: Annotated[
         list[str] | None,
         typer.Option("--units", help="Units to report on (repeatable; default: all)."),
@@ -353,13 +359,19 @@ def pack(
     \b
       cxlab pack --db data/demo/cxlab.duckdb --quarter 2026Q3 \\
         --units Nordics --units DACH --out reports
+
+    Several quarters in one pack (the kernels are warmed once; the index shows
+    the latest and links the earlier quarters' reports):
+
+    \b
+      cxlab pack --db data/demo/cxlab.duckdb --quarter 2026Q2 --quarter 2026Q3
     """
     from cxlab import pack as _pack
 
     if jobs < 1:
         raise CxlabError(f"--jobs must be at least 1, not {jobs}.")
     index = _pack.pack(
-        db, quarter=quarter, units=units, out_dir=out, jobs=jobs, level=level, pdf=pdf
+        db, quarter=quarter or "latest", units=units, out_dir=out, jobs=jobs, level=level, pdf=pdf
     )
     typer.echo(f"Reports are in {index.resolve()}")
 

@@ -1,6 +1,6 @@
 """``cxlab pack``: the report pack of any warehouse, with an index page.
 
-:func:`pack` renders, for one quarter, the company's and each unit's quarterly
+:func:`pack` renders, for one quarter (or several), the company's and each unit's quarterly
 report and every analysis (:data:`ANALYSES`) whose tables hold data, a few at a
 time on warm kernels (:mod:`cxlab.pool`: started and warmed once, reset between
 reports, each report its own executed notebook); it then writes ``index.html``: per unit the NPS
@@ -17,6 +17,7 @@ sparklines are inline SVG).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -123,7 +124,7 @@ def _table_counts(con: Any) -> dict[str, int]:
 def pack(
     db: Path | str,
     *,
-    quarter: str = "latest",
+    quarter: str | Sequence[str] = "latest",
     units: list[str] | None = None,
     out_dir: Path | str = "reports",
     jobs: int = 2,
@@ -137,8 +138,11 @@ def pack(
     ----------
     db : path
         The warehouse.
-    quarter : str
-        ``'YYYYQn'`` or ``"latest"`` (the warehouse's most recent quarter).
+    quarter : str or sequence of str
+        ``'YYYYQn'`` or ``"latest"`` (the warehouse's most recent quarter); several
+        quarters make one pack of them all, rendered on the same warm kernels: the
+        quarterly reports of each, the analyses once, and an index for the latest
+        quarter that links the earlier quarters' reports.
     units : list of str, optional
         Units to report on (default: every unit with responses that quarter).
     out_dir : path
@@ -162,6 +166,11 @@ def pack(
         unwritable ``out_dir`` (the checks of :func:`cxlab.render.check_values`
         and :func:`cxlab.render.check_out_dir`, before any kernel starts), or a
         report that failed to render (the others are still written).
+
+    Examples
+    --------
+    >>> pack("data/demo/cxlab.duckdb", quarter=["2026Q2", "2026Q3"])  # doctest: +SKIP
+    PosixPath('reports/index.html')
     """
     from cxlab import render
 
@@ -169,22 +178,30 @@ def pack(
     db = Path(db).resolve()
     out_dir = Path(out_dir)
     render.check_out_dir(out_dir)  # the checks every report gets, before any kernel
-    params = {"quarter": quarter, "unit": "ALL", "warehouse": str(db), "level": float(level)}
-    render.check_values(QUARTERLY, params)
-    counts, quarter, chosen, unit_rows = _scope(db, quarter, units, level)
-    jobs_list, skipped = _jobs(db, given, quarter, chosen, counts, level)
+    asked = [quarter] if isinstance(quarter, str) else list(quarter)
+    if not asked:
+        raise CxlabError("no quarter given: name one ('YYYYQn') or 'latest'.")
+    for q in asked:
+        params = {"quarter": q, "unit": "ALL", "warehouse": str(db), "level": float(level)}
+        render.check_values(QUARTERLY, params)
+    counts, scopes, unit_rows = _scope(db, asked, units, level)
+    latest = scopes[-1][0]
+    jobs_list = [job for q, chosen in scopes for job in _quarterly_jobs(db, q, chosen, level)]
+    analysis_jobs, skipped = _analysis_jobs(db, given, latest, counts, level)
+    jobs_list += analysis_jobs
     for job in jobs_list:  # the retention report writes its full follow-up list beside itself
         if job["name"].startswith("retention-value-"):
             job["params"]["followup_out"] = str((out_dir / f"{job['name']}-followup.csv").resolve())
-    summary = _share_summary(db, quarter, jobs_list, out_dir)  # the as-of join, once
+    summaries = [_share_summary(db, q, jobs_list, out_dir) for q, _ in scopes]  # one join each
     try:
         paths, failed = _render_all(jobs_list, out_dir, jobs, progress)
     finally:
-        summary.unlink(missing_ok=True)
+        for summary in summaries:
+            summary.unlink(missing_ok=True)
     if pdf:
         for path in paths.values():
             print_pdf(path)
-    rows, analyses = _index_entries(jobs_list, paths, unit_rows)
+    rows, analyses, earlier = _index_entries(jobs_list, paths, unit_rows, latest)
     for job, why in failed:
         title = job["analysis"].title if "analysis" in job else f"Quarterly report, {job['unit']}"
         skipped.append({"title": title, "reason": f"failed to render: {why}", "fix": ""})
@@ -192,7 +209,7 @@ def pack(
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise CxlabError(f"{out_dir}: cannot create the output folder: {exc.strerror}.") from None
-    index = write_index(out_dir, quarter, rows, analyses, skipped, level=level)
+    index = write_index(out_dir, latest, rows, analyses, skipped, level=level, earlier=earlier)
     if failed:
         names = ", ".join(j["name"] for j, _ in failed)
         raise CxlabError(
@@ -222,9 +239,10 @@ def _check_units(units: list[str], present: list[str], quarter: str) -> None:
 
 
 def _scope(
-    db: Path, quarter: str, units: list[str] | None, level: float
-) -> tuple[dict[str, int], str, list[str], list[dict[str, Any]]]:
-    """The tables' row counts, the quarter, the units reported on and their index rows."""
+    db: Path, asked: list[str], units: list[str] | None, level: float
+) -> tuple[dict[str, int], list[tuple[str, list[str]]], list[dict[str, Any]]]:
+    """The tables' row counts; each quarter asked (oldest first, "latest" resolved) with
+    the units reported on; and the index rows of the latest of them."""
     from cxlab import report, warehouse
 
     con = warehouse.connect(db)
@@ -236,31 +254,43 @@ def _scope(
                 "survey export first: cxlab ingest responses FILE --db " + str(db)
             )
         responses = con.table("responses")
-        if quarter == "latest":
-            quarter = report.latest_quarter(responses)
-        present = sorted(
-            responses.filter(responses.quarter == quarter)
-            .select("unit")
+        last = report.latest_quarter(responses) if "latest" in asked else ""
+        quarters = sorted({last if q == "latest" else q for q in asked})
+        present = (
+            responses.filter(responses.quarter.isin(quarters))
+            .select("quarter", "unit")
             .distinct()
-            .to_pandas()["unit"]
+            .to_pandas()
         )
-        if units:
-            _check_units(units, present, quarter)
-        chosen = list(units) if units else present
-        return counts, quarter, chosen, index_rows(con, quarter, chosen, level)
+        scopes: list[tuple[str, list[str]]] = []
+        for q in quarters:
+            here = sorted(present.loc[present["quarter"] == q, "unit"].dropna())
+            if units:
+                _check_units(units, here, q)
+            scopes.append((q, list(units) if units else here))
+        rows = index_rows(con, quarters[-1], scopes[-1][1], level)
+        return counts, scopes, rows
     finally:
         con.disconnect()
 
 
-def _jobs(
-    db: Path, given: str, quarter: str, chosen: list[str], counts: dict[str, int], level: float
-) -> tuple[list[dict[str, Any]], list[dict[str, str]]]:
-    """The reports to render (company, units, analyses) and the analyses skipped, and why."""
-    jobs_list: list[dict[str, Any]] = []
+def _quarterly_jobs(
+    db: Path, quarter: str, chosen: list[str], level: float
+) -> list[dict[str, Any]]:
+    """The quarterly reports of one quarter: the company's and each unit's."""
+    jobs_list = []
     for unit in ["ALL", *chosen]:
         name = f"quarterly-{'company' if unit == 'ALL' else slug(unit)}-{quarter}"
         params = {"quarter": quarter, "unit": unit, "warehouse": str(db), "level": level}
         jobs_list.append({"notebook": QUARTERLY, "params": params, "name": name, "unit": unit})
+    return jobs_list
+
+
+def _analysis_jobs(
+    db: Path, given: str, quarter: str, counts: dict[str, int], level: float
+) -> tuple[list[dict[str, Any]], list[dict[str, str]]]:
+    """The analyses to render (named for the pack's latest quarter) and those skipped, and why."""
+    jobs_list: list[dict[str, Any]] = []
     skipped = []
     for a in ANALYSES:
         empty = [t for t in a.needs if not counts.get(t)]
@@ -314,7 +344,7 @@ def _share_summary(db: Path, quarter: str, jobs_list: list[dict[str, Any]], out_
     finally:
         con.disconnect()
     for job in jobs_list:
-        if job["notebook"] == QUARTERLY:
+        if job["notebook"] == QUARTERLY and job["params"]["quarter"] == quarter:
             job["params"]["summary"] = str(path)
     return path
 
@@ -345,10 +375,15 @@ def _render_all(
 
 
 def _index_entries(
-    jobs_list: list[dict[str, Any]], paths: dict[int, Path], unit_rows: list[dict[str, Any]]
-) -> tuple[list[dict[str, Any]], list[dict[str, str]]]:
-    """The index's unit rows and analysis entries, for the reports that were written."""
+    jobs_list: list[dict[str, Any]],
+    paths: dict[int, Path],
+    unit_rows: list[dict[str, Any]],
+    latest: str,
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[tuple[str, list[dict[str, str]]]]]:
+    """The index's unit rows (latest quarter), analysis entries, and the earlier
+    quarters' reports (newest first), for the reports that were written."""
     rows, analyses = [], []
+    earlier: dict[str, list[dict[str, str]]] = {}
     by_unit = {r["unit"]: r for r in unit_rows}
     for i, job in enumerate(jobs_list):
         if i not in paths:
@@ -356,9 +391,12 @@ def _index_entries(
         if "analysis" in job:
             a = job["analysis"]
             analyses.append({"title": a.title, "href": paths[i].name, "blurb": a.blurb})
+        elif (q := job["params"]["quarter"]) != latest:
+            label = "Company (all units)" if job["unit"] == "ALL" else job["unit"]
+            earlier.setdefault(q, []).append({"label": label, "href": paths[i].name})
         elif (key := None if job["unit"] == "ALL" else job["unit"]) in by_unit:
             rows.append(by_unit[key] | {"href": paths[i].name})
-    return rows, analyses
+    return rows, analyses, sorted(earlier.items(), reverse=True)
 
 
 def print_pdf(html: Path) -> Path:

@@ -76,13 +76,15 @@ def write_index(
     skipped: list[dict[str, Any]] | None = None,
     *,
     level: float = 0.95,
+    earlier: list[tuple[str, list[dict[str, str]]]] | None = None,
 ) -> Path:
     """Write ``index.html`` atomically and return its path.
 
     ``rows`` hold ``label, href, nps, low, high, n, flag`` and optionally
     ``diff, diff_low, diff_high, significant, previous, spark`` (the change from
     the previous quarter and an inline SVG); ``analyses`` hold ``title, href,
-    blurb``; ``skipped`` hold ``title, reason, fix``. Every value is escaped.
+    blurb``; ``skipped`` hold ``title, reason, fix``; ``earlier`` pairs an earlier
+    quarter of the pack with its reports' ``label, href``. Every value is escaped.
     """
     items = []
     for r in rows:
@@ -101,7 +103,7 @@ def write_index(
             f'<td class="num">{escape(_fmt(r["nps"]))}</td>'
             f'<td class="num">{escape(_fmt(r["low"]))} to {escape(_fmt(r["high"]))}</td>'
             f'<td class="num">{int(r["n"]):,}</td>'
-            f'<td class="num">{change}</td>'
+            f'<td class="num change">{change}</td>'
             f"<td>{r.get('spark', '')}</td><td>{base}</td></tr>"
         )
     extra = "".join(
@@ -117,6 +119,16 @@ def write_index(
             for s in skipped
         )
         analyses_html += f"\n<h2>Not in this pack</h2>\n<ul>{notes}</ul>"
+    if earlier:
+        lines = "".join(
+            f"<li><strong>{escape(q)}</strong>: "
+            + " &middot; ".join(
+                f'<a href="{escape(r["href"])}">{escape(r["label"])}</a>' for r in reports
+            )
+            + "</li>"
+            for q, reports in earlier
+        )
+        analyses_html = f"<h2>Earlier quarters</h2>\n<ul>{lines}</ul>\n" + analyses_html
     pct = f"{level:.0%}"
     html = f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
@@ -130,8 +142,10 @@ th, td {{ padding: .4rem .6rem; border-bottom: 1px solid #ddd; text-align: left;
           vertical-align: middle; }}
 th.num, td.num {{ text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }}
 .muted {{ color: #666; font-size: .9em; }}
+.change .muted {{ display: block; }}
 code {{ background: #f3f3f3; padding: 0 .25rem; }}
 @media (max-width: 40rem) {{ td:nth-child(6), th:nth-child(6) {{ display: none; }} }}
+.scroll {{ overflow-x: auto; }}
 </style></head>
 <body>
 <h1>Customer experience reports, {escape(quarter)}</h1>
@@ -139,11 +153,11 @@ code {{ background: #f3f3f3; padding: 0 .25rem; }}
 weights when the responses have them, as in the reports), the change from the
 previous quarter with its {pct} interval, and the last twelve quarters. Open a report for the
 touch points, channels and segments behind the number, and CSAT and CES.</p>
-<table><thead><tr><th>Report</th><th class="num">NPS</th><th class="num">{pct} interval</th>
+<div class="scroll"><table><thead><tr><th>Report</th><th class="num">NPS</th><th class="num">{pct} interval</th>
 <th class="num">Responses</th><th class="num">Change from last quarter</th>
 <th>12 quarters</th><th>Base</th></tr></thead><tbody>
 {chr(10).join(items)}
-</tbody></table>
+</tbody></table></div>
 {analyses_html}
 </body></html>
 """

@@ -9,6 +9,7 @@ import sys
 from html import unescape
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from cxlab import pack, report, warehouse
@@ -28,6 +29,17 @@ def qualtrics_only(tmp_path: Path) -> Path:
     spec = LoadSpec.from_options(mapping=[f"{LTR_Q}=ltr", "Q2=csat", "Store=unit"])
     warehouse.ingest("responses", EXPORTS / "qualtrics_values.csv", db=db, spec=spec)
     return db
+
+
+@pytest.fixture
+def two_quarters(qualtrics_only: Path) -> Path:
+    """The Qualtrics warehouse with a copy of its answers a quarter earlier (2026Q2)."""
+    with duckdb.connect(str(qualtrics_only)) as con:
+        con.execute(
+            "INSERT INTO responses SELECT * REPLACE (response_id || '-q2' AS response_id, "
+            "survey_date - INTERVAL 92 DAY AS survey_date, '2026Q2' AS quarter) FROM responses"
+        )
+    return qualtrics_only
 
 
 def test_sparkline_draws_runs_and_gaps() -> None:
@@ -59,9 +71,10 @@ def test_index_escapes_every_value(tmp_path: Path) -> None:
         [row],
         [{"title": evil, "href": "a.html", "blurb": evil}],
         [{"title": evil, "reason": evil, "fix": evil}],
+        earlier=[(evil, [{"label": evil, "href": 'y.html" onclick="alert(3)'}])],
     ).read_text(encoding="utf-8")
-    assert "<img" not in page and 'onmouseover="' not in page
-    assert page.count("&lt;img src=x onerror=&quot;alert(1)&quot;&gt;") == 7
+    assert "<img" not in page and 'onmouseover="' not in page and 'onclick="' not in page
+    assert page.count("&lt;img src=x onerror=&quot;alert(1)&quot;&gt;") == 9
 
 
 def test_bad_arguments_are_refused_before_any_report(qualtrics_only: Path, tmp_path: Path) -> None:
@@ -162,3 +175,38 @@ def test_pdf_copies(qualtrics_only: Path, tmp_path: Path) -> None:
         "voice-of-customer-2026Q3.pdf",
     ]
     assert all((out / p).read_bytes().startswith(b"%PDF") for p in pdfs)
+
+
+@pytest.mark.slow
+def test_a_pack_of_several_quarters(two_quarters: Path, tmp_path: Path, open_in_chromium) -> None:
+    """One command, one set of warm kernels: each quarter's reports, the analyses once,
+    and an index of the latest quarter that links the earlier quarter's reports."""
+    out = tmp_path / "reports"
+    res = subprocess.run(
+        [str(CXLAB), "pack", "--db", str(two_quarters), "--out", str(out), "--units", "Oslo"]
+        + ["--quarter", "2026Q3", "--quarter", "2026Q2", "--quarter", "latest"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert res.returncode == 0, res.stderr[-3000:]
+    stems = [f"quarterly-{u}-{q}" for q in ("2026Q2", "2026Q3") for u in ("company", "oslo")]
+    assert sorted(p.name for p in out.glob("*.html")) == sorted(
+        ["index.html", "voice-of-customer-2026Q3.html", *(f"{s}.html" for s in stems)]
+    )
+    assert not list(out.glob(".cxlab-summary-*"))  # the shared files are removed
+    page = unescape((out / "index.html").read_text(encoding="utf-8"))
+    links = re.findall(r'<a href="([^"]+)">([^<]+)</a>', page)
+    assert links == [
+        ("quarterly-company-2026Q3.html", "Company (all units)"),
+        ("quarterly-oslo-2026Q3.html", "Oslo"),
+        ("quarterly-company-2026Q2.html", "Company (all units)"),  # under "Earlier quarters"
+        ("quarterly-oslo-2026Q2.html", "Oslo"),
+        ("voice-of-customer-2026Q3.html", "Voice of the customer"),
+    ]
+    assert "<h2>Earlier quarters</h2>" in page and "<strong>2026Q2</strong>" in page
+    earlier = (out / "quarterly-oslo-2026Q2.html").read_text(encoding="utf-8")
+    assert "Oslo, 2026Q2" in unescape(earlier)
+    dom, requests = open_in_chromium((out / "index.html").resolve().as_uri(), tmp_path)
+    assert "Customer experience reports, 2026Q3" in dom and "Earlier quarters" in dom
+    assert requests == []
