@@ -17,3 +17,13 @@ class ValidationError(CxlabError):
 
 class RenderError(CxlabError):
     """A report could not be rendered (bad parameter, failing cell...)."""
+
+
+class TooLittleData(CxlabError):
+    """Too few rows, units or quarters (or no variation) for an estimate to mean anything.
+
+    Raised where a statistic cannot be estimated on the data given, not where the
+    data break a rule. A report whose cell raises it still renders
+    (:func:`cxlab.render.render`): the sections shown so far, then this message under
+    "Not enough data for this analysis", instead of stopping with no report.
+    """

@@ -18,7 +18,7 @@ import pandas as pd
 
 from cxlab import stats
 from cxlab._checks import as_table, check_columns
-from cxlab.errors import CxlabError
+from cxlab.errors import CxlabError, TooLittleData
 from cxlab.journey._common import JourneyColumns, journey_columns, unit_responses
 from cxlab.journey.events import interactions_view
 from cxlab.journey.markov import removal_effects
@@ -208,7 +208,7 @@ def touchpoint_vs_overall(
         .to_pandas()
     )
     if g.empty:
-        raise CxlabError(
+        raise TooLittleData(
             "responses: no customer answered at more than one touch point, so no touch point "
             "can be compared with the same customers' overall experience."
         )

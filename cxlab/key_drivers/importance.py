@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from cxlab.errors import CxlabError
+from cxlab.errors import CxlabError, TooLittleData
 from cxlab.key_drivers._common import cov_to_corr
 
 __all__ = [
@@ -59,7 +59,7 @@ def check_matrix(
     """
     p = len(names) - 1
     if n < p + 2:
-        raise CxlabError(
+        raise TooLittleData(
             f"too few complete rows: {n} row(s) for {p} driver(s); a regression needs at least "
             f"{p + 2} (and many more for stable importances)."
         )

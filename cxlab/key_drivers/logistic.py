@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from cxlab.errors import CxlabError
+from cxlab.errors import CxlabError, TooLittleData
 from cxlab.key_drivers.importance import dominance_from_r2, shapley_from_r2
 
 __all__ = ["logistic_bootstrap", "logistic_importance", "logit_fit"]
@@ -42,7 +42,7 @@ def logit_fit(y: np.ndarray, x: np.ndarray, fw: np.ndarray) -> Any:
             raise ValueError("infinite coefficients")
         return fit
     except Exception as exc:  # statsmodels raises PerfectSeparationError & co.
-        raise CxlabError(
+        raise TooLittleData(
             f"the logistic driver model could not be fitted ({type(exc).__name__}: {exc}); "
             "perfect separation or too few events?"
         ) from None
@@ -137,14 +137,30 @@ def logistic_bootstrap(
             boot_imp[b] = logistic_importance(y, x, rng.poisson(count) * w, method)[0]
         except (CxlabError, np.linalg.LinAlgError):
             pass  # e.g. perfect separation in a small replicate: left out, counted
-    boot_imp = boot_imp[np.isfinite(boot_imp).all(axis=1)]
-    failed = n_boot - len(boot_imp)
+    return kept_replicates(boot_imp, "logistic")
+
+
+def kept_replicates(boot_imp: np.ndarray, model: str) -> np.ndarray:
+    """The bootstrap replicates that could be fitted (rows of finite importances).
+
+    A replicate of a small sample can be degenerate (a driver constant in it, perfect
+    separation): it is left out and counted; more than a tenth left out warns, as
+    the intervals then rest on the easier resamples; fewer than 2 fitted is
+    :class:`cxlab.errors.TooLittleData`.
+    """
+    n_boot = len(boot_imp)
+    kept = boot_imp[np.isfinite(boot_imp).all(axis=1)]
+    failed = n_boot - len(kept)
     if failed > n_boot // 10:
         warnings.warn(
-            f"{failed} of {n_boot} bootstrap replicates of the logistic model could "
-            "not be fitted (separation?); intervals use the others and are optimistic.",
+            f"{failed} of {n_boot} bootstrap replicates of the {model} model could "
+            "not be fitted (a constant driver or separation in a small resample); "
+            "intervals use the others and are optimistic.",
             stacklevel=4,
         )
-    if len(boot_imp) < 2:
-        raise CxlabError("bootstrap: fewer than 2 logistic replicates could be fitted.")
-    return boot_imp
+    if len(kept) < 2:
+        raise TooLittleData(
+            f"bootstrap: fewer than 2 of {n_boot} {model} replicates could be fitted; "
+            "too few complete rows for intervals."
+        )
+    return kept

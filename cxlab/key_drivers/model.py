@@ -28,7 +28,7 @@ from cxlab.key_drivers._common import (
 )
 from cxlab.key_drivers.engine import Moments, grouped_rows, moments
 from cxlab.key_drivers.importance import check_matrix, linear_importance
-from cxlab.key_drivers.logistic import logistic_bootstrap, logistic_importance
+from cxlab.key_drivers.logistic import kept_replicates, logistic_bootstrap, logistic_importance
 from cxlab.key_drivers.ranking import adjacent_from_replicates
 
 __all__ = ["KeyDrivers", "drivers"]
@@ -210,9 +210,13 @@ class KeyDrivers:
                 as_table(data), cols, weight=self.weight, n_boot=self.n_boot, seed=self.seed
             )
             assert boot.boot_cov is not None  # set whenever n_boot > 0
-            boot_imp = np.array(
-                [linear_importance(cov_to_corr(c), self.method)[0] for c in boot.boot_cov]
-            )
+            boot_imp = np.full((len(boot.boot_cov), len(names)), np.nan)
+            for b, c in enumerate(boot.boot_cov):
+                try:
+                    boot_imp[b] = linear_importance(cov_to_corr(c), self.method)[0]
+                except (CxlabError, np.linalg.LinAlgError):
+                    pass  # a small replicate with a singular (e.g. constant) driver: left out
+            boot_imp = kept_replicates(boot_imp, "linear")
         return imp, beta, extra, boot_imp
 
     def _fit_logistic(

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from cxlab._checks import renamed_keywords
-from cxlab.errors import CxlabError
+from cxlab.errors import CxlabError, TooLittleData
 from cxlab.outcomes.result import Panel
 
 #: CX metrics of the panel and their labels.
@@ -196,13 +196,13 @@ def check_usable(
     n, k = len(pairs), pairs["unit"].nunique()
     where = f"{metric} vs {outcome}"
     if n < min_pairs:
-        raise CxlabError(
+        raise TooLittleData(
             f"{where}: only {n} unit-quarter(s) have both values (need at least {min_pairs}); "
             "widen the period, add units, or use a shorter lag."
         )
     if within:
         if k == n:
-            raise CxlabError(
+            raise TooLittleData(
                 f"{where}: every unit has a single period, so there is no within-unit variation; "
                 "within-unit analyses need at least two quarters per unit."
             )
@@ -219,7 +219,7 @@ def check_usable(
         )
     for name, sd in ((metric, sd_x), (outcome, sd_y)):
         if not np.isfinite(sd) or sd <= 1e-12 * (1 + pairs[["x", "y"]].abs().max().max()):
-            raise CxlabError(
+            raise TooLittleData(
                 f"{where}: {name} is constant{scope} over the "
                 "selected quarters; a correlation or slope would be meaningless."
             )

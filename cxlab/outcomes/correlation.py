@@ -240,8 +240,8 @@ def lag_correlations(
         pairs = metric_pairs(panel, metric, outcome, int(k))
         try:
             check_usable(pairs, metric, outcome, within=within, min_pairs=4, effects=effects)
-        except CxlabError as exc:
-            raise CxlabError(f"lag {k}: {exc}") from None
+        except CxlabError as exc:  # the same kind (too little data stays too little data)
+            raise type(exc)(f"lag {k}: {exc}") from None
         r, low, high, p, _df = _corr_one(pairs, method, within, z, effects)
         rows.append({"lag": int(k), "n": len(pairs), "r": r, "low": low, "high": high, "p": p})
     out = pd.DataFrame(rows)

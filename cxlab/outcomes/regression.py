@@ -11,7 +11,7 @@ from scipy import stats as sps
 
 from cxlab import stats as cxstats
 from cxlab._checks import check_level, renamed_keywords
-from cxlab.errors import CxlabError
+from cxlab.errors import CxlabError, TooLittleData
 from cxlab.outcomes._common import (
     CX_METRICS,
     EFFECTS,
@@ -310,13 +310,15 @@ def _fe_design(
     y, X = absorbed[:, 0], absorbed[:, 1:]
     tiny = 1e-9 * (1 + np.abs(cols[:, 1:]).max(axis=0))
     if np.linalg.matrix_rank(X) < kx or np.any(np.sqrt((X**2).mean(axis=0)) < tiny):
-        raise CxlabError(
+        raise TooLittleData(
             f"{where}: the lagged metric does not vary within units"
             + (" beyond what all units share each quarter" if effects == "twoway" else "")
             + " (or the lags are collinear); the slope is not identified."
         )
     if np.sqrt(np.mean(y**2)) < 1e-9 * (1 + np.abs(cols[:, 0]).max()):
-        raise CxlabError(f"{where}: {outcome} is constant within every unit; nothing to explain.")
+        raise TooLittleData(
+            f"{where}: {outcome} is constant within every unit; nothing to explain."
+        )
     return {
         "X": X,
         "y": y,

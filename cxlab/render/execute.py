@@ -18,7 +18,13 @@ import nbformat
 from cxlab.errors import RenderError
 from cxlab.render.checks import check_out_dir, check_values
 from cxlab.render.engine import register_engine
-from cxlab.render.export import describe_figures, export_html, make_deterministic, report_title
+from cxlab.render.export import (
+    describe_figures,
+    export_html,
+    make_deterministic,
+    report_title,
+    stop_early,
+)
 from cxlab.render.kernel import kernel_env, kernel_manager_class
 from cxlab.render.offline import find_remote_resources
 from cxlab.render.output import atomic_write, notebook_bytes, write_report
@@ -229,6 +235,9 @@ def execute(
             failed = None
             if executed_path.is_file():
                 failed = nbformat.read(executed_path, as_version=4)
+            if exc.ename == "TooLittleData" and failed is not None:
+                # too little data for the rest: a report that says so, not a failure
+                return stop_early(failed, exc.evalue, nb_path)
             raise _keep_failure(job, exc, failed) from None
         except RenderError:
             raise

@@ -26,6 +26,7 @@ __all__ = [
     "export_html",
     "make_deterministic",
     "report_title",
+    "stop_early",
 ]
 
 TEMPLATE_DIR = Path(__file__).parent.parent / "templates"
@@ -147,6 +148,43 @@ def report_title(nb: nbformat.NotebookNode, notebook: Path, given: Mapping[str, 
         f"{k}={Path(v).name if isinstance(v, str) and os.sep in v else v}" for k, v in given.items()
     )
     return f"{base} ({shown})"
+
+
+#: papermill's tag on the cells it adds to a failed notebook (the banner and the anchor)
+_PAPERMILL_ERROR_TAG = "papermill-error-cell-tag"
+
+
+def stop_early(nb: nbformat.NotebookNode, message: str, notebook: Path) -> nbformat.NotebookNode:
+    """The report of a notebook stopped by :class:`cxlab.errors.TooLittleData`.
+
+    ``nb`` is papermill's failed notebook: the cells up to the one that raised are
+    kept with their outputs (the error itself and papermill's banner removed), the
+    cells after it dropped, and a Markdown cell says, escaped, why the rest cannot
+    be estimated. A page that had not shown its heading yet gets one from the
+    notebook's ``title`` metadata (else its file name).
+    """
+    from cxlab._html import md_escape
+
+    cells = [c for c in nb.cells if _PAPERMILL_ERROR_TAG not in c.metadata.get("tags", [])]
+    stop = next(
+        i
+        for i, c in enumerate(cells)
+        if any(o.get("output_type") == "error" for o in c.get("outputs", []))
+    )
+    kept = cells[: stop + 1]
+    kept[stop].outputs = [o for o in kept[stop].outputs if o.get("output_type") != "error"]
+    head = []
+    if not any(level == 1 for level, _, _ in _headings(nbformat.v4.new_notebook(cells=kept))):
+        title = nb.metadata.get("title") or notebook.stem.replace("_", " ").capitalize()
+        head = [nbformat.v4.new_markdown_cell(f"# {md_escape(title)}")]
+    note = nbformat.v4.new_markdown_cell(
+        "## Not enough data for this analysis\n\n"
+        f"{md_escape(message)}\n\n"
+        "The sections that need more data are left out of this report; it shows "
+        "them once the warehouse holds enough (more quarters, units or customers)."
+    )
+    nb.cells = head + kept + [note]
+    return nb
 
 
 def export_html(nb: nbformat.NotebookNode) -> str:
