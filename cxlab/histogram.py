@@ -42,6 +42,8 @@ def histogram(
     by: list[str],
     weight: str | None,
     scale: tuple[int, int],
+    *,
+    shift: int | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Counts of each score value per group, from one ``GROUP BY by, score`` in the engine.
 
@@ -60,6 +62,10 @@ def histogram(
     the largest and of their squares, ``w`` the true totals. A power-of-two
     factor is exact, so shares and the Kish n are unchanged.
 
+    ``shift`` (default: :func:`fixed_point_shift` of ``t``) lets several calls share
+    one fixed-point scale, e.g. the histogram of a subset of ``t``'s rows (a theme's
+    mentioners) given the shift of all of them, so their sums can be subtracted.
+
     Returns
     -------
     (groups, hist)
@@ -73,7 +79,10 @@ def histogram(
     if not s.type().is_numeric():
         raise CxlabError(f"column {score!r} must be numeric (a {lo}-{hi} score), not {s.type()}.")
 
-    shift = fixed_point_shift(t, score, weight) if weight is not None else 0
+    if weight is None:
+        shift = 0
+    elif shift is None:
+        shift = fixed_point_shift(t, score, weight)
     aggs: dict[str, Any] = {"count": t.count()}
     if weight is not None:
         # the weight in units of 2^-shift, a whole number below 2^40, as DECIMAL(38, 0):

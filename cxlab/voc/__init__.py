@@ -18,7 +18,7 @@ from cxlab.voc.discover import ThemeDiscovery, discover
 from cxlab.voc.impact import impact_interval, theme_breakdown, theme_impact, theme_trend
 from cxlab.voc.narrative import impact_caveat, impact_lead
 from cxlab.voc.pii import PHONE_REGIONS, PLACEHOLDERS, mask_pii, mask_pii_series
-from cxlab.voc.plots import plot_theme_impact
+from cxlab.voc.plots import plot_theme_impact, plot_theme_trend
 from cxlab.voc.quotes import quotes, quotes_html, quotes_markdown, trim_text
 from cxlab.voc.sentiment import (
     SentimentAgreement,
@@ -27,7 +27,7 @@ from cxlab.voc.sentiment import (
     sentiment_agreement,
     store_sentiment,
 )
-from cxlab.voc.tables import breakdown_table, labelled_quotes, top_themes
+from cxlab.voc.tables import breakdown_table, discovery_table, labelled_quotes, top_themes
 
 __all__ = [
     "Codeframe",
@@ -41,6 +41,7 @@ __all__ = [
     "coded_table",
     "codeframe",
     "discover",
+    "discovery_table",
     "impact_caveat",
     "impact_interval",
     "impact_lead",
@@ -49,6 +50,7 @@ __all__ = [
     "mask_pii",
     "mask_pii_series",
     "plot_theme_impact",
+    "plot_theme_trend",
     "quotes",
     "quotes_html",
     "quotes_markdown",

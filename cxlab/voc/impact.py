@@ -34,7 +34,7 @@ import pandas as pd
 from cxlab import stats
 from cxlab._checks import as_table, check_columns, check_level
 from cxlab.errors import CxlabError
-from cxlab.histogram import by_list
+from cxlab.histogram import by_list, fixed_point_shift, histogram
 from cxlab.schema import SCALES
 from cxlab.voc.codeframe import Codeframe
 from cxlab.voc.codeframe import codeframe as load_codeframe
@@ -47,46 +47,28 @@ _CATS = ("detractors", "passives", "promoters")
 def _histograms(
     data: Any, coded: Any, score: str, weight: str | None, by: list[str], id: str
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Totals per (group, category) and mentions per (theme, group, category), from the engine."""
-    import ibis
+    """Totals per (group, score) and mentions per (theme, group, score), from the engine.
 
+    Both through :func:`cxlab.histogram.histogram` (the GROUP BY behind
+    :func:`cxlab.nps`, with its checks of scores and weights and its exact
+    fixed-point weight sums), the mentions on the same fixed-point scale as the
+    totals so that totals minus mentions are the other respondents' sums.
+    """
     t = as_table(data)
     check_columns(t, [id, score, weight, *by])
     c = as_table(coded)
     check_columns(c, [id, "theme"], "coded")
-    if not t[score].type().is_numeric():
-        raise CxlabError(f"column {score!r} must be numeric (a 0-10 score), not {t[score].type()}.")
-    scored = t.filter(t[score].notnull())
-    w = scored[weight].cast("float64") if weight else ibis.literal(1.0)
-    base = scored.select(scored[id], *by, _s=scored[score].cast("float64"), _w=w)
-
-    def aggs(x: Any) -> dict[str, Any]:
-        return {"count": x.count(), "sw": x._w.sum(), "sw2": (x._w * x._w).sum()}
-
-    checks = {"_wmin": base._w.min(), "_nw": base._w.count()}
-    tot = base.group_by([*by, "_s"]).aggregate(**aggs(base), **checks).to_pandas()
-    lo, hi = SCALES[("responses", "ltr")]
-    s = tot["_s"].astype(float)
-    bad = (s < lo) | (s > hi) | (s != np.round(s))
-    if bad.any():
-        values = ", ".join(f"{v:g}" for v in sorted(set(s[bad]))[:5])
-        raise CxlabError(
-            f"column {score!r}: {int(tot.loc[bad, 'count'].sum())} row(s) break the rule "
-            f"'whole number from {lo} to {hi}' (offending values include {values})."
-        )
-    if weight and (
-        (tot["_wmin"].astype(float) < 0).any()
-        or (tot["_nw"] < tot["count"]).any()
-        or not np.isfinite(tot["sw2"].astype(float)).all()
-    ):
-        raise CxlabError(
-            f"column {weight!r}: survey weights must be present, finite and >= 0 for "
-            "every scored response."
-        )
+    scale = SCALES[("responses", "ltr")]
+    base = t.select(id, *by, score, *([weight] if weight else []))
+    shift = fixed_point_shift(base, score, weight) if weight else None
+    _, tot = histogram(base, score, by, weight, scale, shift=shift)
     pairs = c.select(c[id], c["theme"].cast("string")).distinct()
     joined = base.join(pairs, id)
-    men = joined.group_by(["theme", *by, "_s"]).aggregate(**aggs(joined)).to_pandas()
-    return tot.drop(columns=["_wmin", "_nw"]), men
+    _, men = histogram(joined, score, ["theme", *by], weight, scale, shift=shift)
+    # the categorised sums below are scale-free ratios (shares, NPS, Kish n): ws and
+    # w2 are the weight sums on the histogram's common scale
+    names = {"_score": "_s", "ws": "sw", "w2": "sw2"}
+    return tot.drop(columns="w").rename(columns=names), men.drop(columns="w").rename(columns=names)
 
 
 def _categorised(h: pd.DataFrame, keys: list[str], breaks: tuple[int, int]) -> pd.DataFrame:

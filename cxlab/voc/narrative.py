@@ -11,7 +11,7 @@ import pandas as pd
 from cxlab._html import md_escape as e
 from cxlab.report.text import fmt_nps, fmt_p
 
-__all__ = ["codeframe_problem", "impact_caveat", "impact_lead", "title"]
+__all__ = ["codeframe_problem", "discovery_text", "impact_caveat", "impact_lead", "title"]
 
 _FLAG_NOTE = {"indicative": " (indicative base)", "unreliable": " (unreliable base)"}
 
@@ -105,3 +105,33 @@ def codeframe_problem(error: Exception) -> str:
     'The codeframe could not be read, so no theme is reported: no &lt;file&gt;'
     """
     return f"The codeframe could not be read, so no theme is reported: {e(error)}"
+
+
+def discovery_text(n_uncoded: int, n_themes: int, *, problem: str = "") -> str:
+    """What the discovery section says: how many verbatims no theme matched, what the
+    table below holds, and how to promote a discovered theme into the codeframe.
+
+    ``problem`` (a :class:`cxlab.errors.CxlabError`'s message, e.g. too few
+    verbatims left) replaces the table's description, escaped.
+
+    Examples
+    --------
+    >>> discovery_text(1234, 5).split(". ")[0]
+    '1,234 verbatims mention no theme of the codeframe'
+    >>> discovery_text(3, 0, problem="discover: 3 verbatim(s) <b>").endswith("&lt;b&gt;")
+    True
+    """
+    head = (
+        f"{n_uncoded:,} verbatim{'s' if n_uncoded != 1 else ''} mention"
+        f"{'' if n_uncoded != 1 else 's'} no theme of the codeframe"
+    )
+    if problem:
+        return f"{head}. No themes were looked for in them: {e(problem)}"
+    return (
+        f"{head}. Below, the {n_themes} groups of words that recur most in them (TF-IDF "
+        "and non-negative matrix factorisation, seeded, so the same verbatims give the "
+        "same groups), each with how many of these verbatims it describes best and a "
+        "masked example. A group that names something the business can act on can be "
+        "promoted into the codeframe: add a theme with its keywords to the codeframe's "
+        "YAML file (see the README), and the next report counts it and measures its impact."
+    )

@@ -1,4 +1,4 @@
-"""The theme-impact chart: themes ranked by NPS impact, each with its interval."""
+"""The voice-of-customer charts: themes ranked by NPS impact, and a theme's share by quarter."""
 
 from __future__ import annotations
 
@@ -9,10 +9,10 @@ import pandas as pd
 from matplotlib.axes import Axes
 
 from cxlab import stats
-from cxlab.plots.core import plot_intervals
+from cxlab.plots.core import plot_intervals, plot_trend
 from cxlab.plots.text import literal_plot
 
-__all__ = ["plot_theme_impact"]
+__all__ = ["plot_theme_impact", "plot_theme_trend"]
 
 
 @literal_plot
@@ -84,3 +84,63 @@ def plot_theme_impact(
         ax=ax,
         **kwargs,
     )
+
+
+@literal_plot
+def plot_theme_trend(
+    data: pd.DataFrame,
+    theme: str,
+    *,
+    period: str = "quarter",
+    ax: Axes | None = None,
+    **kwargs: Any,
+) -> Axes:
+    """One theme's share of respondents by period, from :func:`cxlab.voc.theme_trend`.
+
+    The share (%) of each period's respondents who mention ``theme``, its Wilson
+    interval as a band (:func:`cxlab.plots.plot_trend`), titled with the theme's
+    label as literal text. Periods where nobody answered are left out.
+
+    Parameters
+    ----------
+    data : pandas.DataFrame
+        Output of :func:`cxlab.voc.theme_trend` (columns ``theme``, ``label``,
+        ``period``, ``share``, ``share_low``, ``share_high``, ``n``).
+    theme : str
+        The theme id.
+    period : str
+        The period column.
+    ax : matplotlib Axes, optional
+    **kwargs
+        Passed to :meth:`matplotlib.axes.Axes.plot` (the line of the share).
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Examples
+    --------
+    >>> from matplotlib.figure import Figure
+    >>> tr = pd.DataFrame({"quarter": ["2026Q2", "2026Q1"], "theme": "late",
+    ...     "label": "Late delivery", "n": [200, 180], "share": [0.12, 0.10],
+    ...     "share_low": [0.08, 0.06], "share_high": [0.17, 0.15]})
+    >>> ax = plot_theme_trend(tr, "late", ax=Figure().subplots())
+    >>> ax.lines[0].get_ydata().tolist(), ax.get_title()
+    ([10.0, 12.0], 'Late delivery')
+    """
+    rows = data[(data["theme"] == theme) & (data["n"] > 0)].sort_values(period)
+    frame = pd.DataFrame(
+        {
+            period: rows[period].astype(str).to_numpy(),
+            "pct": 100 * rows["share"].to_numpy(float),
+            "low": 100 * rows["share_low"].to_numpy(float),
+            "high": 100 * rows["share_high"].to_numpy(float),
+        }
+    )
+    ax = plot_trend(
+        frame, period, estimate="pct", low="low", high="high", ylabel="% mentioning", ax=ax,
+        **kwargs,
+    )  # fmt: skip
+    label = rows["label"].iloc[0] if len(rows) and "label" in rows else theme
+    ax.set_title(str(label), parse_math=False)  # the title Text predates literal_text()
+    return ax

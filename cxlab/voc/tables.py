@@ -10,13 +10,14 @@ of tiny bases. :func:`labelled_quotes` puts the codeframe's labels on
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 import pandas as pd
 
 from cxlab import tables
 from cxlab.errors import CxlabError
 
-__all__ = ["breakdown_table", "labelled_quotes", "top_themes"]
+__all__ = ["breakdown_table", "discovery_table", "labelled_quotes", "top_themes"]
 
 
 def top_themes(data: pd.DataFrame, *, by: str = "touchpoint", top: int = 2) -> pd.DataFrame:
@@ -95,3 +96,40 @@ def labelled_quotes(data: pd.DataFrame, labels: Mapping[str, str]) -> pd.DataFra
     out = data.copy()
     out["theme"] = [labels.get(t, t) for t in out["theme"]]
     return out
+
+
+def discovery_table(fit: Any) -> tables.FormattedTable:
+    """The themes :func:`cxlab.voc.discover` found, one row each, for a report.
+
+    Top terms, the verbatims the theme describes best (and their share of those
+    analysed) and the first masked example quote, escaped by
+    :func:`cxlab.tables.format_table` like every table of a report.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from cxlab.voc import discover
+    >>> texts = ["parcel arrived late, courier lost it", "courier late again, parcel damaged",
+    ...          "staff friendly and helpful", "helpful staff, friendly store"] * 5
+    >>> fit = discover(pd.DataFrame({"response_id": range(20), "verbatim": texts}), n_themes=2)
+    >>> discovery_table(fit).frame.columns.tolist()
+    ['#', 'Top terms', 'Verbatims', '% of those analysed', 'Example (masked)']
+    """
+    summary = fit.summary()
+    first = fit.examples_[fit.examples_["rank"] == 1].set_index("theme")["quote"]
+    rows = summary.assign(
+        pct=100 * summary["share"],
+        example=[first.get(t) for t in summary["theme"]],
+    )
+    return tables.format_table(
+        rows,
+        {
+            "theme": "#",
+            "terms": "Top terms",
+            "n": "Verbatims",
+            "pct": "% of those analysed",
+            "example": "Example (masked)",
+        },
+        kinds={"theme": "count", "terms": "text", "n": "count", "pct": "pct", "example": "text"},
+        blank={"example": "no verbatim loads mostly on this group"},
+    )
