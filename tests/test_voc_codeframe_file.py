@@ -59,3 +59,19 @@ def test_no_keyword_in_two_themes(frame):
     for tid, t in frame["themes"].items():
         for k in t.get("keywords", []):
             assert owner.setdefault(k.lower(), tid) == tid, (k, owner[k.lower()], tid)
+
+
+def test_the_readme_codeframe_example_loads_and_codes(tmp_path) -> None:
+    """The YAML the README shows for one's own codeframe is a valid codeframe."""
+    import pandas as pd
+
+    from cxlab import voc
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    block = re.search(r"```yaml\n(name: my_codeframe.*?)```", readme, re.S)
+    assert block is not None
+    path = tmp_path / "my_codeframe.yaml"
+    path.write_text(block.group(1), encoding="utf-8")
+    df = pd.DataFrame({"response_id": [1, 2, 3], "verbatim": ["delayed by 3 days", "ok", "late"]})
+    coded = voc.code(df, codeframe=voc.codeframe(path))
+    assert coded["response_id"].tolist() == [1, 3]
