@@ -553,3 +553,18 @@ def test_cli_usage_error_has_no_traceback(tmp_path: Path) -> None:
     assert res.returncode == 2
     assert "Traceback" not in res.stderr
     assert "Missing argument" in res.stderr
+
+
+def test_memory_limit_from_the_environment(
+    tmp_path: Path, db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """CXLAB_MEMORY_LIMIT caps DuckDB's memory (out of core beyond it); a value DuckDB
+    cannot read is one message naming the variable."""
+    warehouse.ingest("responses", write(responses(2), tmp_path / "r.csv"), db=db)
+    monkeypatch.setenv("CXLAB_MEMORY_LIMIT", "1GB")
+    con = warehouse.connect(db)
+    assert con.raw_sql("SELECT current_setting('memory_limit')").fetchone()[0] == "953.6 MiB"
+    con.disconnect()
+    monkeypatch.setenv("CXLAB_MEMORY_LIMIT", "lots")
+    with pytest.raises(CxlabError, match="CXLAB_MEMORY_LIMIT='lots' is not a memory size"):
+        warehouse.connect(db)

@@ -122,15 +122,34 @@ def describe_error(db: Path, exc: BaseException, doing: str) -> CxlabError:
     return CxlabError(f"{db}: {doing} failed: {text}")
 
 
+#: environment variable: the most memory DuckDB may use (e.g. ``3GB``); beyond it,
+#: sorts, joins and GROUP BYs spill to disk (DuckDB's default: 80% of the RAM)
+MEMORY_LIMIT_ENV = "CXLAB_MEMORY_LIMIT"
+
+
 def duckdb_connect(db: Path, *, read_only: bool = False) -> Any:
-    """A raw DuckDB connection to ``db`` with errors turned into messages."""
+    """A raw DuckDB connection to ``db`` with errors turned into messages.
+
+    Extensions are never downloaded or loaded; ``CXLAB_MEMORY_LIMIT`` (e.g.
+    ``3GB``), when set, caps DuckDB's memory so a large warehouse is processed
+    out of core on a small machine.
+    """
     import duckdb
 
+    config = dict(_CONFIG)
+    limit = os.environ.get(MEMORY_LIMIT_ENV, "").strip()
+    if limit:
+        config["memory_limit"] = limit
     try:
         # never download or load extensions: a file that looks like another database
         # must not make cxlab fetch anything
-        return duckdb.connect(str(db), read_only=read_only, config=_CONFIG)
+        return duckdb.connect(str(db), read_only=read_only, config=config)
     except (duckdb.Error, OSError) as exc:
+        if limit and "memory" in str(exc).lower():
+            raise CxlabError(
+                f"{MEMORY_LIMIT_ENV}={limit!r} is not a memory size DuckDB understands; "
+                "use e.g. 3GB or 500MB."
+            ) from None
         raise describe_error(db, exc, "opening the warehouse") from None
 
 
