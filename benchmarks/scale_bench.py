@@ -45,8 +45,8 @@ copies = int(sys.argv[2])
 con.execute("SET preserve_insertion_order = false")
 con.execute(f'''
 INSERT INTO responses
-SELECT * REPLACE (response_id || '-' || k AS response_id, NULL AS verbatim)
-FROM responses, range(1, {copies}) t(k)''')
+SELECT r.* REPLACE (r.response_id || '-' || k AS response_id, NULL AS verbatim)
+FROM responses r, range(1, {copies}) t(k)''')
 con.execute("SELECT setseed(0.13)")
 attrs = ", ".join(
     f"least(10, greatest(0, round(ltr + 2.5 * (random() - 0.5) * {i + 1}))) :: TINYINT AS a{i + 1}"
