@@ -7,6 +7,7 @@
 - :mod:`~cxlab.voc.sentiment`: VADER sentiment, stored once, and its agreement
   with the LTR category;
 - :mod:`~cxlab.voc.discover`: themes nobody wrote down yet (TF-IDF + NMF);
+- :mod:`~cxlab.voc.drivers`: the most-mentioned themes as key drivers beside the ratings;
 - :mod:`~cxlab.voc.quotes`: short, typical, masked quotes per theme;
 - :mod:`~cxlab.voc.plots`, :mod:`~cxlab.voc.tables` and :mod:`~cxlab.voc.narrative`: the
   chart, the tables and the sentences.
@@ -15,6 +16,7 @@
 from cxlab.voc.code import code, coded_table, theme_indicators
 from cxlab.voc.codeframe import Codeframe, codeframe, list_codeframes
 from cxlab.voc.discover import ThemeDiscovery, discover
+from cxlab.voc.drivers import THEME_PREFIX, themes_as_drivers, themes_drivers_table
 from cxlab.voc.impact import impact_interval, theme_breakdown, theme_impact, theme_trend
 from cxlab.voc.narrative import impact_caveat, impact_lead
 from cxlab.voc.pii import PHONE_REGIONS, PLACEHOLDERS, mask_pii, mask_pii_series
@@ -34,6 +36,7 @@ __all__ = [
     "PHONE_REGIONS",
     "PLACEHOLDERS",
     "SentimentAgreement",
+    "THEME_PREFIX",
     "ThemeDiscovery",
     "agreement_text",
     "breakdown_table",
@@ -61,6 +64,8 @@ __all__ = [
     "theme_impact",
     "theme_indicators",
     "theme_trend",
+    "themes_as_drivers",
+    "themes_drivers_table",
     "top_themes",
     "trim_text",
 ]
