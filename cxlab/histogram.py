@@ -124,7 +124,9 @@ def histogram(
         hist["w"] = hist["count"].astype(float)
         hist["ws"] = hist["w"]
         hist["w2"] = hist["w"]
-    if by:
+    if by and raw.empty:  # no rows at all (e.g. nobody mentions any theme): no groups
+        groups = raw[by].assign(n=pd.Series(dtype="int64"), n_missing=pd.Series(dtype="int64"))
+    elif by:
         groups = raw[by].drop_duplicates().sort_values(by, kind="stable", na_position="last")
         groups = groups.reset_index(drop=True)
         counts = hist.groupby(by, dropna=False)["count"].sum().rename("n")

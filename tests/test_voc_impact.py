@@ -305,3 +305,16 @@ def test_theme_trend_chart_and_discovery_table_show_data_as_text() -> None:
     fit = voc.discover(pd.DataFrame({"response_id": range(20), "verbatim": texts * 5}), n_themes=2)
     html = voc.discovery_table(fit)._repr_html_()
     assert "<script>" not in html and "parcel" in html
+
+
+def test_nobody_mentions_any_theme() -> None:
+    """An empty coding (a small survey whose verbatims match no theme) gives every
+    theme zero mentioners, not an error from the empty mentions histogram (seen on a
+    14-response Qualtrics warehouse once impact counted through cxlab.histogram)."""
+    df, _ = survey(3, n=50)
+    none = pd.DataFrame({"response_id": pd.Series([], dtype="int64"), "theme": []})
+    for weight in (None, "weight"):
+        res = voc.theme_impact(df, none, weight=weight, codeframe=HERE / "small.yaml")
+        assert len(res) and (res["n_mentioners"] == 0).all()
+        by = voc.theme_breakdown(df, none, by="touchpoint", weight=weight)
+        assert (by["n_mentioners"] == 0).all() if len(by) else True

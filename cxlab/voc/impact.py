@@ -62,7 +62,7 @@ def _histograms(
     base = t.select(id, *by, score, *([weight] if weight else []))
     shift = fixed_point_shift(base, score, weight) if weight else None
     _, tot = histogram(base, score, by, weight, scale, shift=shift)
-    pairs = c.select(c[id], c["theme"].cast("string")).distinct()
+    pairs = c.select(c[id], c["theme"].cast("string").name("theme")).distinct()
     joined = base.join(pairs, id)
     _, men = histogram(joined, score, ["theme", *by], weight, scale, shift=shift)
     # the categorised sums below are scale-free ratios (shares, NPS, Kish n): ws and
@@ -168,7 +168,7 @@ def _table(
         groups = tot[by].drop_duplicates().sort_values(by, kind="stable").reset_index(drop=True)
     else:
         groups = pd.DataFrame(index=[0])
-    grid = groups.merge(pd.DataFrame({"theme": themes}), how="cross")
+    grid = groups.merge(pd.DataFrame({"theme": pd.Series(themes, dtype="str")}), how="cross")
     t = grid.merge(tot, on=by, how="left") if by else grid.join(tot, how="cross")
     mcols = [c for c in men.columns if c not in ("theme", *by)]
     m = grid.merge(men, on=["theme", *by], how="left")[mcols].fillna(0.0)
