@@ -326,6 +326,7 @@ def test_a_report_stopped_by_too_little_data_keeps_what_it_showed(tmp_path):
     assert out.cells[1].outputs == []
     assert len(out.cells) == 3 and "## Importance" not in out.cells[-1].source
     assert "Not enough data" in out.cells[-1].source and "<img" not in out.cells[-1].source
+    assert "\n\nUnit &lt;img" in out.cells[-1].source  # a sentence: capital first letter
     bare = v4.new_notebook(cells=[failing_cell()], metadata={"title": "Key drivers"})
     assert stop_early(bare, "m", tmp_path / "d.ipynb").cells[0].source == "# Key drivers"
 

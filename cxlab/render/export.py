@@ -179,7 +179,7 @@ def stop_early(nb: nbformat.NotebookNode, message: str, notebook: Path) -> nbfor
         head = [nbformat.v4.new_markdown_cell(f"# {md_escape(title)}")]
     note = nbformat.v4.new_markdown_cell(
         "## Not enough data for this analysis\n\n"
-        f"{md_escape(message)}\n\n"
+        f"{md_escape(message[:1].upper() + message[1:])}\n\n"
         "The sections that need more data are left out of this report; it shows "
         "them once the warehouse holds enough (more quarters, units or customers)."
     )
