@@ -16,14 +16,18 @@ README = ROOT / "README.md"
 CXLAB = Path(sys.executable).parent / "cxlab"
 
 
-def test_readme_python_examples_run(demo_warehouse):
+def test_readme_python_examples_run(demo_warehouse, tmp_path, monkeypatch):
+    """The README's Python examples run as written, from a folder of their own (what
+    they write, e.g. reports/followup.csv, goes there, not into the checkout)."""
     db, _ = demo_warehouse
     blocks = re.findall(r"```python\n(.*?)```", README.read_text(encoding="utf-8"), re.S)
     assert len(blocks) >= 2
     code = "\n".join(blocks).replace('"data/demo/cxlab.duckdb"', repr(str(db)))
-    code = code.replace('"tests/data/cdnow/', f'"{ROOT}/tests/data/cdnow/')
+    code = code.replace('"tests/data/', f'"{ROOT}/tests/data/')
+    monkeypatch.chdir(tmp_path)
     namespace: dict = {}
     exec(compile(code, str(README), "exec"), namespace)
+    assert (tmp_path / "reports" / "followup.csv").is_file()
     assert namespace["b"]["nps"] < namespace["a"]["nps"]
     # the CLV example's comments: Fader, Hardie & Lee (2005) on CDNOW
     assert namespace["bg"].params_.round(3).tolist() == [0.243, 4.414, 0.793, 2.426]
